@@ -1,0 +1,50 @@
+"""hazelkit: clustered services on Hazelcast, embedded or on a real cluster."""
+
+from hazelkit._exceptions import (
+    BackendError,
+    CapacityError,
+    ClusterClosedError,
+    ClusterError,
+    ClusterUnavailableError,
+    ConfigurationError,
+    ConflictError,
+    CorruptDataError,
+    DecryptionError,
+    EncodeError,
+    HazelkitError,
+    LeaseExpiredError,
+    LockError,
+    MessageLossError,
+    NotLockOwnerError,
+    OperationTimeoutError,
+    SerializationError,
+    UnknownTypeError,
+    UnsupportedVersionError,
+    ValidationError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackendError",
+    "CapacityError",
+    "ClusterClosedError",
+    "ClusterError",
+    "ClusterUnavailableError",
+    "ConfigurationError",
+    "ConflictError",
+    "CorruptDataError",
+    "DecryptionError",
+    "EncodeError",
+    "HazelkitError",
+    "LeaseExpiredError",
+    "LockError",
+    "MessageLossError",
+    "NotLockOwnerError",
+    "OperationTimeoutError",
+    "SerializationError",
+    "UnknownTypeError",
+    "UnsupportedVersionError",
+    "ValidationError",
+    "__version__",
+]

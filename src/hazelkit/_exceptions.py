@@ -1,0 +1,147 @@
+"""Every error hazelkit raises, under one root.
+
+    HazelkitError
+    ├── ConfigurationError           a bad URL, an unknown scheme, a bad option or definition
+    ├── ClusterError
+    │   ├── ClusterUnavailableError  the cluster could not be reached, or was lost
+    │   ├── ClusterClosedError       the Cluster (or a handle of it) was used after close()
+    │   └── BackendError             any other failure reported by the backend
+    ├── OperationTimeoutError        a wait ran out of time (also a TimeoutError)
+    ├── SerializationError           bytes that cannot be encoded or decoded
+    │   ├── EncodeError              a value of a type the codec cannot encode
+    │   ├── CorruptDataError         truncated, malformed or oversized bytes
+    │   ├── DecryptionError          wrong key, tampered ciphertext, or no key configured
+    │   ├── UnknownTypeError         a registered-type name this process does not know
+    │   └── UnsupportedVersionError  a format version or flag this codec does not read
+    ├── CapacityError                a bounded structure is full and the policy is to fail
+    ├── ValidationError              a validator rejected a new value; nothing was changed
+    ├── ConflictError                an optimistic update lost too many races in a row
+    ├── LockError
+    │   ├── NotLockOwnerError        release or renewal by a task that does not hold it
+    │   └── LeaseExpiredError        the holder's lease lapsed and another may hold it now
+    └── MessageLossError             a subscriber fell behind and messages were overwritten
+
+Backend exceptions (from hazelcast-python-client, or the embedded grid) never leave
+hazelkit: they are translated where the backend is called, and the original is kept as
+``__cause__``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendError",
+    "CapacityError",
+    "ClusterClosedError",
+    "ClusterError",
+    "ClusterUnavailableError",
+    "ConfigurationError",
+    "ConflictError",
+    "CorruptDataError",
+    "DecryptionError",
+    "EncodeError",
+    "HazelkitError",
+    "LeaseExpiredError",
+    "LockError",
+    "MessageLossError",
+    "NotLockOwnerError",
+    "OperationTimeoutError",
+    "SerializationError",
+    "UnknownTypeError",
+    "UnsupportedVersionError",
+    "ValidationError",
+]
+
+
+class HazelkitError(Exception):
+    """The root of every error hazelkit raises."""
+
+
+class ConfigurationError(HazelkitError, ValueError):
+    """A URL, option or definition is malformed or names something unknown."""
+
+
+class ClusterError(HazelkitError):
+    """A problem with the connection to the cluster or with the cluster itself."""
+
+
+class ClusterUnavailableError(ClusterError):
+    """The cluster could not be reached within the configured timeout, or was lost."""
+
+
+class ClusterClosedError(ClusterError):
+    """The :class:`~hazelkit.Cluster` was used after it was closed."""
+
+
+class BackendError(ClusterError):
+    """The backend reported a failure that has no more specific hazelkit error.
+
+    The backend's own exception is available as ``__cause__``.
+    """
+
+
+class OperationTimeoutError(HazelkitError, TimeoutError):
+    """A wait ran out of time. Nothing was taken, changed or acquired by the timed-out call."""
+
+
+class SerializationError(HazelkitError):
+    """A value could not be encoded, or bytes could not be decoded.
+
+    Decoding never runs code from the data and never changes stored data.
+    """
+
+
+class EncodeError(SerializationError, TypeError):
+    """The value (or something inside it) is of a type the codec cannot encode."""
+
+
+class CorruptDataError(SerializationError):
+    """The bytes are truncated, malformed, or larger than the configured limits."""
+
+
+class DecryptionError(SerializationError):
+    """The bytes are encrypted with another key, were tampered with, or no key is configured."""
+
+
+class UnknownTypeError(SerializationError):
+    """The bytes name a user type that is not registered in this process."""
+
+
+class UnsupportedVersionError(SerializationError):
+    """The bytes carry a format version or flag that this codec cannot read."""
+
+
+class CapacityError(HazelkitError):
+    """A bounded structure (queue, ringbuffer, session store) is full and the policy is to fail."""
+
+
+class ValidationError(HazelkitError, ValueError):
+    """A validator rejected a new value. The stored value is unchanged."""
+
+
+class ConflictError(HazelkitError):
+    """An optimistic (compare-and-set) update lost the race more times than allowed."""
+
+
+class LockError(HazelkitError):
+    """A lock, semaphore or lease was used against its rules."""
+
+
+class NotLockOwnerError(LockError):
+    """The caller tried to release or renew something it does not hold."""
+
+
+class LeaseExpiredError(LockError):
+    """The holder's lease lapsed; another holder may have acquired it since."""
+
+
+class MessageLossError(HazelkitError):
+    """A subscriber fell behind and the messages it had not read were overwritten.
+
+    ``lost`` tells how many messages were skipped and ``next_sequence`` where reading
+    can resume.
+    """
+
+    def __init__(self, message: str, *, lost: int, next_sequence: int) -> None:
+        super().__init__(message)
+        self.lost = lost
+        self.next_sequence = next_sequence
