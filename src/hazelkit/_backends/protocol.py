@@ -143,7 +143,9 @@ class MapStore(Protocol):
 class MultiMapStore(Protocol):
     """A distributed map of a key to a list of values (a Hazelcast ``MultiMap``).
 
-    Values under one key form a list (duplicates allowed, insertion order kept).
+    Values under one key form a set (Hazelcast's default value collection): putting a
+    value already present under that key changes nothing and returns False. The order of
+    values is unspecified.
     """
 
     name: str
@@ -233,6 +235,11 @@ class RingbufferStore(Protocol):
 
     Sequences start at 0 and increase by one per item. ``head`` is the oldest readable
     sequence and ``tail`` the newest (``tail == head - 1`` when empty).
+
+    Capacity and TTL are fixed when the ringbuffer is first used; asking for different
+    ones later raises ConfigurationError. The FAIL overflow policy follows Hazelcast:
+    without a TTL an old item may always be overwritten, so FAIL never fails; with a TTL,
+    ``add`` returns -1 while the ringbuffer holds ``capacity`` items younger than it.
     """
 
     name: str
@@ -328,6 +335,8 @@ class Backend(Protocol):
     def queue(self, name: str, capacity: int | None = None) -> QueueStore: ...
     def set(self, name: str) -> SetStore: ...
     def list(self, name: str) -> ListStore: ...
-    def ringbuffer(self, name: str, capacity: int | None = None) -> RingbufferStore: ...
+    def ringbuffer(
+        self, name: str, capacity: int | None = None, ttl: float | None = None
+    ) -> RingbufferStore: ...
     def topic(self, name: str) -> TopicStore: ...
     def id_generator(self, name: str) -> IdGeneratorStore: ...

@@ -1,0 +1,86 @@
+"""The one place where hazelcast-python-client exceptions become hazelkit errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
+
+from hazelcast import errors as hz
+
+from hazelkit._exceptions import (
+    BackendError,
+    ClusterClosedError,
+    ClusterUnavailableError,
+    ConfigurationError,
+    HazelkitError,
+    OperationTimeoutError,
+    SerializationError,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_UNAVAILABLE = (
+    hz.HazelcastIOError,
+    hz.TargetDisconnectedError,
+    hz.TargetNotMemberError,
+    hz.MemberLeftError,
+    hz.ClientOfflineError,
+    hz.NoDataMemberInClusterError,
+    hz.HazelcastInstanceNotActiveError,
+    hz.AuthenticationError,
+    hz.ClientNotAllowedInClusterError,
+    IOError,
+)
+_TIMEOUT = (hz.OperationTimeoutError, hz.HazelcastTimeoutError, TimeoutError)
+_BAD_ARGUMENT = (hz.IllegalArgumentError, hz.NullPointerError, AssertionError)
+
+
+def translate(error: BaseException, where: str) -> BaseException:
+    """The hazelkit error for ``error`` raised by the client while doing ``where``.
+
+    Python's own ``IndexError`` and ``ValueError`` (bad arguments) pass through unchanged.
+    """
+    if isinstance(error, HazelkitError | IndexError | ValueError):
+        return error
+    message = f"{where}: {error}"
+    if isinstance(error, hz.IndexOutOfBoundsError | hz.ArrayIndexOutOfBoundsError):
+        return IndexError(message)
+    if isinstance(error, hz.HazelcastClientNotActiveError):
+        return ClusterClosedError(f"{where}: the Hazelcast client is shut down")
+    if isinstance(error, _TIMEOUT):
+        return OperationTimeoutError(message)
+    if isinstance(error, _UNAVAILABLE):
+        return ClusterUnavailableError(message)
+    if isinstance(error, hz.HazelcastSerializationError):
+        return SerializationError(message)
+    if isinstance(error, hz.InvalidConfigurationError | hz.ConfigMismatchError):
+        return ConfigurationError(message)
+    if isinstance(error, _BAD_ARGUMENT):
+        return ValueError(message)
+    return BackendError(message)
+
+
+class _Named(Protocol):
+    name: str
+
+
+S = TypeVar("S", bound=_Named)
+
+
+def translated(
+    method: Callable[Concatenate[S, P], Awaitable[R]],
+) -> Callable[Concatenate[S, P], Awaitable[R]]:
+    """Decorate a structure method so client exceptions leave it as hazelkit errors."""
+    operation = method.__name__
+
+    @functools.wraps(method)
+    async def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(self, *args, **kwargs)
+        except (hz.HazelcastError, OSError, TimeoutError, AssertionError) as error:
+            raise translate(error, f"{operation} on {self.name!r}") from error
+
+    return wrapper
+

@@ -1,0 +1,490 @@
+"""Hazelcast-backed stores: each one a thin adapter over one client proxy.
+
+Everything crossing the client is a :class:`Blob`; every method translates client errors.
+Proxies are looked up on first use and cached (the client caches them too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from hazelcast.proxy.base import EntryEventType as HzEntryEventType
+from hazelcast.proxy.base import ItemEventType as HzItemEventType
+from hazelcast.proxy.ringbuffer import OVERFLOW_POLICY_FAIL, OVERFLOW_POLICY_OVERWRITE
+
+from hazelkit._backends.hazelcast._dynamic_config import (
+    add_queue_config,
+    add_ringbuffer_config,
+)
+from hazelkit._backends.hazelcast._errors import translated
+from hazelkit._backends.hazelcast._serialization import Blob
+from hazelkit._backends.protocol import (
+    EntryCallback,
+    EntryEventType,
+    ItemCallback,
+    ItemEventType,
+    MessageCallback,
+    OverflowPolicy,
+    RawEntryEvent,
+    RawItemEvent,
+    RawMessage,
+    ReadBatch,
+)
+
+_ENTRY_TYPES = {
+    HzEntryEventType.ADDED: EntryEventType.ADDED,
+    HzEntryEventType.UPDATED: EntryEventType.UPDATED,
+    HzEntryEventType.REMOVED: EntryEventType.REMOVED,
+    HzEntryEventType.EXPIRED: EntryEventType.EXPIRED,
+    HzEntryEventType.EVICTED: EntryEventType.EVICTED,
+}
+_OVERFLOW = {OverflowPolicy.OVERWRITE: OVERFLOW_POLICY_OVERWRITE, OverflowPolicy.FAIL: OVERFLOW_POLICY_FAIL}
+
+
+def _data(blob: Blob | None) -> bytes | None:
+    return None if blob is None else blob.data
+
+
+class HzRegistration:
+    """A client listener registration; ``close()`` removes it once."""
+
+    def __init__(self, remove: Callable[[str], Any], registration_id: str) -> None:
+        self._remove: Callable[[str], Any] | None = remove
+        self._id = registration_id
+
+    async def close(self) -> None:
+        remove, self._remove = self._remove, None
+        if remove is not None:
+            await remove(self._id)
+
+
+class _Structure:
+    """Resolves and caches one client proxy."""
+
+    getter = ""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self._client = client
+        self.name = name
+        self._cached: Any = None
+
+    async def _proxy(self) -> Any:
+        if self._cached is None:
+            # Dynamic configuration only applies to a structure nobody has used yet, so it
+            # goes first.
+            await self._configure()
+            self._cached = await getattr(self._client, self.getter)(self.name)
+        return self._cached
+
+    async def _configure(self) -> None:
+        """Send this structure's dynamic configuration, if it has one."""
+
+    @translated
+    async def destroy(self) -> None:
+        await (await self._proxy()).destroy()
+        self._cached = None
+
+
+def _entry_listener(callback: EntryCallback) -> dict[str, Callable[[Any], None]]:
+    def handle(event: Any) -> None:
+        kind = _ENTRY_TYPES.get(event.event_type)
+        if kind is not None:
+            callback(RawEntryEvent(kind, event.key.data, _data(event.value), _data(event.old_value)))
+
+    return {f"{name}_func": handle for name in ("added", "updated", "removed", "expired", "evicted")}
+
+
+class HzMap(_Structure):
+    getter = "get_map"
+
+    @translated
+    async def get(self, key: bytes) -> bytes | None:
+        return _data(await (await self._proxy()).get(Blob(key)))
+
+    @translated
+    async def put(
+        self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
+    ) -> bytes | None:
+        return _data(await (await self._proxy()).put(Blob(key), Blob(value), ttl, max_idle))
+
+    @translated
+    async def set(
+        self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
+    ) -> None:
+        await (await self._proxy()).set(Blob(key), Blob(value), ttl, max_idle)
+
+    @translated
+    async def put_if_absent(
+        self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
+    ) -> bytes | None:
+        proxy = await self._proxy()
+        return _data(await proxy.put_if_absent(Blob(key), Blob(value), ttl, max_idle))
+
+    @translated
+    async def replace(self, key: bytes, value: bytes) -> bytes | None:
+        return _data(await (await self._proxy()).replace(Blob(key), Blob(value)))
+
+    @translated
+    async def replace_if_same(self, key: bytes, old: bytes, new: bytes) -> bool:
+        return bool(await (await self._proxy()).replace_if_same(Blob(key), Blob(old), Blob(new)))
+
+    @translated
+    async def remove(self, key: bytes) -> bytes | None:
+        return _data(await (await self._proxy()).remove(Blob(key)))
+
+    @translated
+    async def remove_if_same(self, key: bytes, value: bytes) -> bool:
+        return bool(await (await self._proxy()).remove_if_same(Blob(key), Blob(value)))
+
+    @translated
+    async def delete(self, key: bytes) -> None:
+        await (await self._proxy()).delete(Blob(key))
+
+    @translated
+    async def contains(self, key: bytes) -> bool:
+        return bool(await (await self._proxy()).contains_key(Blob(key)))
+
+    @translated
+    async def set_ttl(self, key: bytes, ttl: float) -> None:
+        await (await self._proxy()).set_ttl(Blob(key), ttl)
+
+    @translated
+    async def size(self) -> int:
+        return int(await (await self._proxy()).size())
+
+    @translated
+    async def keys(self) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).key_set()]
+
+    @translated
+    async def values(self) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).values()]
+
+    @translated
+    async def items(self) -> list[tuple[bytes, bytes]]:
+        return [(k.data, v.data) for k, v in await (await self._proxy()).entry_set()]
+
+    @translated
+    async def get_all(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        blobs = [Blob(key) for key in keys]
+        if not blobs:
+            return {}
+        found = await (await self._proxy()).get_all(blobs)
+        return {k.data: v.data for k, v in found.items()}
+
+    @translated
+    async def put_all(self, items: Mapping[bytes, bytes]) -> None:
+        if items:
+            await (await self._proxy()).put_all({Blob(k): Blob(v) for k, v in items.items()})
+
+    @translated
+    async def clear(self) -> None:
+        await (await self._proxy()).clear()
+
+    @translated
+    async def listen(
+        self, callback: EntryCallback, *, key: bytes | None = None, include_values: bool = True
+    ) -> HzRegistration:
+        proxy = await self._proxy()
+        registration = await proxy.add_entry_listener(
+            include_value=include_values,
+            key=None if key is None else Blob(key),
+            **_entry_listener(callback),
+        )
+        return HzRegistration(proxy.remove_entry_listener, registration)
+
+
+class HzMultiMap(_Structure):
+    getter = "get_multi_map"
+
+    @translated
+    async def put(self, key: bytes, value: bytes) -> bool:
+        return bool(await (await self._proxy()).put(Blob(key), Blob(value)))
+
+    @translated
+    async def get(self, key: bytes) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).get(Blob(key)) or ()]
+
+    @translated
+    async def remove(self, key: bytes, value: bytes) -> bool:
+        return bool(await (await self._proxy()).remove(Blob(key), Blob(value)))
+
+    @translated
+    async def remove_all(self, key: bytes) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).remove_all(Blob(key)) or ()]
+
+    @translated
+    async def contains_key(self, key: bytes) -> bool:
+        return bool(await (await self._proxy()).contains_key(Blob(key)))
+
+    @translated
+    async def contains_value(self, value: bytes) -> bool:
+        return bool(await (await self._proxy()).contains_value(Blob(value)))
+
+    @translated
+    async def contains_entry(self, key: bytes, value: bytes) -> bool:
+        return bool(await (await self._proxy()).contains_entry(Blob(key), Blob(value)))
+
+    @translated
+    async def value_count(self, key: bytes) -> int:
+        return int(await (await self._proxy()).value_count(Blob(key)))
+
+    @translated
+    async def size(self) -> int:
+        return int(await (await self._proxy()).size())
+
+    @translated
+    async def keys(self) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).key_set()]
+
+    @translated
+    async def values(self) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).values()]
+
+    @translated
+    async def items(self) -> list[tuple[bytes, bytes]]:
+        return [(k.data, v.data) for k, v in await (await self._proxy()).entry_set()]
+
+    @translated
+    async def clear(self) -> None:
+        await (await self._proxy()).clear()
+
+    @translated
+    async def listen(
+        self, callback: EntryCallback, *, key: bytes | None = None, include_values: bool = True
+    ) -> HzRegistration:
+        proxy = await self._proxy()
+        handlers = _entry_listener(callback)
+        registration = await proxy.add_entry_listener(
+            include_value=include_values,
+            key=None if key is None else Blob(key),
+            added_func=handlers["added_func"],
+            removed_func=handlers["removed_func"],
+        )
+        return HzRegistration(proxy.remove_entry_listener, registration)
+
+
+def _item_listener(callback: ItemCallback, include_values: bool) -> dict[str, Any]:
+    def handle(event: Any) -> None:
+        kind = ItemEventType.ADDED if event.event_type == HzItemEventType.ADDED else ItemEventType.REMOVED
+        callback(RawItemEvent(kind, _data(event.item)))
+
+    return {"include_value": include_values, "item_added_func": handle, "item_removed_func": handle}
+
+
+class _ItemStructure(_Structure):
+    @translated
+    async def size(self) -> int:
+        return int(await (await self._proxy()).size())
+
+    @translated
+    async def clear(self) -> None:
+        await (await self._proxy()).clear()
+
+    @translated
+    async def contains(self, item: bytes) -> bool:
+        return bool(await (await self._proxy()).contains(Blob(item)))
+
+    @translated
+    async def remove(self, item: bytes) -> bool:
+        return bool(await (await self._proxy()).remove(Blob(item)))
+
+    @translated
+    async def listen(self, callback: ItemCallback, *, include_values: bool = True) -> HzRegistration:
+        proxy = await self._proxy()
+        registration = await proxy.add_listener(**_item_listener(callback, include_values))
+        return HzRegistration(proxy.remove_listener, registration)
+
+
+class HzQueue(_ItemStructure):
+    getter = "get_queue"
+
+    def __init__(self, client: Any, name: str, capacity: int | None = None) -> None:
+        super().__init__(client, name)
+        self._capacity = capacity
+
+    async def _configure(self) -> None:
+        if self._capacity is not None:
+            await add_queue_config(self._client, self.name, max_size=self._capacity)
+
+    @translated
+    async def offer(self, item: bytes, timeout: float = 0) -> bool:
+        return bool(await (await self._proxy()).offer(Blob(item), max(timeout, 0)))
+
+    @translated
+    async def poll(self, timeout: float = 0) -> bytes | None:
+        return _data(await (await self._proxy()).poll(max(timeout, 0)))
+
+    @translated
+    async def peek(self) -> bytes | None:
+        return _data(await (await self._proxy()).peek())
+
+    @translated
+    async def drain(self, max_items: int = -1) -> list[bytes]:
+        target: list[Blob] = []
+        await (await self._proxy()).drain_to(target, max_items)
+        return [blob.data for blob in target]
+
+    @translated
+    async def remaining_capacity(self) -> int:
+        return int(await (await self._proxy()).remaining_capacity())
+
+    @translated
+    async def items(self) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).iterator()]
+
+
+class HzSet(_ItemStructure):
+    getter = "get_set"
+
+    @translated
+    async def add(self, item: bytes) -> bool:
+        return bool(await (await self._proxy()).add(Blob(item)))
+
+    @translated
+    async def add_all(self, items: Sequence[bytes]) -> bool:
+        if not items:
+            return False
+        return bool(await (await self._proxy()).add_all([Blob(item) for item in items]))
+
+    @translated
+    async def items(self) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).get_all()]
+
+
+class HzList(_ItemStructure):
+    getter = "get_list"
+
+    @translated
+    async def append(self, item: bytes) -> None:
+        await (await self._proxy()).add(Blob(item))
+
+    @translated
+    async def extend(self, items: Sequence[bytes]) -> None:
+        if items:
+            await (await self._proxy()).add_all([Blob(item) for item in items])
+
+    @translated
+    async def insert(self, index: int, item: bytes) -> None:
+        await (await self._proxy()).add_at(index, Blob(item))
+
+    @translated
+    async def get(self, index: int) -> bytes:
+        return (await (await self._proxy()).get(index)).data  # type: ignore[no-any-return]
+
+    @translated
+    async def set(self, index: int, item: bytes) -> bytes:
+        return (await (await self._proxy()).set_at(index, Blob(item))).data  # type: ignore[no-any-return]
+
+    @translated
+    async def pop(self, index: int) -> bytes:
+        return (await (await self._proxy()).remove_at(index)).data  # type: ignore[no-any-return]
+
+    @translated
+    async def index(self, item: bytes) -> int:
+        return int(await (await self._proxy()).index_of(Blob(item)))
+
+    @translated
+    async def slice(self, start: int, stop: int) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).sub_list(start, stop)]
+
+    @translated
+    async def items(self) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).get_all()]
+
+
+class HzRingbuffer(_Structure):
+    getter = "get_ringbuffer"
+
+    def __init__(self, client: Any, name: str, capacity: int | None = None, ttl: float | None = None) -> None:
+        super().__init__(client, name)
+        self._capacity = capacity
+        self._ttl = ttl
+
+    async def _configure(self) -> None:
+        if self._capacity is not None or self._ttl is not None:
+            await add_ringbuffer_config(
+                self._client,
+                self.name,
+                capacity=self._capacity or 10_000,
+                time_to_live_seconds=int(self._ttl or 0),
+            )
+
+    @translated
+    async def capacity(self) -> int:
+        return int(await (await self._proxy()).capacity())
+
+    @translated
+    async def size(self) -> int:
+        return int(await (await self._proxy()).size())
+
+    @translated
+    async def head(self) -> int:
+        return int(await (await self._proxy()).head_sequence())
+
+    @translated
+    async def tail(self) -> int:
+        return int(await (await self._proxy()).tail_sequence())
+
+    @translated
+    async def add(self, item: bytes, policy: OverflowPolicy = OverflowPolicy.OVERWRITE) -> int:
+        return int(await (await self._proxy()).add(Blob(item), _OVERFLOW[policy]))
+
+    @translated
+    async def add_all(
+        self, items: Sequence[bytes], policy: OverflowPolicy = OverflowPolicy.OVERWRITE
+    ) -> int:
+        blobs = [Blob(item) for item in items]
+        return int(await (await self._proxy()).add_all(blobs, _OVERFLOW[policy]))
+
+    @translated
+    async def read_many(self, start: int, min_count: int, max_count: int, timeout: float) -> ReadBatch:
+        proxy = await self._proxy()
+        read = proxy.read_many(start, min_count, max_count)
+        if min_count == 0:
+            result = await read
+        else:
+            # The member parks a read until min_count items exist; the client has no
+            # timeout for it, so stop waiting here (the member drops the reply later).
+            try:
+                result = await asyncio.wait_for(read, max(timeout, 0))
+            except TimeoutError:
+                return ReadBatch([], [], start)
+        count = result.read_count
+        if count == 0:
+            return ReadBatch([], [], start)
+        sequences = [result.get_sequence(i) for i in range(count)]
+        return ReadBatch([blob.data for blob in result], sequences, result.next_sequence_to_read_from)
+
+
+class HzTopic(_Structure):
+    getter = "get_topic"
+
+    @translated
+    async def publish(self, payload: bytes) -> None:
+        await (await self._proxy()).publish(Blob(payload))
+
+    @translated
+    async def publish_all(self, payloads: Sequence[bytes]) -> None:
+        if payloads:
+            await (await self._proxy()).publish_all([Blob(p) for p in payloads])
+
+    @translated
+    async def listen(self, callback: MessageCallback) -> HzRegistration:
+        proxy = await self._proxy()
+
+        def handle(message: Any) -> None:
+            callback(RawMessage(message.message.data, float(message.publish_time)))
+
+        registration = await proxy.add_listener(handle)
+        return HzRegistration(proxy.remove_listener, registration)
+
+
+class HzIdGenerator(_Structure):
+    getter = "get_flake_id_generator"
+
+    @translated
+    async def new_id(self) -> int:
+        return int(await (await self._proxy()).new_id())

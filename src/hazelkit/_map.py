@@ -1,0 +1,175 @@
+"""Map: a distributed dictionary with TTLs, atomic conditional updates and entry events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from hazelkit._backends.protocol import MapStore
+
+if TYPE_CHECKING:
+    from hazelkit._cluster import Cluster
+
+K = TypeVar("K")
+V = TypeVar("V")
+D = TypeVar("D")
+_MISSING: Any = object()
+
+
+class Map(Generic[K, V]):
+    """A distributed map (a Hazelcast ``IMap``), named and shared by every node.
+
+    Keys are encoded deterministically (``Codec.encode_key``), so two keys are the same
+    key exactly when their encodings are equal: ``1``, ``1.0`` and ``True`` are three
+    different keys, unlike in a ``dict``. Values may be anything the codec encodes.
+
+    Each single-key operation is atomic. Conditional operations (``put_if_absent``,
+    ``replace_if_same``, ``remove_if_same``) compare the *stored bytes*, so they are
+    compare-and-set primitives. Batch operations are not atomic as a whole. On Hazelcast,
+    each entry has one backup (by default), so a single member failure loses nothing.
+    """
+
+    def __init__(self, cluster: Cluster, name: str) -> None:
+        self._cluster = cluster
+        self.name = name
+        self._store_cache: MapStore | None = None
+
+    @property
+    def _store(self) -> MapStore:
+        self._cluster.check_open()
+        if self._store_cache is None:
+            self._store_cache = self._cluster.backend.map(self.name)
+        return self._store_cache
+
+    def _key(self, key: K) -> bytes:
+        return self._cluster.codec.encode_key(key)
+
+    def _value(self, value: V) -> bytes:
+        return self._cluster.codec.encode(value)
+
+    def _decode(self, data: bytes | None) -> Any:
+        return None if data is None else self._cluster.codec.decode(data)
+
+    @overload
+    async def get(self, key: K) -> V | None: ...
+    @overload
+    async def get(self, key: K, default: D) -> V | D: ...
+    async def get(self, key: K, default: Any = None) -> Any:
+        """The value under ``key``, or ``default`` if there is none (or it expired)."""
+        data = await self._store.get(self._key(key))
+        return default if data is None else self._cluster.codec.decode(data)
+
+    async def put(
+        self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
+    ) -> V | None:
+        """Store ``value`` under ``key`` and return the previous value (or None).
+
+        ``ttl``: seconds until the entry expires; ``max_idle``: seconds without access
+        after which it expires. ``None`` means never (unless the map's configuration on
+        the Hazelcast members says otherwise). Every write without them, ``replace``
+        included, resets the entry to "never expires", as Hazelcast does.
+        """
+        previous = await self._store.put(self._key(key), self._value(value), ttl=ttl, max_idle=max_idle)
+        result: V | None = self._decode(previous)
+        return result
+
+    async def set(
+        self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
+    ) -> None:
+        """Like :meth:`put` without returning the previous value (one less transfer)."""
+        await self._store.set(self._key(key), self._value(value), ttl=ttl, max_idle=max_idle)
+
+    async def put_if_absent(
+        self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
+    ) -> V | None:
+        """Store ``value`` only if ``key`` has no value; return the existing value, or
+        None if this call stored it. Atomic."""
+        existing = await self._store.put_if_absent(
+            self._key(key), self._value(value), ttl=ttl, max_idle=max_idle
+        )
+        result: V | None = self._decode(existing)
+        return result
+
+    async def replace(self, key: K, value: V) -> V | None:
+        """Store ``value`` only if ``key`` has a value; return that previous value."""
+        previous = await self._store.replace(self._key(key), self._value(value))
+        result: V | None = self._decode(previous)
+        return result
+
+    async def replace_if_same(self, key: K, old: V, new: V) -> bool:
+        """Store ``new`` only if the stored value encodes exactly as ``old``. Atomic."""
+        return await self._store.replace_if_same(self._key(key), self._value(old), self._value(new))
+
+    async def remove(self, key: K) -> V | None:
+        """Remove ``key`` and return its value (None if there was none)."""
+        result: V | None = self._decode(await self._store.remove(self._key(key)))
+        return result
+
+    @overload
+    async def pop(self, key: K) -> V: ...
+    @overload
+    async def pop(self, key: K, default: D) -> V | D: ...
+    async def pop(self, key: K, default: Any = _MISSING) -> Any:
+        """Remove ``key`` and return its value, like ``dict.pop``: KeyError (or
+        ``default``) if it had none."""
+        data = await self._store.remove(self._key(key))
+        if data is not None:
+            return self._cluster.codec.decode(data)
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
+
+    async def remove_if_same(self, key: K, value: V) -> bool:
+        """Remove ``key`` only if its stored value encodes exactly as ``value``. Atomic."""
+        return await self._store.remove_if_same(self._key(key), self._value(value))
+
+    async def delete(self, key: K) -> None:
+        """Remove ``key`` without returning its value."""
+        await self._store.delete(self._key(key))
+
+    async def contains(self, key: K) -> bool:
+        """Whether ``key`` has a (live) value. Counts as an access for max-idle."""
+        return await self._store.contains(self._key(key))
+
+    async def set_ttl(self, key: K, ttl: float) -> None:
+        """Give the existing entry under ``key`` a new time to live (0: never expires)."""
+        await self._store.set_ttl(self._key(key), ttl)
+
+    async def size(self) -> int:
+        """The number of entries (a snapshot; concurrent writes may change it at once)."""
+        return await self._store.size()
+
+    async def keys(self) -> list[K]:
+        """All keys, in no particular order (a snapshot)."""
+        return [self._cluster.codec.decode(k) for k in await self._store.keys()]
+
+    async def values(self) -> list[V]:
+        """All values, in no particular order (a snapshot)."""
+        return [self._cluster.codec.decode(v) for v in await self._store.values()]
+
+    async def items(self) -> list[tuple[K, V]]:
+        """All entries as ``(key, value)`` pairs, in no particular order (a snapshot)."""
+        decode = self._cluster.codec.decode
+        return [(decode(k), decode(v)) for k, v in await self._store.items()]
+
+    async def get_all(self, keys: Iterable[K]) -> dict[K, V]:
+        """The values of those ``keys`` that have one, in one batch (not atomic)."""
+        wanted = {self._key(key): key for key in keys}
+        found = await self._store.get_all(wanted)
+        decode = self._cluster.codec.decode
+        return {wanted[k]: decode(v) for k, v in found.items()}
+
+    async def put_all(self, items: Mapping[K, V]) -> None:
+        """Store many entries in one batch. Not atomic: on failure, some may be stored."""
+        await self._store.put_all({self._key(k): self._value(v) for k, v in items.items()})
+
+    async def clear(self) -> None:
+        """Remove every entry (fires no per-entry events)."""
+        await self._store.clear()
+
+    async def destroy(self) -> None:
+        """Remove the map and its data from the grid; it is recreated empty on next use."""
+        await self._store.destroy()
+
+    def __repr__(self) -> str:
+        return f"<Map {self.name!r} of {self._cluster.url}>"

@@ -1,0 +1,89 @@
+"""The backend fixture: every conformance test runs on the embedded grid and on Hazelcast.
+
+``backend`` is parametrized over ``memory`` and ``hazelcast`` (as anyio's ``anyio_backend``
+is over asyncio and trio). The Hazelcast parameter uses one session-wide set of real
+members started from the Hazelcast jar on free loopback ports, and stopped at the end.
+
+Select one backend with ``-k memory`` or ``-k hazelcast``. With ``CI=true`` a missing JDK
+or jar fails the run; elsewhere the Hazelcast half is skipped with the reason shown.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+import hazelkit
+from hazelkit.testing import LocalCluster
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = ["memory", "hazelcast"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--hazelcast-members",
+        type=int,
+        default=1,
+        help="members in the session-wide Hazelcast cluster of the conformance suite",
+    )
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def hazelcast_members(request: pytest.FixtureRequest) -> Iterator[LocalCluster]:
+    """Real Hazelcast members for the whole session (started on first use)."""
+    members = request.config.getoption("--hazelcast-members")
+    local = LocalCluster(members=members, cluster_name=f"hazelkit-test-{uuid.uuid4().hex[:8]}")
+    try:
+        local.start()
+    except hazelkit.ConfigurationError as error:
+        local.stop()
+        if IN_CI:
+            pytest.fail(f"Hazelcast members are required in CI and could not start: {error}")
+        pytest.skip(f"no Hazelcast members available: {error}")
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend name of this run of the test: ``memory`` or ``hazelcast``."""
+    return str(request.param)
+
+
+@pytest.fixture
+def url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A URL for this test: a fresh embedded grid, or the session's Hazelcast cluster."""
+    if backend == "memory":
+        return f"memory://test-{uuid.uuid4().hex[:12]}"
+    members: LocalCluster = request.getfixturevalue("hazelcast_members")
+    return members.url
+
+
+@pytest.fixture
+def name() -> str:
+    """A structure name no other test uses (the Hazelcast cluster is shared)."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def cluster(url: str) -> AsyncIterator[hazelkit.Cluster]:
+    async with hazelkit.connect(url) as connected:
+        yield connected
+
+
+@pytest.fixture
+async def cluster2(url: str) -> AsyncIterator[hazelkit.Cluster]:
+    """A second, independent connection to the same grid (another node)."""
+    async with hazelkit.connect(url) as connected:
+        yield connected
