@@ -23,6 +23,7 @@ from hazelkit._local_cluster._discovery import find_hazelcast_jar, find_java
 from hazelkit._local_cluster._member import MemberProcess
 
 _Ready = Callable[[MemberProcess], bool]
+_Budget = tuple[float, float]  # (time.monotonic() deadline, the seconds it stands for)
 
 _POLL_INTERVAL = 0.05
 # A SIGKILLed member is declared dead after hazelcast.max.no.heartbeat.seconds (5).
@@ -81,6 +82,7 @@ class LocalCluster:
         self.cluster_name = check_cluster_name(cluster_name or random_cluster_name())
         self.startup_timeout = startup_timeout
         self.members: list[MemberProcess] = []
+        self._started = False
         self.startup_seconds: float | None = None
         self._jar_arg = jar
         self._java_arg = java
@@ -145,10 +147,10 @@ class LocalCluster:
         return self
 
     def _start(self, cancel: threading.Event | None) -> None:
-        if self.members:
+        if self._started:
             return
         began = time.monotonic()
-        self._java = Path(self._java_arg) if self._java_arg is not None else find_java()
+        self._java = find_java(self._java_arg)
         self._jar = find_hazelcast_jar(self._jar_arg)
         self._workdir = self._workdir_arg or Path(tempfile.mkdtemp(prefix="hazelkit-cluster-"))
         ports = free_ports(self.size)
@@ -157,16 +159,28 @@ class LocalCluster:
             self._new_member(number, port, addresses) for number, port in enumerate(ports, 1)
         ]
         try:
-            for member in self.members:
-                member.launch()
-            deadline = began + self.startup_timeout
-            self._wait_all(lambda m: m.poll_started(), self.members, deadline, cancel, "start")
-            self._wait_size(self.size, self.members, deadline, cancel)
+            self._launch_all()
+            budget = (began + self.startup_timeout, self.startup_timeout)
+            self._wait_all(lambda m: m.poll_started(), self.members, budget, cancel, "start")
+            self._wait_size(self.size, self.members, budget, cancel)
         except BaseException:
             self._keep_workdir = True
             self._kill_all()
             raise
+        self._started = True
         self.startup_seconds = time.monotonic() - began
+
+    def _launch_all(self) -> None:
+        # Member 1 is the seed: knowing no peer, it becomes master at once, where members
+        # that list each other would first look for a master for connection-timeout-seconds.
+        # The others list it and join it. Should the seed be relaunched on another port,
+        # it then lists them, so it still joins (or merges with) them.
+        seed, *others = self.members
+        peers, seed.peers = seed.peers, []
+        seed.launch()
+        seed.peers = peers
+        for member in others:
+            member.launch()
 
     def _new_member(self, number: int, port: int, addresses: Sequence[str]) -> MemberProcess:
         assert self._workdir is not None  # set by _start
@@ -199,6 +213,7 @@ class LocalCluster:
             member.wait_stopped(deadline)
         if any(member.exited_unexpectedly for member in self.members):
             self._keep_workdir = True
+        self._started = False
         if self._workdir is not None and self._workdir_arg is None and not self._keep_workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
 
@@ -245,8 +260,8 @@ class LocalCluster:
         member = self.members[index]
         member.stop()
         others = self.running
-        deadline = time.monotonic() + _DEATH_DETECTION_TIMEOUT
-        self._wait_size(len(others), others, deadline, None)
+        budget = (time.monotonic() + _DEATH_DETECTION_TIMEOUT, _DEATH_DETECTION_TIMEOUT)
+        self._wait_size(len(others), others, budget, None)
         member.peers = [m.address for m in others]
         self._start_member(member)
         return member
@@ -258,50 +273,48 @@ class LocalCluster:
             ClusterUnavailableError: not so within ``timeout`` seconds (default
                 ``startup_timeout``), or a member exited meanwhile.
         """
-        deadline = time.monotonic() + (self.startup_timeout if timeout is None else timeout)
-        self._wait_size(size, self.running, deadline, None)
+        seconds = self.startup_timeout if timeout is None else timeout
+        self._wait_size(size, self.running, (time.monotonic() + seconds, seconds), None)
 
     def _start_member(self, member: MemberProcess) -> None:
-        deadline = time.monotonic() + self.startup_timeout
+        budget = (time.monotonic() + self.startup_timeout, self.startup_timeout)
         try:
             member.launch()
-            self._wait_all(lambda m: m.poll_started(), [member], deadline, None, "start")
-            self._wait_size(len(self.running), self.running, deadline, None)
+            self._wait_all(lambda m: m.poll_started(), [member], budget, None, "start")
+            self._wait_size(len(self.running), self.running, budget, None)
         except BaseException:
             self._keep_workdir = True
             member.kill()
             raise
 
     def _require_started(self) -> None:
-        if not self.members:
+        if not self._started:
             raise ClusterUnavailableError("The local cluster has not been started.")
 
     def _wait_size(
         self,
         size: int,
         members: Sequence[MemberProcess],
-        deadline: float,
+        budget: _Budget,
         cancel: threading.Event | None,
     ) -> None:
-        if size < 2:
-            return
-
         def sees_all(member: MemberProcess) -> bool:
             if not member.is_running:
                 raise member._failure(f"exited (code {member.exit_code}) while joining")
             return member.cluster_size == size
 
-        self._wait_all(sees_all, members, deadline, cancel, f"see {size} members")
+        self._wait_all(sees_all, members, budget, cancel, f"see {size} members")
 
     def _wait_all(
         self,
         ready: _Ready,
         members: Sequence[MemberProcess],
-        deadline: float,
+        budget: _Budget,
         cancel: threading.Event | None,
         goal: str,
     ) -> None:
         """Poll until ``ready`` holds for every member; all of them progress together."""
+        deadline, seconds = budget
         pending = list(members)
         while pending:
             pending = [member for member in pending if not ready(member)]
@@ -311,7 +324,7 @@ class LocalCluster:
                 raise _Cancelled
             if time.monotonic() >= deadline:
                 raise pending[0]._failure(
-                    f"did not {goal} within {self.startup_timeout:g} s"
+                    f"did not {goal} within {seconds:g} s"
                     f" (cluster size seen: {pending[0].cluster_size})"
                 )
             time.sleep(_POLL_INTERVAL)

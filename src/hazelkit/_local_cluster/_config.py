@@ -121,7 +121,13 @@ def member_config(
             "join": {
                 "auto-detection": {"enabled": False},
                 "multicast": {"enabled": False},
-                "tcp-ip": {"enabled": True, "member-list": members},
+                # A joining member looks this long for a master before claiming to be
+                # one; the seed member of a local cluster is master within seconds.
+                "tcp-ip": {
+                    "enabled": True,
+                    "connection-timeout-seconds": 10,
+                    "member-list": members,
+                },
             },
         },
         "jet": {"enabled": False},

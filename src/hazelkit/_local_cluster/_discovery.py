@@ -35,16 +35,25 @@ _HOW_TO_FIX_JAR = (
 )
 
 
-def find_java() -> Path:
+def find_java(explicit: str | Path | None = None) -> Path:
     """Return the ``java`` executable that members are started with.
 
-    Looks at ``$JAVA_HOME/bin/java`` first, then for ``java`` on ``PATH``. Hazelcast
-    5.7 needs Java 17 or newer; the version is not checked here (a too-old JVM fails at
-    start-up and its message ends up in the start-up error).
+    Uses ``explicit`` if given (an error if it is not an executable file), else
+    ``$JAVA_HOME/bin/java``, else ``java`` on ``PATH``. Hazelcast 5.7 needs Java 17 or
+    newer; the version is not checked here (a too-old JVM fails at start-up and its
+    message ends up in the start-up error).
 
     Raises:
         ConfigurationError: no Java runtime was found; the message lists what was tried.
     """
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+        raise ConfigurationError(
+            f"The Java executable {path} does not exist or is not executable. Install a JDK"
+            " 17 or newer, or pass the path of its bin/java."
+        )
     tried: list[str] = []
     java_home = os.environ.get("JAVA_HOME")
     if java_home:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from hazelkit._exceptions import ClusterUnavailableError
+from hazelkit._exceptions import ClusterUnavailableError, ConfigurationError
 from hazelkit._local_cluster._config import (
     HOST,
     PropertyValue,
@@ -226,13 +226,14 @@ class MemberProcess:
         """Start the JVM without waiting for it; :meth:`wait_started` waits.
 
         Raises:
-            ConfigurationError: no ``java`` or no Hazelcast jar was found.
+            ConfigurationError: no ``java`` or no Hazelcast jar was found, or ``java``
+                could not be run.
         """
         if self.is_running:
             return
         self._release()
-        self._java = self._java or find_java()
-        self._jar = self._jar or find_hazelcast_jar()
+        self._java = find_java(self._java)
+        self._jar = find_hazelcast_jar(self._jar)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
             member_config(
@@ -258,14 +259,17 @@ class MemberProcess:
             MAIN_CLASS,
         ]
         with self.log_path.open("ab") as log:
-            popen = subprocess.Popen(  # noqa: S603 - our own command line
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                start_new_session=True,
-            )
+            try:
+                popen = subprocess.Popen(  # noqa: S603 - our own command line
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.workdir,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise ConfigurationError(f"Could not run {self._java}: {exc}") from exc
         self._popen = popen
         self._finalizer = weakref.finalize(self, _reap, popen)
 

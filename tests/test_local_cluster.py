@@ -1,0 +1,426 @@
+"""The local member launcher, on real Hazelcast members: nothing mocked, nothing skipped.
+
+A missing JDK or jar fails these tests (in CI and elsewhere): they exist to prove that
+members can be started.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import hazelkit.testing
+from hazelkit._exceptions import ClusterUnavailableError, ConfigurationError
+from hazelkit._local_cluster._config import member_config
+from hazelkit._local_cluster._discovery import JAR_NAME
+from hazelkit.testing import (
+    HAZELCAST_VERSION,
+    LocalCluster,
+    MemberProcess,
+    find_hazelcast_jar,
+    find_java,
+)
+
+START_TIMEOUT = 90  # pytest-timeout for a test that starts members: 2 cores, maybe busy
+
+
+@pytest.fixture(scope="module")
+def jar() -> Path:
+    """The real jar (from ~/.m2 in CI: .ci/run fetches it). Missing means failure."""
+    return find_hazelcast_jar()
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No jar anywhere: empty HOME, cache directory and Maven repository."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("HAZELKIT_HAZELCAST_JAR", raising=False)
+    monkeypatch.setenv("HAZELKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MAVEN_REPO_LOCAL", str(tmp_path / "m2"))
+    return tmp_path
+
+
+def process_exists(pid: int) -> bool:
+    """True if ``pid`` is a live (non-zombie) process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_gone(pid: int, timeout: float = 10.0) -> bool:
+    """Wait until ``pid`` no longer exists (init may need a moment to reap an orphan)."""
+    deadline = time.monotonic() + timeout
+    while process_exists(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def assert_all_gone(members: list[MemberProcess]) -> None:
+    for member in members:
+        assert member.pid is not None
+        assert not member.is_running
+        assert member.exit_code is not None
+        assert not process_exists(member.pid), f"{member} still exists"
+
+
+def accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A loopback port this test holds open, so a member cannot bind it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+# --- finding the jar and java --------------------------------------------------------------
+
+
+def test_explicit_jar_is_used(tmp_path: Path) -> None:
+    jar = tmp_path / "my.jar"
+    jar.write_bytes(b"")
+    assert find_hazelcast_jar(jar) == jar
+    assert find_hazelcast_jar(str(jar)) == jar
+
+
+def test_explicit_missing_jar_is_an_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "hazelcast.jar"
+    with pytest.raises(ConfigurationError, match=re.escape(str(missing))):
+        find_hazelcast_jar(missing)
+
+
+def test_jar_from_environment_variable(
+    isolated_env: Path, jar: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linked = isolated_env / "linked.jar"
+    linked.symlink_to(jar)
+    monkeypatch.setenv("HAZELKIT_HAZELCAST_JAR", str(linked))
+    assert find_hazelcast_jar(download=False) == linked
+
+
+def test_environment_variable_naming_no_file_is_an_error(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = isolated_env / "gone.jar"
+    monkeypatch.setenv("HAZELKIT_HAZELCAST_JAR", str(missing))
+    with pytest.raises(ConfigurationError, match="HAZELKIT_HAZELCAST_JAR") as info:
+        find_hazelcast_jar(download=False)
+    assert str(missing) in str(info.value)
+
+
+def test_jar_from_cache_directory(isolated_env: Path, jar: Path) -> None:
+    cached = isolated_env / "cache" / JAR_NAME
+    cached.parent.mkdir()
+    cached.symlink_to(jar)
+    assert find_hazelcast_jar(download=False) == cached
+
+
+def test_jar_from_local_maven_repository(isolated_env: Path, jar: Path) -> None:
+    in_repo = isolated_env / "m2" / "com" / "hazelcast" / "hazelcast" / HAZELCAST_VERSION
+    in_repo.mkdir(parents=True)
+    (in_repo / JAR_NAME).symlink_to(jar)
+    assert find_hazelcast_jar(download=False) == in_repo / JAR_NAME
+
+
+def test_no_jar_and_no_download_says_how_to_fix_it(isolated_env: Path) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        find_hazelcast_jar(download=False)
+    message = str(info.value)
+    for hint in ("--jar", "HAZELKIT_HAZELCAST_JAR", "Maven", "mvn", "download=False"):
+        assert hint in message
+    assert str(isolated_env / "cache" / JAR_NAME) in message
+
+
+def test_no_jar_and_no_maven_says_install_maven(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(isolated_env))  # no mvn there: nothing is downloaded
+    with pytest.raises(ConfigurationError, match="install Maven"):
+        find_hazelcast_jar()
+
+
+def test_find_java_prefers_java_home_then_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    on_path = find_java()
+    assert on_path.name == "java"
+    fake_home = tmp_path / "jdk"
+    (fake_home / "bin").mkdir(parents=True)
+    (fake_home / "bin" / "java").symlink_to(on_path)
+    monkeypatch.setenv("JAVA_HOME", str(fake_home))
+    assert find_java() == fake_home / "bin" / "java"
+
+
+def test_no_java_says_install_a_jdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ConfigurationError, match="install a JDK") as info:
+        find_java()
+    assert "JAVA_HOME" in str(info.value)
+
+
+def test_explicit_missing_java_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="not executable"):
+        find_java(tmp_path / "java")
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+def test_member_config_is_complete_and_test_friendly() -> None:
+    text = member_config("c-1", 41000, ["127.0.0.1:41001"], properties={"hazelcast.x": 3})
+    for line in (
+        'cluster-name: "c-1"',
+        "hazelcast.phone.home.enabled: false",
+        "hazelcast.max.no.heartbeat.seconds: 5",
+        "hazelcast.x: 3",
+        "auto-increment: false",
+        "port: 41000",
+        '- "127.0.0.1:41001"',
+        '- "127.0.0.1:41000"',
+        "capacity: 10000",
+    ):
+        assert line in text
+    assert text.count("backup-count: 1") == 6
+
+
+def test_bad_arguments_are_configuration_errors() -> None:
+    with pytest.raises(ConfigurationError, match="at least 1"):
+        LocalCluster(0)
+    with pytest.raises(ConfigurationError, match="cluster name"):
+        LocalCluster(cluster_name="no spaces")
+    with pytest.raises(ConfigurationError, match="heap"):
+        LocalCluster(heap="lots")
+
+
+def test_default_cluster_names_are_random() -> None:
+    first, second = LocalCluster(), LocalCluster()
+    assert first.cluster_name.startswith("hazelkit-")
+    assert first.cluster_name != second.cluster_name
+
+
+def test_testing_module_exports() -> None:
+    assert hazelkit.testing.__all__ == sorted(hazelkit.testing.__all__)
+    for name in ("HAZELCAST_VERSION", "LocalCluster", "MemberProcess", "find_hazelcast_jar"):
+        assert name in hazelkit.testing.__all__
+        assert hasattr(hazelkit.testing, name)
+
+
+def test_stopping_what_never_started_does_nothing(tmp_path: Path) -> None:
+    LocalCluster(2).stop()
+    MemberProcess("idle", workdir=tmp_path).stop()
+
+
+# --- real members --------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_two_members_form_one_cluster_and_leave_nothing_behind(jar: Path) -> None:
+    with LocalCluster(2, jar=jar) as lc:
+        assert lc.workdir is not None
+        workdir = lc.workdir
+        first, second = lc.members
+        assert first.port != second.port
+        assert lc.addresses == [f"127.0.0.1:{first.port}", f"127.0.0.1:{second.port}"]
+        assert lc.url == f"hazelcast://{first.address},{second.address}?cluster={lc.cluster_name}"
+        for member in lc.members:
+            assert member.is_running
+            assert member.pid is not None
+            assert process_exists(member.pid)
+            assert member.cluster_size == 2
+            log = member.log_path.read_text()
+            assert "Members {size:2" in log
+            assert f"[127.0.0.1]:{member.port} is STARTED" in log
+            assert f"[{lc.cluster_name}]" in log
+            assert "without proper access to required Java packages" not in log
+            assert accepts_connections(member.port)
+        members = list(lc.members)
+    assert_all_gone(members)
+    assert [member.exit_code for member in members] == [143, 143]  # SIGTERM, clean exit
+    assert not workdir.exists()
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_kill_and_restart_a_member(jar: Path) -> None:
+    with LocalCluster(2, jar=jar) as lc:
+        killed = lc.kill_member(1)
+        assert killed.pid is not None
+        assert not killed.is_running
+        assert killed.exit_code == -signal.SIGKILL
+        assert not process_exists(killed.pid)
+        lc.wait_cluster_size(1, timeout=30)  # heartbeat timeout: 5 s
+        assert lc.running == [lc.members[0]]
+
+        old_pid = killed.pid
+        restarted = lc.restart_member(1)
+        assert restarted is killed
+        assert restarted.is_running
+        assert restarted.pid != old_pid
+        assert [member.cluster_size for member in lc.members] == [2, 2]
+        members = list(lc.members)
+    assert_all_gone(members)
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_add_member_then_stop_one_gracefully(jar: Path) -> None:
+    with LocalCluster(1, jar=jar) as lc:
+        added = lc.add_member()
+        assert lc.members == [lc.members[0], added]
+        assert added.name == "member-2"
+        assert added.address in lc.url
+        assert [member.cluster_size for member in lc.members] == [2, 2]
+
+        stopped = lc.stop_member(0)
+        assert stopped.exit_code == 143
+        assert not stopped.exited_unexpectedly
+        lc.wait_cluster_size(1, timeout=10)  # a graceful leave is seen at once
+        assert added.cluster_size == 1
+        members = list(lc.members)
+    assert_all_gone(members)
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_run_local_cluster_serves_until_signalled(stop_signal: signal.Signals) -> None:
+    code = "from hazelkit._local_cluster import run_local_cluster; run_local_cluster(1)"
+    with subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as runner:
+        output = OutputCollector(runner)
+        try:
+            printed = output.wait_for("connect with: HAZELKIT_URL=", timeout=60)
+            pid = int(re.findall(r"pid (\d+)", printed)[0])
+            url = re.findall(r"HAZELKIT_URL=(\S+)", printed)[0]
+            name = re.findall(r"cluster name: (\S+)", printed)[0]
+            assert re.fullmatch(rf"hazelcast://127\.0\.0\.1:\d+\?cluster={name}", url)
+            assert process_exists(pid)
+            runner.send_signal(stop_signal)
+            runner.wait(timeout=45)
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+                runner.wait()
+        text = output.finish()
+        assert runner.returncode == 0, text
+        assert "stopped member-1 127.0.0.1:" in text
+        assert f"(pid {pid}, exit code 143)" in text
+        assert wait_gone(pid)
+
+
+class OutputCollector:
+    """Collects a subprocess's output in a thread, so every wait on it is bounded."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self._stream = process.stdout
+        self._lines: list[str] = []
+        self._thread = threading.Thread(target=self._collect, daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        for line in self._stream:
+            self._lines.append(line)
+
+    def wait_for(self, marker: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = "".join(self._lines)
+            if marker in text:
+                return text
+            if not self._thread.is_alive():
+                break
+            time.sleep(0.05)
+        pytest.fail(f"{marker!r} not printed within {timeout} s; got:\n{''.join(self._lines)}")
+
+    def finish(self) -> str:
+        self._thread.join(timeout=10)
+        return "".join(self._lines)
+
+
+# --- start-up failures leave nothing running -----------------------------------------------
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_bad_jar_fails_clearly(tmp_path: Path) -> None:
+    bad = tmp_path / "hazelcast-5.7.0.jar"
+    bad.write_bytes(b"this is not a jar")
+    lc = LocalCluster(2, jar=bad, workdir=tmp_path / "work")
+    with pytest.raises(
+        ClusterUnavailableError, match="exited with code 1 before it started"
+    ) as info:
+        lc.start()
+    assert "HazelcastMemberStarter" in str(info.value)  # the log tail: class not found
+    assert_all_gone(lc.members)
+    lc.stop()
+    assert (tmp_path / "work" / "member-1.log").exists()
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_given_port_in_use_fails_clearly(jar: Path, busy_port: int, tmp_path: Path) -> None:
+    member = MemberProcess("busy", port=busy_port, jar=jar, workdir=tmp_path)
+    with pytest.raises(ClusterUnavailableError, match=f"port {busy_port}: it is already in use"):
+        member.start(timeout=60)
+    assert_all_gone([member])
+    assert member.port == busy_port
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_picked_port_taken_meanwhile_is_replaced(jar: Path, busy_port: int, tmp_path: Path) -> None:
+    member = MemberProcess("race", jar=jar, workdir=tmp_path)._use_port(busy_port)
+    try:
+        member.start(timeout=60)
+        assert member.port != busy_port
+        assert "already in use" in member.log_path.read_text()
+        assert accepts_connections(member.port)
+    finally:
+        member.stop()
+    assert_all_gone([member])
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_startup_timeout_kills_the_member_and_start_can_be_retried(
+    jar: Path, tmp_path: Path
+) -> None:
+    lc = LocalCluster(1, jar=jar, startup_timeout=0.1, workdir=tmp_path)
+    with pytest.raises(ClusterUnavailableError, match=r"did not start within 0\.1 s"):
+        lc.start()
+    assert_all_gone(lc.members)
+
+    lc.startup_timeout = 60
+    with lc:
+        assert lc.running == lc.members
+        assert lc.members[0].cluster_size == 1
+    assert_all_gone(lc.members)
+
+
+def test_missing_java_fails_before_starting_anything(jar: Path, tmp_path: Path) -> None:
+    lc = LocalCluster(1, jar=jar, java=tmp_path / "bin" / "java")
+    with pytest.raises(ConfigurationError, match="not executable"):
+        lc.start()
+    assert lc.members == []
