@@ -1,0 +1,328 @@
+"""The Codec: header, compression and encryption around the msgpack body."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NoReturn
+
+import msgpack
+import msgspec
+
+from hazelkit._codec._canonical import CanonicalEncoder
+from hazelkit._codec._compression import compress, decompress
+from hazelkit._codec._crypto import Encryption
+from hazelkit._codec._decoder import Decoder
+from hazelkit._codec._encoder import Encoder, Unencodable
+from hazelkit._codec._format import (
+    FLAG_ENCRYPTED,
+    FLAG_LZ4,
+    HEADER_SIZE,
+    HEADERS,
+    PLAIN_HEADER,
+    read_flags,
+)
+from hazelkit._codec._registry import TypeRegistry, default_registry, short_repr
+from hazelkit._exceptions import (
+    ConfigurationError,
+    CorruptDataError,
+    DecryptionError,
+    EncodeError,
+    SerializationError,
+)
+
+__all__ = ["DEFAULT_MAX_SIZE", "Codec"]
+
+DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+_NEVER = 1 << 62  # a compression threshold no value reaches
+_COPY_BELOW = 512  # slicing copies; a memoryview is cheaper for larger bodies
+
+
+class Codec:
+    """Encodes Python values to bytes and back, keeping their exact types.
+
+    Supported: None, bool, int (any size), float (nan, inf and -0.0 included), str,
+    bytes, list, tuple, dict (any encodable hashable keys), set, frozenset, datetime
+    (naive or aware: a ``zoneinfo.ZoneInfo`` keeps its key, a ``datetime.timezone``
+    its offset and name, any other tzinfo becomes the fixed offset it had at that
+    instant; ``fold`` is kept), date, time (with its time zone), timedelta, Decimal
+    (NaN, sNaN, Infinity and signed zeros included), UUID, and members, instances of
+    the Enums, dataclasses and msgspec Structs registered in ``registry``.
+
+    ``decode(encode(v)) == v`` with every value, key and element of the same type as
+    in ``v``, with these conversions: bytearray and memoryview encode as bytes;
+    unregistered subclasses of str, int, float, bytes, list, tuple, dict, set,
+    frozenset and the date/time, Decimal and UUID types (OrderedDict, defaultdict,
+    namedtuples, ...) encode as their builtin base type; ``UUID.is_safe`` is not kept.
+    Unregistered Enums, dataclasses and Structs are refused, even when they subclass
+    a builtin (an IntEnum), so that a type is never lost silently. Values nest to
+    about 1000 levels.
+
+    Layout: a 2-byte header (format version, flags), then the msgpack body, lz4
+    compressed when it is at least ``compression_threshold`` bytes and compression
+    makes it smaller, then AES-GCM encrypted when ``encryption`` is given (header
+    and key id authenticated). ``max_size`` bounds encoded values, inputs, and the
+    decompressed size, which is checked before decompressing.
+
+    Decoding never runs code from the data: no pickle, no imports; only the
+    constructors of registered classes are called. Every decoding failure raises a
+    :class:`~hazelkit.SerializationError` subclass naming the problem.
+
+    A Codec is immutable and thread-safe; one instance serves all threads.
+
+    Raises ConfigurationError for an unknown compression, a negative threshold, a
+    non-positive ``max_size`` or an ``encryption`` that is not an Encryption.
+    """
+
+    __slots__ = (
+        "_canonical",
+        "_compression",
+        "_decoder",
+        "_encoder",
+        "_encryption",
+        "_max_size",
+        "_registry",
+        "_threshold",
+    )
+
+    _canonical: CanonicalEncoder
+    _compression: Literal["lz4"] | None
+    _decoder: Decoder
+    _encoder: Encoder
+    _encryption: Encryption | None
+    _max_size: int
+    _registry: TypeRegistry
+    _threshold: int
+
+    def __init__(
+        self,
+        *,
+        registry: TypeRegistry | None = None,
+        compression: Literal["lz4"] | None = "lz4",
+        compression_threshold: int = 1024,
+        encryption: Encryption | None = None,
+        max_size: int = DEFAULT_MAX_SIZE,
+    ) -> None:
+        _check_options(registry, compression, compression_threshold, encryption, max_size)
+        registry = default_registry if registry is None else registry
+        encoder = Encoder(registry)
+        init = object.__setattr__
+        init(self, "_registry", registry)
+        init(self, "_compression", compression)
+        init(self, "_threshold", _NEVER if compression is None else compression_threshold)
+        init(self, "_encryption", encryption)
+        init(self, "_max_size", max_size)
+        init(self, "_encoder", encoder)
+        init(self, "_canonical", CanonicalEncoder(encoder))
+        init(self, "_decoder", Decoder(registry))
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError("a Codec is immutable")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError("a Codec is immutable")
+
+    @property
+    def registry(self) -> TypeRegistry:
+        """The registry of user types this codec encodes and decodes."""
+        return self._registry
+
+    @property
+    def compression(self) -> Literal["lz4"] | None:
+        """The compression applied to large values, or None."""
+        return self._compression
+
+    @property
+    def compression_threshold(self) -> int | None:
+        """The body size in bytes from which compression is tried, or None."""
+        return None if self._compression is None else self._threshold
+
+    @property
+    def encryption(self) -> Encryption | None:
+        """The encryption applied to every value, or None."""
+        return self._encryption
+
+    @property
+    def max_size(self) -> int:
+        """The largest encoded value, input and decompressed body, in bytes."""
+        return self._max_size
+
+    def __repr__(self) -> str:
+        return (
+            f"Codec(compression={self._compression!r}, "
+            f"compression_threshold={self.compression_threshold!r}, "
+            f"encryption={self._encryption!r}, max_size={self._max_size!r})"
+        )
+
+    def encode(self, value: Any) -> bytes:
+        """The bytes for ``value``, compressed and encrypted as configured.
+
+        Equal values may give different bytes (set order, dict insertion order,
+        random nonces): use :meth:`encode_key` where bytes are compared.
+
+        Raises EncodeError naming the type and its place inside ``value`` for
+        anything that cannot be encoded, and for values over ``max_size``.
+        """
+        try:
+            body = self._encoder.pack(value)
+        except Exception as exc:
+            self._raise_encode_error(exc, value)
+        size = len(body)
+        self._check_encoded_size(size)
+        flags = 0
+        if size >= self._threshold:
+            compressed = compress(body)
+            if compressed is not None:
+                body, flags = compressed, FLAG_LZ4
+        if self._encryption is not None:
+            data = self._encryption._seal(flags | FLAG_ENCRYPTED, body)
+            self._check_encoded_size(len(data))
+            return data
+        self._check_encoded_size(len(body) + HEADER_SIZE)
+        return HEADERS[flags] + body
+
+    def encode_key(self, value: Any) -> bytes:
+        """Canonical bytes for ``value``: equal values give equal bytes in every process.
+
+        For map keys and compare-and-set. Dict items are written sorted by their
+        encoded keys and set elements by their encoded bytes, so neither insertion
+        order nor per-process hash salting shows. "Equal" means equal and of the
+        same types throughout: ``1``, ``1.0`` and ``True`` are three keys, and so are
+        ``0.0`` and ``-0.0``, ``Decimal("1.0")`` and ``Decimal("1.00")``, or one
+        instant in two time zones.
+
+        Keys are never compressed and never encrypted, even when the codec encrypts
+        values: a key must give the same bytes every time so that the cluster can
+        find it, and random nonces would prevent that. Do not put secrets in keys.
+        :meth:`decode_key` reads the result, and so does :meth:`decode` on a codec
+        without encryption.
+
+        Raises EncodeError as :meth:`encode` does.
+        """
+        kind = type(value)
+        try:
+            if kind is str or kind is bytes or kind is int:
+                body = self._encoder.pack(value)
+            else:
+                body = self._canonical.pack(value)
+        except Exception as exc:
+            self._raise_encode_error(exc, value)
+        self._check_encoded_size(len(body) + HEADER_SIZE)
+        return PLAIN_HEADER + body
+
+    def decode(self, data: bytes | bytearray | memoryview) -> Any:
+        """The value encoded in ``data`` by :meth:`encode` (of a compatible codec).
+
+        A codec with encryption refuses unencrypted values (DecryptionError), so
+        that nobody can substitute plaintext for encrypted data at rest; keys from
+        :meth:`encode_key` are read with :meth:`decode_key`.
+
+        Raises CorruptDataError for truncated, malformed or oversized input,
+        UnsupportedVersionError for another format version or an unknown flag,
+        DecryptionError for a missing or wrong key, tampering or unexpected
+        plaintext, UnknownTypeError for an unregistered type name; TypeError if
+        ``data`` is not bytes, bytearray or memoryview. Nothing else, whatever the
+        bytes are.
+        """
+        try:
+            return self._decode(_byte_view(data))
+        except SerializationError:
+            raise
+        except Exception as exc:
+            raise _decode_error(exc, "value") from exc
+
+    def decode_key(self, data: bytes | bytearray | memoryview) -> Any:
+        """The value encoded in ``data`` by :meth:`encode_key` (or by :meth:`encode`).
+
+        Keys are never encrypted, so this reads plain encodings even when the codec
+        encrypts values. Raises as :meth:`decode`.
+        """
+        view = _byte_view(data)
+        if read_flags(view) != 0:
+            return self.decode(view)
+        try:
+            return self._decoder.decode(_body(view))
+        except SerializationError:
+            raise
+        except Exception as exc:
+            raise _decode_error(exc, "key") from exc
+
+    def _decode(self, data: bytes | bytearray | memoryview) -> Any:
+        size = len(data)
+        if size > self._max_size:
+            raise CorruptDataError(
+                f"value is {size} bytes, over the max_size limit of {self._max_size} bytes"
+            )
+        flags = read_flags(data)
+        body: bytes | bytearray | memoryview
+        if flags & FLAG_ENCRYPTED:
+            if self._encryption is None:
+                raise DecryptionError(
+                    "value is encrypted but no key is configured: give the Codec "
+                    "encryption=Encryption(...) with the key it was written with"
+                )
+            body = self._encryption._open(data)
+        elif self._encryption is not None:
+            raise DecryptionError(
+                "value is not encrypted, and this codec refuses unencrypted values because "
+                "it is configured with encryption (keys from encode_key: use decode_key)"
+            )
+        else:
+            body = _body(data)
+        if flags & FLAG_LZ4:
+            body = decompress(body, self._max_size)
+        return self._decoder.decode(body)
+
+    def _check_encoded_size(self, size: int) -> None:
+        if size > self._max_size:
+            raise EncodeError(
+                f"value encodes to {size} bytes, over the max_size limit of {self._max_size} bytes"
+            )
+
+    def _raise_encode_error(self, exc: Exception, value: Any) -> NoReturn:
+        error = self._encoder.error(exc, value)
+        raise error from (None if isinstance(exc, Unencodable) else exc)
+
+
+def _decode_error(exc: Exception, what: str) -> CorruptDataError:
+    """The CorruptDataError for an exception a decoding library or constructor raised."""
+    if isinstance(exc, RecursionError | msgpack.StackError):
+        return CorruptDataError(f"malformed {what}: nested too deeply to decode")
+    if isinstance(exc, msgspec.DecodeError):
+        return CorruptDataError(f"malformed {what}: {exc}")
+    if isinstance(exc, UnicodeDecodeError):
+        return CorruptDataError(f"malformed {what}: a string is not valid UTF-8 ({exc.reason})")
+    return CorruptDataError(f"malformed {what}: {type(exc).__name__}: {short_repr(str(exc), 200)}")
+
+
+def _byte_view(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
+    if type(data) is bytes or type(data) is bytearray:
+        return data
+    if isinstance(data, memoryview):
+        return data if data.itemsize == 1 and data.ndim == 1 else data.cast("B")
+    if isinstance(data, bytes | bytearray):
+        return data
+    raise TypeError(f"decode() takes bytes, bytearray or memoryview, not {type(data).__name__}")
+
+
+def _body(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
+    if len(data) < _COPY_BELOW:
+        return data[HEADER_SIZE:]
+    return memoryview(data)[HEADER_SIZE:]
+
+
+def _check_options(
+    registry: object, compression: object, threshold: object, encryption: object, max_size: object
+) -> None:
+    if registry is not None and not isinstance(registry, TypeRegistry):
+        raise ConfigurationError(f"registry must be a TypeRegistry, got {registry!r}")
+    if compression == "zstd":
+        raise ConfigurationError("zstd compression is reserved but not supported yet: use 'lz4'")
+    if compression not in ("lz4", None):
+        raise ConfigurationError(f"unknown compression {compression!r}: use 'lz4' or None")
+    if type(threshold) is not int or threshold < 0:
+        raise ConfigurationError(
+            f"compression_threshold must be an int >= 0 (bytes), got {threshold!r}"
+        )
+    if encryption is not None and not isinstance(encryption, Encryption):
+        raise ConfigurationError(f"encryption must be an Encryption or None, got {encryption!r}")
+    if type(max_size) is not int or max_size <= 0:
+        raise ConfigurationError(f"max_size must be a positive int (bytes), got {max_size!r}")

@@ -1,0 +1,205 @@
+"""Values to msgpack bytes: msgpack's C Packer, with a hook for the types it lacks.
+
+``strict_types=True`` sends everything that is not exactly a msgpack type (tuples,
+sets, subclasses, ints beyond 64 bits) to :meth:`Encoder._default`, which finds the
+encoder with one dict lookup on ``type(obj)``. The slow path (subclasses of builtins,
+unknown types) runs only for types that have no entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import operator
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import msgpack
+import msgspec
+
+from hazelkit._codec._registry import RegisteredType, TypeRegistry, short_repr
+from hazelkit._codec._types import Encoder as EncodeFn
+from hazelkit._codec._types import builtin_encoders, encode_int, ext
+from hazelkit._exceptions import EncodeError
+
+# Packers are not re-entrant and the hook packs nested payloads, so each pack call
+# takes an idle packer (list.pop and list.append are atomic: no lock needed).
+_IDLE_PACKERS_KEPT = 32
+
+# Unregistered subclasses of these encode as the base type; order matters (bool
+# cannot be subclassed, datetime before date).
+_NATIVE_BASES: tuple[tuple[type, Callable[[Any], Any]], ...] = (
+    (str, str.__str__),
+    (int, operator.index),
+    (float, float),
+    (bytes, bytes),
+    (bytearray, bytes),
+    (list, list),
+    (dict, dict),
+)
+_EXT_BASES: tuple[type, ...] = (tuple, set, frozenset, datetime, date, time, timedelta)
+_EXT_BASES += (Decimal, UUID)
+
+_NOT_REGISTRABLE_HINT = (
+    "register it with hazelkit.codec.register or convert it (only dataclasses, "
+    "msgspec Structs and Enums can be registered)"
+)
+
+
+class Unencodable(Exception):
+    """Raised inside the packer hook; turned into EncodeError with a path outside it."""
+
+    def __init__(self, obj: object, registrable: bool) -> None:
+        super().__init__(obj)
+        self.obj = obj
+        self.registrable = registrable
+
+
+def is_registrable(obj: object) -> bool:
+    return isinstance(obj, enum.Enum | msgspec.Struct) or (
+        dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+    )
+
+
+def to_builtin(obj: object) -> Any:
+    """An unregistered instance as the builtin value it encodes as.
+
+    Subclasses of str, int, float, bytes, bytearray, list and dict become exact
+    instances of their base; subclasses of the extension types are returned as
+    they are (their base's encoder reads them). Anything else raises Unencodable.
+    """
+    if is_registrable(obj):
+        raise Unencodable(obj, registrable=True)
+    for base, convert in _NATIVE_BASES:
+        if isinstance(obj, base):
+            return convert(obj)
+    if isinstance(obj, _EXT_BASES):
+        return obj
+    raise Unencodable(obj, registrable=False)
+
+
+class Encoder:
+    """Packs values with the builtin extension types and a registry's classes.
+
+    Thread-safe: packers are never shared between concurrent calls.
+    """
+
+    def __init__(self, registry: TypeRegistry) -> None:
+        self.registry = registry
+        self._idle: list[Any] = []
+        self._builtin = builtin_encoders(self.pack)
+        # Builtin encoders, plus each registered class once it has been seen.
+        self._dispatch: dict[type, EncodeFn] = dict(self._builtin)
+
+    def pack(self, value: Any) -> bytes:
+        """msgpack bytes for ``value``; raises Unencodable and the packer's own errors."""
+        idle = self._idle
+        try:
+            packer = idle.pop()
+        except IndexError:
+            packer = msgpack.Packer(default=self._default, strict_types=True, use_bin_type=True)
+        data: bytes = packer.pack(value)
+        # A packer that raised may hold a half-written buffer: it is not put back.
+        if len(idle) < _IDLE_PACKERS_KEPT:
+            idle.append(packer)
+        return data
+
+    def _default(self, obj: Any) -> Any:
+        encode = self._dispatch.get(type(obj))
+        if encode is not None:
+            return encode(obj)
+        return self._slow_default(obj)
+
+    def _slow_default(self, obj: Any) -> Any:
+        entry = self.registry._by_type.get(type(obj))
+        if entry is not None:
+            registered = self.registered_encoder(entry)
+            self._dispatch[entry.cls] = registered
+            return registered(obj)
+        value = to_builtin(obj)
+        if type(value) is int:
+            return encode_int(value)
+        for base in _EXT_BASES:
+            if isinstance(value, base):
+                return self._builtin[base](value)
+        return value
+
+    def registered_encoder(self, entry: RegisteredType) -> EncodeFn:
+        code, prefix, state, pack = entry.code, entry.prefix, entry.state, self.pack
+
+        def encode(obj: Any) -> Any:
+            return ext(code, prefix + pack(state(obj)))
+
+        return encode
+
+    def error(self, exc: Exception, value: Any) -> EncodeError:
+        """The EncodeError to raise for ``exc``, raised while encoding ``value``."""
+        if isinstance(exc, Unencodable):
+            target = exc.obj
+            path = find_path(value, self.registry, lambda obj: obj is target)
+            hint = "register it with hazelkit.codec.register" if exc.registrable else None
+            return EncodeError(
+                f"cannot encode {type(target)!r} at {path}: {hint or _NOT_REGISTRABLE_HINT}"
+            )
+        if isinstance(exc, RecursionError) or "recursion limit" in str(exc):
+            return EncodeError(
+                "cannot encode value: it is nested too deeply (at most about 1000 levels) "
+                "or contains itself"
+            )
+        if isinstance(exc, UnicodeEncodeError):
+            path = find_path(value, self.registry, _has_surrogates)
+            return EncodeError(
+                f"cannot encode the str at {path}: it is not valid Unicode (lone surrogates)"
+            )
+        return EncodeError(f"cannot encode value: {short_repr(exc, 200)}")
+
+
+def _has_surrogates(obj: object) -> bool:
+    if not isinstance(obj, str):
+        return False
+    try:
+        obj.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def find_path(root: object, registry: TypeRegistry, matches: Callable[[object], bool]) -> str:
+    """Where inside ``root`` the first object that ``matches`` sits, as ``value[...]...``.
+
+    Runs only when encoding failed; iterative, so deep or cyclic values are fine.
+    """
+    stack: list[tuple[object, str]] = [(root, "value")]
+    seen: set[int] = set()
+    while stack:
+        obj, path = stack.pop()
+        if matches(obj):
+            return path
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        stack.extend(reversed(list(_children(obj, path, registry))))
+    return "somewhere in value"
+
+
+def _children(obj: object, path: str, registry: TypeRegistry) -> Iterator[tuple[object, str]]:
+    if isinstance(obj, dict):
+        for key, item in obj.items():
+            yield key, f"{path}.<key {short_repr(key)}>"
+            yield item, f"{path}[{short_repr(key)}]"
+    elif isinstance(obj, list | tuple):
+        for index, item in enumerate(obj):
+            yield item, f"{path}[{index}]"
+    elif isinstance(obj, set | frozenset):
+        for item in obj:
+            yield item, f"{path}.<element {short_repr(item)}>"
+    else:
+        entry = registry._by_type.get(type(obj))
+        if isinstance(obj, enum.Enum):
+            yield obj.value, f"{path}.value"
+        elif entry is not None:
+            for name in entry.fields:
+                yield getattr(obj, name, None), f"{path}.{name}"
