@@ -6,6 +6,7 @@ members can be started.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -31,6 +32,8 @@ from hazelkit.testing import (
 )
 
 START_TIMEOUT = 90  # pytest-timeout for a test that starts members: 2 cores, maybe busy
+RUN_ONE = "from hazelkit._local_cluster import run_local_cluster; run_local_cluster(1)"
+RUN_TWO = "from hazelkit._local_cluster import run_local_cluster; run_local_cluster(2)"
 
 
 @pytest.fixture(scope="module")
@@ -264,18 +267,22 @@ def test_two_members_form_one_cluster_and_leave_nothing_behind(jar: Path) -> Non
 
 
 @pytest.mark.timeout(START_TIMEOUT)
-def test_kill_and_restart_a_member(jar: Path) -> None:
+def test_kill_and_restart_the_first_member(jar: Path) -> None:
+    # Member 1 is the seed (the first master): the other must take over, and the
+    # restarted seed must join it rather than start a cluster of its own.
     with LocalCluster(2, jar=jar) as lc:
-        killed = lc.kill_member(1)
+        killed = lc.kill_member(0)
         assert killed.pid is not None
         assert not killed.is_running
         assert killed.exit_code == -signal.SIGKILL
+        assert not killed.exited_unexpectedly
         assert not process_exists(killed.pid)
         lc.wait_cluster_size(1, timeout=30)  # heartbeat timeout: 5 s
-        assert lc.running == [lc.members[0]]
+        assert lc.running == [lc.members[1]]
+        assert lc.members[1].cluster_size == 1
 
         old_pid = killed.pid
-        restarted = lc.restart_member(1)
+        restarted = lc.restart_member(0)
         assert restarted is killed
         assert restarted.is_running
         assert restarted.pid != old_pid
@@ -305,13 +312,7 @@ def test_add_member_then_stop_one_gracefully(jar: Path) -> None:
 @pytest.mark.timeout(START_TIMEOUT)
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_run_local_cluster_serves_until_signalled(stop_signal: signal.Signals) -> None:
-    code = "from hazelkit._local_cluster import run_local_cluster; run_local_cluster(1)"
-    with subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    ) as runner:
+    with run_in_subprocess(RUN_ONE) as runner:
         output = OutputCollector(runner)
         try:
             printed = output.wait_for("connect with: HAZELKIT_URL=", timeout=60)
@@ -361,6 +362,58 @@ class OutputCollector:
     def finish(self) -> str:
         self._thread.join(timeout=10)
         return "".join(self._lines)
+
+
+def run_in_subprocess(code: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def stopped_pids(text: str) -> list[int]:
+    return [int(pid) for pid in re.findall(r"^stopped member-\d+ \S+ \(pid (\d+)", text, re.M)]
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_run_local_cluster_interrupted_during_start_up() -> None:
+    with run_in_subprocess(RUN_TWO) as runner:
+        output = OutputCollector(runner)
+        output.wait_for("Starting 2 Hazelcast", timeout=30)
+        runner.send_signal(signal.SIGINT)  # the JVMs take about a second to start
+        assert runner.wait(timeout=45) == 0
+        text = output.finish()
+    pids = stopped_pids(text)
+    assert len(pids) == 2, text
+    assert all(wait_gone(pid) for pid in pids)
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_run_local_cluster_fails_when_every_member_died(jar: Path) -> None:
+    with run_in_subprocess(RUN_ONE) as runner:
+        output = OutputCollector(runner)
+        printed = output.wait_for("connect with:", timeout=60)
+        pid = int(re.findall(r"pid (\d+)", printed)[0])
+        os.kill(pid, signal.SIGKILL)  # a member of our own subprocess: a crash
+        assert runner.wait(timeout=45) == 1
+        text = output.finish()
+    assert "exited on its own with code -9" in text
+    assert "ClusterUnavailableError: Every member of the local cluster has exited" in text
+    assert wait_gone(pid)
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_members_left_running_die_with_the_interpreter() -> None:
+    code = (
+        "from hazelkit.testing import LocalCluster\n"
+        "print('pids', *(m.pid for m in LocalCluster(2).start().members), flush=True)\n"
+    )
+    with run_in_subprocess(code) as runner:
+        output = OutputCollector(runner)
+        assert runner.wait(timeout=60) == 0
+        text = output.finish()
+    pids = [int(pid) for pid in re.findall(r"^pids (.*)$", text, re.M)[0].split()]
+    assert len(pids) == 2
+    assert all(wait_gone(pid) for pid in pids)
 
 
 # --- start-up failures leave nothing running -----------------------------------------------

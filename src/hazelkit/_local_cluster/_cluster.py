@@ -38,8 +38,9 @@ class LocalCluster:
     """Hazelcast members on free loopback ports, started and stopped by this process.
 
     ``with LocalCluster(2) as lc:`` starts two members that form one cluster, and stops
-    them on exit. Members are child processes (see :class:`MemberProcess`): they are
-    SIGKILLed at interpreter exit if still running, so none outlives this process. Ports
+    them on exit. Members are child processes (see :class:`MemberProcess`): they run
+    until stopped, and are SIGKILLed at interpreter exit if still running, so none
+    outlives this process. Ports
     are picked free on 127.0.0.1, never fixed. Every wait is bounded.
 
     Calls block; from async code run them in a worker thread (e.g.
@@ -78,7 +79,7 @@ class LocalCluster:
     ) -> None:
         if members < 1:
             raise ConfigurationError(f"A local cluster needs at least 1 member, not {members}.")
-        self.size = members
+        self._initial_members = members
         self.cluster_name = check_cluster_name(cluster_name or random_cluster_name())
         self.startup_timeout = startup_timeout
         self.members: list[MemberProcess] = []
@@ -153,7 +154,7 @@ class LocalCluster:
         self._java = find_java(self._java_arg)
         self._jar = find_hazelcast_jar(self._jar_arg)
         self._workdir = self._workdir_arg or Path(tempfile.mkdtemp(prefix="hazelkit-cluster-"))
-        ports = free_ports(self.size)
+        ports = free_ports(self._initial_members)
         addresses = [f"127.0.0.1:{port}" for port in ports]
         self.members = [
             self._new_member(number, port, addresses) for number, port in enumerate(ports, 1)
@@ -162,7 +163,7 @@ class LocalCluster:
             self._launch_all()
             budget = (began + self.startup_timeout, self.startup_timeout)
             self._wait_all(lambda m: m.poll_started(), self.members, budget, cancel, "start")
-            self._wait_size(self.size, self.members, budget, cancel)
+            self._wait_size(self._initial_members, self.members, budget, cancel)
         except BaseException:
             self._keep_workdir = True
             self._kill_all()

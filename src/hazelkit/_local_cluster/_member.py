@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import re
 import subprocess
 import tempfile
 import time
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -52,13 +52,30 @@ _TAIL_LINES = 40
 _REAP_TIMEOUT = 10.0
 
 
+# Every member JVM not yet reaped, by pid. Members live until stopped or until the
+# interpreter exits, whether or not anything still refers to their MemberProcess.
+_LIVE: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def _reap(popen: subprocess.Popen[bytes]) -> None:
-    """SIGKILL and reap; the safety net run at garbage collection or interpreter exit."""
+    """SIGKILL the process if it still runs, and reap it."""
     if popen.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             popen.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         popen.wait(timeout=_REAP_TIMEOUT)
+    if popen.returncode is not None:
+        _LIVE.pop(popen.pid, None)
+
+
+@atexit.register
+def _reap_all() -> None:
+    """At interpreter exit, SIGKILL every member still running (a test that failed)."""
+    for popen in list(_LIVE.values()):
+        with contextlib.suppress(ProcessLookupError):
+            popen.kill()
+    for popen in list(_LIVE.values()):
+        _reap(popen)
 
 
 class _LogWatcher:
@@ -100,9 +117,10 @@ class MemberProcess:
     The member runs as a child process in its own session (a Ctrl-C in the terminal
     reaches only Python, which then stops the member). Its config and log live in
     ``workdir`` (a fresh temporary directory when None; never deleted by this class).
-    Every process started is SIGKILLed and reaped when this object is garbage collected
-    or the interpreter exits, if it is still running then: no member outlives the Python
-    process that started it (unless that process itself is SIGKILLed).
+    A member runs until :meth:`stop` or :meth:`kill`, even if this object is dropped;
+    at interpreter exit every member still running is SIGKILLed and reaped, so none
+    outlives the Python process that started it (unless that process is itself killed
+    by a signal it cannot handle, such as SIGKILL).
 
     Args:
         cluster_name: the Hazelcast cluster name; members with another name never join.
@@ -149,7 +167,6 @@ class MemberProcess:
             workdir = tempfile.mkdtemp(prefix=f"hazelkit-{name}-")
         self.workdir = Path(workdir)
         self._popen: subprocess.Popen[bytes] | None = None
-        self._finalizer: weakref.finalize[[subprocess.Popen[bytes]], MemberProcess] | None = None
         self._watcher: _LogWatcher | None = None
         self._port_attempts = 0
         self._expected_exit = False
@@ -271,7 +288,7 @@ class MemberProcess:
             except OSError as exc:
                 raise ConfigurationError(f"Could not run {self._java}: {exc}") from exc
         self._popen = popen
-        self._finalizer = weakref.finalize(self, _reap, popen)
+        _LIVE[popen.pid] = popen
 
     def wait_started(self, timeout: float = 60.0) -> None:
         """Wait until the launched member has logged ``[127.0.0.1]:PORT is STARTED``.
@@ -382,8 +399,8 @@ class MemberProcess:
         return self
 
     def _release(self) -> None:
-        if self._finalizer is not None and self.exit_code is not None:
-            self._finalizer.detach()
+        if self._popen is not None and self._popen.poll() is not None:
+            _LIVE.pop(self._popen.pid, None)
 
     def log_tail(self, lines: int = _TAIL_LINES) -> str:
         """The last ``lines`` lines of the member's log ("" if there is no log)."""

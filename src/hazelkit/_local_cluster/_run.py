@@ -56,7 +56,7 @@ def run_local_cluster(
 
     previous = {signum: signal.signal(signum, request_stop) for signum in _STOP_SIGNALS}
     try:
-        _serve(cluster, stop_requested, out, stop_timeout)
+        _serve(cluster, members, stop_requested, out, stop_timeout)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -64,20 +64,21 @@ def run_local_cluster(
 
 def _serve(
     cluster: LocalCluster,
+    members: int,
     stop_requested: threading.Event,
     out: Callable[[str], None],
     stop_timeout: float,
 ) -> None:
     _emit(
         out,
-        f"Starting {cluster.size} Hazelcast {HAZELCAST_VERSION} member(s) "
+        f"Starting {members} Hazelcast {HAZELCAST_VERSION} member(s) "
         f"of cluster {cluster.cluster_name!r}...",
     )
     try:
         try:
             cluster._start(stop_requested)
         except _Cancelled:
-            _emit(out, "Interrupted during start-up; stopped the members started so far.")
+            _emit(out, "Interrupted during start-up.")
             return
         _announce(cluster, out)
         _watch(cluster, stop_requested, out)
