@@ -457,19 +457,23 @@ def test_picked_port_taken_meanwhile_is_replaced(jar: Path, busy_port: int, tmp_
 
 
 @pytest.mark.timeout(START_TIMEOUT)
-def test_startup_timeout_kills_the_member_and_start_can_be_retried(
-    jar: Path, tmp_path: Path
-) -> None:
-    lc = LocalCluster(1, jar=jar, startup_timeout=0.1, workdir=tmp_path)
+def test_startup_timeout_kills_the_member_and_start_can_be_retried(jar: Path) -> None:
+    lc = LocalCluster(1, jar=jar, startup_timeout=0.1)
     with pytest.raises(ClusterUnavailableError, match=r"did not start within 0\.1 s"):
         lc.start()
     assert_all_gone(lc.members)
+    workdir = lc.workdir
+    assert workdir is not None
+    assert (workdir / "member-1.log").exists()  # kept: the error points at it
 
     lc.startup_timeout = 60
     with lc:
+        assert lc.workdir == workdir
         assert lc.running == lc.members
         assert lc.members[0].cluster_size == 1
     assert_all_gone(lc.members)
+    assert not workdir.exists()  # the retry succeeded: nothing left to read
+    assert lc.workdir is None
 
 
 def test_missing_java_fails_before_starting_anything(jar: Path, tmp_path: Path) -> None:

@@ -93,6 +93,7 @@ class LocalCluster:
         self._extra_config = dict(extra_config or {})
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self._keep_workdir = keep_workdir
+        self._logs_needed = False  # a start failed or a member died: keep the logs
         self._workdir: Path | None = None
         self._jar: Path | None = None
         self._java: Path | None = None
@@ -124,7 +125,7 @@ class LocalCluster:
 
     @property
     def workdir(self) -> Path | None:
-        """The directory holding the members' configs and logs, once started."""
+        """The directory of the members' configs and logs; None before start or once deleted."""
         return self._workdir
 
     @property
@@ -153,7 +154,8 @@ class LocalCluster:
         began = time.monotonic()
         self._java = find_java(self._java_arg)
         self._jar = find_hazelcast_jar(self._jar_arg)
-        self._workdir = self._workdir_arg or Path(tempfile.mkdtemp(prefix="hazelkit-cluster-"))
+        if self._workdir is None:  # a retried start reuses it, next to the failed logs
+            self._workdir = self._workdir_arg or Path(tempfile.mkdtemp(prefix="hazelkit-cluster-"))
         ports = free_ports(self._initial_members)
         addresses = [f"127.0.0.1:{port}" for port in ports]
         self.members = [
@@ -165,10 +167,11 @@ class LocalCluster:
             self._wait_all(lambda m: m.poll_started(), self.members, budget, cancel, "start")
             self._wait_size(self._initial_members, self.members, budget, cancel)
         except BaseException:
-            self._keep_workdir = True
+            self._logs_needed = True
             self._kill_all()
             raise
         self._started = True
+        self._logs_needed = False
         self.startup_seconds = time.monotonic() - began
 
     def _launch_all(self) -> None:
@@ -213,10 +216,12 @@ class LocalCluster:
         for member in self.members:
             member.wait_stopped(deadline)
         if any(member.exited_unexpectedly for member in self.members):
-            self._keep_workdir = True
+            self._logs_needed = True
         self._started = False
-        if self._workdir is not None and self._workdir_arg is None and not self._keep_workdir:
-            shutil.rmtree(self._workdir, ignore_errors=True)
+        if self._workdir_arg is None and not (self._keep_workdir or self._logs_needed):
+            if self._workdir is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
     def add_member(self) -> MemberProcess:
         """Start one more member that joins the cluster, and return it.
@@ -284,7 +289,7 @@ class LocalCluster:
             self._wait_all(lambda m: m.poll_started(), [member], budget, None, "start")
             self._wait_size(len(self.running), self.running, budget, None)
         except BaseException:
-            self._keep_workdir = True
+            self._logs_needed = True
             member.kill()
             raise
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import re
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Final
 
-from hazelkit._exceptions import ClusterUnavailableError, ConfigurationError
+from hazelkit._exceptions import ClusterUnavailableError
 from hazelkit._local_cluster._config import (
     HOST,
     PropertyValue,
@@ -22,93 +19,12 @@ from hazelkit._local_cluster._config import (
     member_config,
 )
 from hazelkit._local_cluster._discovery import find_hazelcast_jar, find_java
+from hazelkit._local_cluster._jvm import DEFAULT_JVM_OPTIONS, forget, member_command, reap, spawn
+from hazelkit._local_cluster._log import LogWatcher, log_tail
 
-MAIN_CLASS: Final = "com.hazelcast.core.server.HazelcastMemberStarter"
-
-# The flags Hazelcast's own start-up warning asks for, so it gets its fast internal paths.
-JAVA_MODULE_FLAGS: Final = (
-    "--add-modules", "java.se",
-    "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
-    "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-    "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-    "--add-opens", "java.management/sun.management=ALL-UNNAMED",
-    "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-)  # fmt: skip
-
-DEFAULT_JVM_OPTIONS: Final = (
-    # C1 only starts a member in ~1 s instead of ~1.5 s and spends less CPU compiling;
-    # pass jvm_options=() for full JIT when measuring throughput.
-    "-XX:TieredStopAtLevel=1",
-    "-XX:+UseSerialGC",
-    "-XX:-UsePerfData",
-)
-
-_STARTED = re.compile(r"\]:(\d+) is STARTED")
-_MEMBERS = re.compile(r"^Members \{size:(\d+),")
-_BIND_FAILURES = ("is already in use", "Address already in use")
 _PORT_ATTEMPTS = 3
 _POLL_INTERVAL = 0.05
 _TAIL_LINES = 40
-_REAP_TIMEOUT = 10.0
-
-
-# Every member JVM not yet reaped, by pid. Members live until stopped or until the
-# interpreter exits, whether or not anything still refers to their MemberProcess.
-_LIVE: dict[int, subprocess.Popen[bytes]] = {}
-
-
-def _reap(popen: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the process if it still runs, and reap it."""
-    if popen.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            popen.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        popen.wait(timeout=_REAP_TIMEOUT)
-    if popen.returncode is not None:
-        _LIVE.pop(popen.pid, None)
-
-
-@atexit.register
-def _reap_all() -> None:
-    """At interpreter exit, SIGKILL every member still running (a test that failed)."""
-    for popen in list(_LIVE.values()):
-        with contextlib.suppress(ProcessLookupError):
-            popen.kill()
-    for popen in list(_LIVE.values()):
-        _reap(popen)
-
-
-class _LogWatcher:
-    """Reads a member's log as it grows and remembers what matters."""
-
-    def __init__(self, path: Path, port: int) -> None:
-        self._path = path
-        self._port = port
-        self._offset = path.stat().st_size if path.exists() else 0
-        self._partial = b""
-        self.started = False
-        self.bind_failed = False
-        self.cluster_size: int | None = None
-
-    def poll(self) -> None:
-        try:
-            with self._path.open("rb") as log:
-                log.seek(self._offset)
-                chunk = log.read()
-        except FileNotFoundError:
-            return
-        self._offset += len(chunk)
-        *lines, self._partial = (self._partial + chunk).split(b"\n")
-        for raw in lines:
-            self._scan(raw.decode("utf-8", "replace"))
-
-    def _scan(self, line: str) -> None:
-        if (started := _STARTED.search(line)) and int(started.group(1)) == self._port:
-            self.started = True
-        elif members := _MEMBERS.match(line):
-            self.cluster_size = int(members.group(1))
-        elif any(failure in line for failure in _BIND_FAILURES):
-            self.bind_failed = True
 
 
 class MemberProcess:
@@ -167,7 +83,7 @@ class MemberProcess:
             workdir = tempfile.mkdtemp(prefix=f"hazelkit-{name}-")
         self.workdir = Path(workdir)
         self._popen: subprocess.Popen[bytes] | None = None
-        self._watcher: _LogWatcher | None = None
+        self._watcher: LogWatcher | None = None
         self._port_attempts = 0
         self._expected_exit = False
 
@@ -226,7 +142,7 @@ class MemberProcess:
     def start(self, timeout: float = 60.0) -> None:
         """Start the member and wait until it has logged that it is STARTED.
 
-        Does nothing if the member is already running. On failure nothing is left
+        Returns at once if the member already started. On failure nothing is left
         running.
 
         Raises:
@@ -234,8 +150,6 @@ class MemberProcess:
             ClusterUnavailableError: the member exited or did not start within
                 ``timeout`` seconds; the message ends with the last lines of its log.
         """
-        if self.is_running:
-            return
         self.launch()
         self.wait_started(timeout)
 
@@ -262,33 +176,12 @@ class MemberProcess:
             ),
             encoding="utf-8",
         )
-        self._watcher = _LogWatcher(self.log_path, self._port)
+        self._watcher = LogWatcher(self.log_path, self._port)
         self._expected_exit = False
-        command = [
-            str(self._java),
-            f"-Xms{min(64, _megabytes(self._heap))}m",
-            f"-Xmx{self._heap}",
-            *JAVA_MODULE_FLAGS,
-            *self._jvm_options,
-            f"-Dhazelcast.config={self.config_path}",
-            "-cp",
-            str(self._jar),
-            MAIN_CLASS,
-        ]
-        with self.log_path.open("ab") as log:
-            try:
-                popen = subprocess.Popen(  # noqa: S603 - our own command line
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=self.workdir,
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                raise ConfigurationError(f"Could not run {self._java}: {exc}") from exc
-        self._popen = popen
-        _LIVE[popen.pid] = popen
+        command = member_command(
+            self._java, self._jar, self.config_path, self._heap, self._jvm_options
+        )
+        self._popen = spawn(command, self.log_path, self.workdir)
 
     def wait_started(self, timeout: float = 60.0) -> None:
         """Wait until the launched member has logged ``[127.0.0.1]:PORT is STARTED``.
@@ -317,6 +210,7 @@ class MemberProcess:
         if self._popen is None or self._watcher is None:
             raise ClusterUnavailableError(f"Hazelcast {self.name} was never launched.")
         if self._log_says_started(self._watcher):
+            self._port_attempts = 0
             return True
         if self._popen.poll() is None:
             return False
@@ -335,7 +229,7 @@ class MemberProcess:
         raise self._failure(f"exited with code {self._popen.returncode} before it started")
 
     @staticmethod
-    def _log_says_started(watcher: _LogWatcher) -> bool:
+    def _log_says_started(watcher: LogWatcher) -> bool:
         watcher.poll()
         return watcher.started
 
@@ -389,7 +283,7 @@ class MemberProcess:
             return
         if self._popen.poll() is None:
             self._expected_exit = True
-        _reap(self._popen)
+        reap(self._popen)
         self._release()
 
     def _use_port(self, port: int) -> MemberProcess:
@@ -399,16 +293,12 @@ class MemberProcess:
         return self
 
     def _release(self) -> None:
-        if self._popen is not None and self._popen.poll() is not None:
-            _LIVE.pop(self._popen.pid, None)
+        if self._popen is not None:
+            forget(self._popen)
 
     def log_tail(self, lines: int = _TAIL_LINES) -> str:
         """The last ``lines`` lines of the member's log ("" if there is no log)."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def _failure(self, what: str) -> ClusterUnavailableError:
         tail = self.log_tail() or "(the log is empty)"
@@ -416,9 +306,3 @@ class MemberProcess:
             f"Hazelcast {self.name} ({self.address}, cluster {self.cluster_name!r}) {what}.\n"
             f"Last lines of {self.log_path}:\n{tail}"
         )
-
-
-def _megabytes(heap: str) -> int:
-    number, unit = (heap[:-1], heap[-1].lower()) if heap[-1].isalpha() else (heap, "")
-    scale = {"": 1 / (1 << 20), "k": 1 / 1024, "m": 1, "g": 1024}[unit]
-    return max(1, int(int(number) * scale))
