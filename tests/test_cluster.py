@@ -90,7 +90,7 @@ def _closed_port() -> int:
 async def test_unreachable_cluster_fails_within_timeout() -> None:
     url = f"hazelcast://127.0.0.1:{_closed_port()}?cluster=nobody"
     started = time.monotonic()
-    with pytest.raises(hazelkit.ClusterUnavailableError, match="127.0.0.1"):
+    with pytest.raises(hazelkit.ClusterUnavailableError, match=r"127\.0\.0\.1"):
         await hazelkit.connect(url, connect_timeout=1.0)
     assert time.monotonic() - started < 10
 
@@ -137,8 +137,10 @@ def test_passwords_never_appear_in_errors_or_repr() -> None:
         hazelkit.connect("hazelcast://alice:s3cret@h:bad")
     assert "s3cret" not in str(error.value)
     cluster = hazelkit.connect("hazelcast://alice:s3cret@h:5701?cluster=c")
-    assert "s3cret" not in repr(cluster) and "s3cret" not in cluster.url
-    assert cluster.options.username == "alice" and cluster.options.password == "s3cret"
+    assert "s3cret" not in repr(cluster)
+    assert "s3cret" not in cluster.url
+    assert cluster.options.username == "alice"
+    assert cluster.options.password == "s3cret"
 
 
 def test_urls_parse_addresses_and_options() -> None:

@@ -10,8 +10,6 @@ from hazelkit._cluster import (
     connect,
 )
 from hazelkit._codec import Codec, Encryption
-from hazelkit._map import Map
-from hazelkit.blocking import BlockingCluster, BlockingMap, connect_blocking
 from hazelkit._exceptions import (
     BackendError,
     CapacityError,
@@ -34,6 +32,8 @@ from hazelkit._exceptions import (
     UnsupportedVersionError,
     ValidationError,
 )
+from hazelkit._map import Map
+from hazelkit.blocking import BlockingCluster, BlockingMap, connect_blocking
 
 __version__ = "0.1.0"
 

@@ -248,9 +248,7 @@ class Cluster:
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            logger.error(
-                "background task %r failed", task.get_name(), exc_info=task.exception()
-            )
+            logger.error("background task %r failed", task.get_name(), exc_info=task.exception())
 
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Call ``closer`` when the Cluster closes (in reverse order of registration)."""
@@ -261,9 +259,11 @@ class Cluster:
         for task in tasks:
             task.cancel()
         if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT)
+            _done, pending = await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT)
             for task in pending:
-                logger.error("background task %r did not stop within %s s", task.get_name(), CLOSE_TIMEOUT)
+                logger.error(
+                    "background task %r did not stop within %s s", task.get_name(), CLOSE_TIMEOUT
+                )
 
     # -- structures ---------------------------------------------------------------------
 

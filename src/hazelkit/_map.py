@@ -69,7 +69,9 @@ class Map(Generic[K, V]):
         the Hazelcast members says otherwise). Every write without them, ``replace``
         included, resets the entry to "never expires", as Hazelcast does.
         """
-        previous = await self._store.put(self._key(key), self._value(value), ttl=ttl, max_idle=max_idle)
+        previous = await self._store.put(
+            self._key(key), self._value(value), ttl=ttl, max_idle=max_idle
+        )
         result: V | None = self._decode(previous)
         return result
 

@@ -100,7 +100,9 @@ class EventHub(Generic[T]):
         self._subscriptions: list[Subscription[T]] = []
         self._closed = False
 
-    def subscribe(self, capacity: int = 256, overflow: Overflow = Overflow.SLIDE) -> Subscription[T]:
+    def subscribe(
+        self, capacity: int = 256, overflow: Overflow = Overflow.SLIDE
+    ) -> Subscription[T]:
         subscription: Subscription[T] = Subscription(
             capacity=capacity, overflow=overflow, on_close=None
         )

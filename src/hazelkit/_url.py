@@ -169,7 +169,9 @@ def _query_option(key: str, value: str, url: str) -> dict[str, Any]:
         try:
             return {key: float(value)}
         except ValueError:
-            raise ConfigurationError(f"{key}={value!r} in {_redact(url)!r} is not a number") from None
+            raise ConfigurationError(
+                f"{key}={value!r} in {_redact(url)!r} is not a number"
+            ) from None
     if key in ("tls", "smart_routing"):
         flag = value.lower()
         if flag not in ("true", "false", "1", "0", "yes", "no"):

@@ -57,9 +57,12 @@ class _Runner:
     def __call__(
         self, func: Callable[P, Coroutine[Any, Any, T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
+        result: T
         if kwargs:
-            return self.portal.call(functools.partial(func, *args, **kwargs))
-        return self.portal.call(func, *args)
+            result = self.portal.call(functools.partial(func, *args, **kwargs))
+        else:
+            result = self.portal.call(func, *args)
+        return result
 
 
 class BlockingIterator(Generic[T]):
@@ -234,7 +237,9 @@ class BlockingCluster:
         """The anyio portal running this cluster's event loop."""
         return self._run.portal
 
-    def run(self, func: Callable[P, Coroutine[Any, Any, T]], *args: P.args, **kwargs: P.kwargs) -> T:
+    def run(
+        self, func: Callable[P, Coroutine[Any, Any, T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run ``await func(*args, **kwargs)`` on the cluster's event loop and return it."""
         return self._run(func, *args, **kwargs)
 
@@ -259,13 +264,19 @@ class BlockingCluster:
 
     def lifecycle_events(self, capacity: int = 256) -> BlockingIterator[LifecycleEvent]:
         """See :meth:`hazelkit.Cluster.lifecycle_events`."""
-        return BlockingIterator(self._run, self._subscribe(self.async_cluster.lifecycle_events, capacity))
+        return BlockingIterator(
+            self._run, self._subscribe(self.async_cluster.lifecycle_events, capacity)
+        )
 
     def membership_events(self, capacity: int = 256) -> BlockingIterator[MembershipEvent]:
         """See :meth:`hazelkit.Cluster.membership_events`."""
-        return BlockingIterator(self._run, self._subscribe(self.async_cluster.membership_events, capacity))
+        return BlockingIterator(
+            self._run, self._subscribe(self.async_cluster.membership_events, capacity)
+        )
 
-    def _subscribe(self, factory: Callable[[int], Subscription[T]], capacity: int) -> Subscription[T]:
+    def _subscribe(
+        self, factory: Callable[[int], Subscription[T]], capacity: int
+    ) -> Subscription[T]:
         async def subscribe() -> Subscription[T]:
             return factory(capacity)
 
@@ -300,7 +311,9 @@ class BlockingCluster:
         return f"<BlockingCluster {self.url} {self.state.value}>"
 
 
-def connect_blocking(url: str | None = None, *, codec: Codec | None = None, **options: Any) -> BlockingCluster:
+def connect_blocking(
+    url: str | None = None, *, codec: Codec | None = None, **options: Any
+) -> BlockingCluster:
     """Connect to ``url`` from blocking code; see :func:`hazelkit.connect` for arguments.
 
     Returns once connected (or raises ClusterUnavailableError within the connect
@@ -315,4 +328,3 @@ def connect_blocking(url: str | None = None, *, codec: Codec | None = None, **op
         manager.__exit__(None, None, None)
         raise
     return BlockingCluster(manager, portal, cluster)
-

@@ -69,7 +69,9 @@ async def test_bounded_queue_offer_waits_for_room(cluster: hazelkit.Cluster, nam
     assert await queue.items() == [b"b", b"c"]
 
 
-async def test_queue_capacity_conflict_is_a_configuration_error(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_queue_capacity_conflict_is_a_configuration_error(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
     await cluster.backend.queue(name, capacity=3).offer(b"x")
     with pytest.raises(hazelkit.ConfigurationError, match=name):
         await cluster.backend.queue(name, capacity=5).offer(b"y")
@@ -91,7 +93,9 @@ async def test_queue_drain_and_clear(cluster: hazelkit.Cluster, name: str) -> No
     assert await queue.size() == 0
 
 
-async def test_queue_item_events(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str) -> None:
+async def test_queue_item_events(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
     events: list[RawItemEvent] = []
     registration = await cluster.backend.queue(name).listen(events.append)
     other = cluster2.backend.queue(name)
@@ -105,7 +109,9 @@ async def test_queue_item_events(cluster: hazelkit.Cluster, cluster2: hazelkit.C
     await registration.close()
 
 
-async def test_waiting_poll_from_another_node(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str) -> None:
+async def test_waiting_poll_from_another_node(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
     async def offer_later() -> None:
         await anyio.sleep(0.3)
         await cluster2.backend.queue(name).offer(b"hello")

@@ -33,7 +33,9 @@ async def test_ringbuffer_sequences(cluster: hazelkit.Cluster, name: str) -> Non
     assert (partial.items, partial.sequences, partial.next_sequence) == ([b"b"], [1], 2)
 
 
-async def test_ringbuffer_overwrites_and_reader_sees_the_gap(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_ringbuffer_overwrites_and_reader_sees_the_gap(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
     ring = cluster.backend.ringbuffer(name, capacity=3)
     for i in range(7):
         await ring.add(bytes([i]))
@@ -45,7 +47,9 @@ async def test_ringbuffer_overwrites_and_reader_sees_the_gap(cluster: hazelkit.C
     assert batch.items == [b"\x04", b"\x05", b"\x06"]
 
 
-async def test_ringbuffer_fail_policy_without_ttl_overwrites(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_ringbuffer_fail_policy_without_ttl_overwrites(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
     ring = cluster.backend.ringbuffer(name, capacity=2)
     for i in range(3):
         assert await ring.add(bytes([i]), OverflowPolicy.FAIL) == i
@@ -62,7 +66,9 @@ async def test_ringbuffer_fail_policy_with_ttl(cluster: hazelkit.Cluster, name: 
     assert await ring.add(b"c", OverflowPolicy.FAIL) == 2
 
 
-async def test_ringbuffer_blocking_read(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str) -> None:
+async def test_ringbuffer_blocking_read(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
     ring = cluster.backend.ringbuffer(name)
 
     async def add_later() -> None:
@@ -85,7 +91,9 @@ async def test_ringbuffer_read_times_out_empty(cluster: hazelkit.Cluster, name: 
     assert (batch.items, batch.sequences, batch.next_sequence) == ([], [], 1)
 
 
-async def test_ringbuffer_read_beyond_tail_waits_at_tail(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_ringbuffer_read_beyond_tail_waits_at_tail(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
     ring = cluster.backend.ringbuffer(name)
     await ring.add_all([b"a", b"b"])
     empty = await ring.read_many(9, 0, 10, timeout=0)
@@ -110,15 +118,28 @@ async def test_ringbuffer_capacity_conflict(cluster: hazelkit.Cluster, name: str
 
 async def test_ringbuffer_rejects_bad_reads(cluster: hazelkit.Cluster, name: str) -> None:
     ring = cluster.backend.ringbuffer(name)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="start must be >= 0"):
         await ring.read_many(-1, 0, 10, timeout=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="min_count <= max_count"):
         await ring.read_many(0, 5, 2, timeout=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="above the limit"):
         await ring.read_many(0, 0, 5000, timeout=0)
+    with pytest.raises(ValueError, match="above the ringbuffer capacity"):
+        await cluster.backend.ringbuffer(f"{name}-small", capacity=3).read_many(0, 4, 10, timeout=0)
 
 
-async def test_topic_delivers_to_every_subscriber(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str) -> None:
+async def test_ringbuffer_read_with_zero_timeout_takes_what_is_there(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    ring = cluster.backend.ringbuffer(name)
+    await ring.add_all([b"a", b"b"])
+    assert (await ring.read_many(0, 2, 10, timeout=0)).items == [b"a", b"b"]
+    assert (await ring.read_many(0, 3, 10, timeout=0)).items == []
+
+
+async def test_topic_delivers_to_every_subscriber(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
     first: list[RawMessage] = []
     second: list[RawMessage] = []
     registration = await cluster.backend.topic(name).listen(first.append)
@@ -136,7 +157,9 @@ async def test_topic_delivers_to_every_subscriber(cluster: hazelkit.Cluster, clu
     assert len(first) == 3
 
 
-async def test_ids_are_unique_and_increasing(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str) -> None:
+async def test_ids_are_unique_and_increasing(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
     ids = [await cluster.backend.id_generator(name).new_id() for _ in range(200)]
     ids += [await cluster2.backend.id_generator(name).new_id() for _ in range(200)]
     assert len(set(ids)) == 400

@@ -27,7 +27,9 @@ async def test_get_put_set_and_previous_values(cluster: hazelkit.Cluster, name: 
     assert await store.size() == 1
 
 
-async def test_conditional_operations_compare_stored_bytes(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_conditional_operations_compare_stored_bytes(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
     store = cluster.backend.map(name)
     assert await store.put_if_absent(b"k", b"a") is None
     assert await store.put_if_absent(b"k", b"b") == b"a"
@@ -102,7 +104,9 @@ async def test_max_idle_is_refreshed_by_reads(cluster: hazelkit.Cluster, name: s
     assert await store.get(b"idle") is None
 
 
-async def test_entry_events_in_order(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str) -> None:
+async def test_entry_events_in_order(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
     events: list[RawEntryEvent] = []
     registration = await cluster.backend.map(name).listen(events.append)
     other = cluster2.backend.map(name)  # events from another node's writes
@@ -122,7 +126,9 @@ async def test_entry_events_in_order(cluster: hazelkit.Cluster, cluster2: hazelk
     await registration.close()  # idempotent
 
 
-async def test_entry_events_with_key_filter_and_without_values(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_entry_events_with_key_filter_and_without_values(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
     store = cluster.backend.map(name)
     events: list[RawEntryEvent] = []
     await store.listen(events.append, key=b"watched", include_values=False)
@@ -149,7 +155,9 @@ async def test_destroy_empties_the_map(cluster: hazelkit.Cluster, name: str) -> 
     assert await cluster.backend.map(name).get(b"k") is None
 
 
-async def test_two_nodes_share_one_map(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str) -> None:
+async def test_two_nodes_share_one_map(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
     await cluster.backend.map(name).put(b"k", b"from one")
     assert await cluster2.backend.map(name).get(b"k") == b"from one"
 

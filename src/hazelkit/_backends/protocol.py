@@ -189,7 +189,9 @@ class QueueStore(Protocol):
     async def items(self) -> list[bytes]: ...
     async def clear(self) -> None: ...
     async def destroy(self) -> None: ...
-    async def listen(self, callback: ItemCallback, *, include_values: bool = True) -> Registration: ...
+    async def listen(
+        self, callback: ItemCallback, *, include_values: bool = True
+    ) -> Registration: ...
 
 
 class SetStore(Protocol):
@@ -205,7 +207,9 @@ class SetStore(Protocol):
     async def items(self) -> list[bytes]: ...
     async def clear(self) -> None: ...
     async def destroy(self) -> None: ...
-    async def listen(self, callback: ItemCallback, *, include_values: bool = True) -> Registration: ...
+    async def listen(
+        self, callback: ItemCallback, *, include_values: bool = True
+    ) -> Registration: ...
 
 
 class ListStore(Protocol):
@@ -227,7 +231,30 @@ class ListStore(Protocol):
     async def items(self) -> list[bytes]: ...
     async def clear(self) -> None: ...
     async def destroy(self) -> None: ...
-    async def listen(self, callback: ItemCallback, *, include_values: bool = True) -> Registration: ...
+    async def listen(
+        self, callback: ItemCallback, *, include_values: bool = True
+    ) -> Registration: ...
+
+
+#: The most items one ringbuffer read may return (Hazelcast's limit is "below 1000").
+MAX_READ_BATCH = 999
+
+
+def check_read(start: int, min_count: int, max_count: int, capacity: int) -> int:
+    """Validate a ringbuffer read; returns ``max_count`` clamped to the capacity.
+
+    Raises ValueError for a negative start, ``min_count`` above ``max_count`` or the
+    capacity, or ``max_count`` above :data:`MAX_READ_BATCH`.
+    """
+    if start < 0:
+        raise ValueError(f"ringbuffer read start must be >= 0, not {start}")
+    if not 0 <= min_count <= max_count:
+        raise ValueError(f"need 0 <= min_count <= max_count, got {min_count} and {max_count}")
+    if max_count > MAX_READ_BATCH:
+        raise ValueError(f"max_count {max_count} is above the limit of {MAX_READ_BATCH}")
+    if min_count > capacity:
+        raise ValueError(f"min_count {min_count} is above the ringbuffer capacity {capacity}")
+    return min(max_count, capacity)
 
 
 class RingbufferStore(Protocol):
@@ -254,7 +281,14 @@ class RingbufferStore(Protocol):
     ) -> int: ...
     async def read_many(
         self, start: int, min_count: int, max_count: int, timeout: float
-    ) -> ReadBatch: ...
+    ) -> ReadBatch:
+        """Read up to ``max_count`` items from ``start`` once ``min_count`` are there.
+
+        Waits at most ``timeout`` seconds, then returns an empty batch (even if fewer
+        than ``min_count`` items had arrived). Arguments are checked by
+        :func:`check_read`; ``max_count`` above the capacity is lowered to it.
+        """
+
     async def destroy(self) -> None: ...
 
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from typing import Any
 
-from hazelcast.asyncio import HazelcastClient
+with warnings.catch_warnings():
+    # hazelcast-python-client imports the asyncore module for its classic (threaded)
+    # client, which hazelkit does not use; keep its deprecation warning from users.
+    warnings.filterwarnings("ignore", "The asyncore module is deprecated", DeprecationWarning)
+    from hazelcast.asyncio import HazelcastClient
 
 from hazelkit._backends.hazelcast._errors import translate
 from hazelkit._backends.hazelcast._serialization import refuse_pickle, serializer_options

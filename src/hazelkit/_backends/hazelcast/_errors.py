@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from hazelcast import errors as hz
 
@@ -70,17 +70,16 @@ S = TypeVar("S", bound=_Named)
 
 
 def translated(
-    method: Callable[Concatenate[S, P], Awaitable[R]],
-) -> Callable[Concatenate[S, P], Awaitable[R]]:
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
     """Decorate a structure method so client exceptions leave it as hazelkit errors."""
     operation = method.__name__
 
     @functools.wraps(method)
-    async def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
+    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await method(self, *args, **kwargs)
         except (hz.HazelcastError, OSError, TimeoutError, AssertionError) as error:
             raise translate(error, f"{operation} on {self.name!r}") from error
 
     return wrapper
-

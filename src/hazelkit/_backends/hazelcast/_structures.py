@@ -31,6 +31,7 @@ from hazelkit._backends.protocol import (
     RawItemEvent,
     RawMessage,
     ReadBatch,
+    check_read,
 )
 
 _ENTRY_TYPES = {
@@ -40,7 +41,10 @@ _ENTRY_TYPES = {
     HzEntryEventType.EXPIRED: EntryEventType.EXPIRED,
     HzEntryEventType.EVICTED: EntryEventType.EVICTED,
 }
-_OVERFLOW = {OverflowPolicy.OVERWRITE: OVERFLOW_POLICY_OVERWRITE, OverflowPolicy.FAIL: OVERFLOW_POLICY_FAIL}
+_OVERFLOW = {
+    OverflowPolicy.OVERWRITE: OVERFLOW_POLICY_OVERWRITE,
+    OverflowPolicy.FAIL: OVERFLOW_POLICY_FAIL,
+}
 
 
 def _data(blob: Blob | None) -> bytes | None:
@@ -91,9 +95,13 @@ def _entry_listener(callback: EntryCallback) -> dict[str, Callable[[Any], None]]
     def handle(event: Any) -> None:
         kind = _ENTRY_TYPES.get(event.event_type)
         if kind is not None:
-            callback(RawEntryEvent(kind, event.key.data, _data(event.value), _data(event.old_value)))
+            callback(
+                RawEntryEvent(kind, event.key.data, _data(event.value), _data(event.old_value))
+            )
 
-    return {f"{name}_func": handle for name in ("added", "updated", "removed", "expired", "evicted")}
+    return {
+        f"{name}_func": handle for name in ("added", "updated", "removed", "expired", "evicted")
+    }
 
 
 class HzMap(_Structure):
@@ -268,7 +276,11 @@ class HzMultiMap(_Structure):
 
 def _item_listener(callback: ItemCallback, include_values: bool) -> dict[str, Any]:
     def handle(event: Any) -> None:
-        kind = ItemEventType.ADDED if event.event_type == HzItemEventType.ADDED else ItemEventType.REMOVED
+        kind = (
+            ItemEventType.ADDED
+            if event.event_type == HzItemEventType.ADDED
+            else ItemEventType.REMOVED
+        )
         callback(RawItemEvent(kind, _data(event.item)))
 
     return {"include_value": include_values, "item_added_func": handle, "item_removed_func": handle}
@@ -292,7 +304,9 @@ class _ItemStructure(_Structure):
         return bool(await (await self._proxy()).remove(Blob(item)))
 
     @translated
-    async def listen(self, callback: ItemCallback, *, include_values: bool = True) -> HzRegistration:
+    async def listen(
+        self, callback: ItemCallback, *, include_values: bool = True
+    ) -> HzRegistration:
         proxy = await self._proxy()
         registration = await proxy.add_listener(**_item_listener(callback, include_values))
         return HzRegistration(proxy.remove_listener, registration)
@@ -398,7 +412,9 @@ class HzList(_ItemStructure):
 class HzRingbuffer(_Structure):
     getter = "get_ringbuffer"
 
-    def __init__(self, client: Any, name: str, capacity: int | None = None, ttl: float | None = None) -> None:
+    def __init__(
+        self, client: Any, name: str, capacity: int | None = None, ttl: float | None = None
+    ) -> None:
         super().__init__(client, name)
         self._capacity = capacity
         self._ttl = ttl
@@ -440,23 +456,31 @@ class HzRingbuffer(_Structure):
         return int(await (await self._proxy()).add_all(blobs, _OVERFLOW[policy]))
 
     @translated
-    async def read_many(self, start: int, min_count: int, max_count: int, timeout: float) -> ReadBatch:
+    async def read_many(
+        self, start: int, min_count: int, max_count: int, timeout: float
+    ) -> ReadBatch:
         proxy = await self._proxy()
-        read = proxy.read_many(start, min_count, max_count)
-        if min_count == 0:
-            result = await read
+        max_count = check_read(start, min_count, max_count, await proxy.capacity())
+        if min_count == 0 or timeout <= 0:
+            result = await proxy.read_many(start, 0, max_count)
+            if result.read_count < min_count:
+                return ReadBatch([], [], start)
         else:
-            # The member parks a read until min_count items exist; the client has no
-            # timeout for it, so stop waiting here (the member drops the reply later).
+            # The member parks a read until min_count items exist, and the client has no
+            # timeout for it: stop waiting here (the member's late reply is dropped).
             try:
-                result = await asyncio.wait_for(read, max(timeout, 0))
+                result = await asyncio.wait_for(
+                    proxy.read_many(start, min_count, max_count), timeout
+                )
             except TimeoutError:
                 return ReadBatch([], [], start)
         count = result.read_count
         if count == 0:
             return ReadBatch([], [], start)
         sequences = [result.get_sequence(i) for i in range(count)]
-        return ReadBatch([blob.data for blob in result], sequences, result.next_sequence_to_read_from)
+        return ReadBatch(
+            [blob.data for blob in result], sequences, result.next_sequence_to_read_from
+        )
 
 
 class HzTopic(_Structure):

@@ -43,6 +43,9 @@ class MemoryBackend:
         self._sweeper = asyncio.get_running_loop().create_task(
             self._sweep_forever(self._grid), name=f"hazelkit sweeper {self.target}"
         )
+        # Let other members on this loop see the join before our caller goes on, as they
+        # would before a Hazelcast connect returned.
+        await asyncio.sleep(0)
 
     async def close(self) -> None:
         if self._sweeper is not None:
@@ -54,6 +57,7 @@ class MemoryBackend:
             detach(self._grid, self._member)
             if self._listener is not None:
                 self._listener.on_state(BackendState.DISCONNECTED)
+            await asyncio.sleep(0)
         self._grid = None
 
     @staticmethod

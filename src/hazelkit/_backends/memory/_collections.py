@@ -14,8 +14,8 @@ from hazelkit._backends.memory._grid import (
     _NotYet,
     wait_until,
 )
-from hazelkit._exceptions import ConfigurationError
 from hazelkit._backends.protocol import ItemCallback, ItemEventType, RawItemEvent
+from hazelkit._exceptions import ConfigurationError
 
 
 class ItemState:
@@ -43,7 +43,9 @@ class _Collection:
         self._capacity = capacity
 
     def _state(self) -> ItemState:
-        return self._grid.structure(self.kind, self.name, lambda: ItemState(self._grid, self._capacity))
+        return self._grid.structure(
+            self.kind, self.name, lambda: ItemState(self._grid, self._capacity)
+        )
 
     async def destroy(self) -> None:
         self._grid.destroy(self.kind, self.name)

@@ -12,6 +12,7 @@ data is gone, as a Hazelcast cluster's data is gone when its last member stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import threading
 import time
@@ -112,7 +113,11 @@ class Listeners(Generic[E]):
     _registrations: list[Registration[E]] = field(default_factory=list)
 
     def add(
-        self, callback: Callable[[E], None], *, key: bytes | None = None, include_values: bool = True
+        self,
+        callback: Callable[[E], None],
+        *,
+        key: bytes | None = None,
+        include_values: bool = True,
     ) -> Registration[E]:
         registration = Registration(self, asyncio.get_running_loop(), callback, key, include_values)
         with self.lock:
@@ -191,7 +196,8 @@ class Grid:
             state = self._structures.get((kind, name))
             if state is None:
                 state = self._structures[(kind, name)] = factory()
-            return state  # type: ignore[no-any-return]
+            result: E = state
+            return result
 
     def destroy(self, kind: str, name: str) -> None:
         with self.lock:
@@ -231,7 +237,5 @@ async def wait_until(
             if not isinstance(result, _NotYet) or remaining <= 0:
                 return result
             waiter = signal.waiter()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(waiter, remaining)
-        except TimeoutError:
-            pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -20,11 +21,11 @@ from hazelkit._backends.protocol import (
     OverflowPolicy,
     RawMessage,
     ReadBatch,
+    check_read,
 )
 from hazelkit._exceptions import ConfigurationError
 
 DEFAULT_RINGBUFFER_CAPACITY = 10_000
-MAX_READ_BATCH = 1000
 
 
 class RingbufferState:
@@ -131,15 +132,17 @@ class MemoryRingbuffer:
     async def read_many(
         self, start: int, min_count: int, max_count: int, timeout: float
     ) -> ReadBatch:
-        if start < 0 or min_count < 0 or max_count < min_count or max_count > MAX_READ_BATCH:
-            raise ValueError(
-                f"bad ringbuffer read: start={start} min_count={min_count} max_count={max_count}"
-            )
+        max_count = check_read(start, min_count, max_count, self._state().capacity)
+
+        # A start beyond the tail is moved back to where the tail is now, once (as the
+        # member does when it parks the read); a start below the head follows the head.
+        with self._grid.lock:
+            beyond = min(start, self._current().tail + 1)
 
         def attempt() -> ReadBatch | _NotYet:
             state = self._state()
             state.drop_expired()
-            first = min(max(start, state.head), state.tail + 1)
+            first = max(beyond, state.head)
             available = state.tail + 1 - first
             if available < min_count:
                 return NOT_YET
@@ -155,6 +158,10 @@ class MemoryRingbuffer:
 
     async def destroy(self) -> None:
         self._grid.destroy("ringbuffer", self.name)
+
+
+def _same(message: RawMessage, _include_values: bool) -> RawMessage:
+    return message
 
 
 class TopicState:
@@ -180,7 +187,7 @@ class MemoryTopic:
             listeners = self._state().listeners
             for payload in payloads:
                 message = RawMessage(payload, time.time())
-                listeners.fire(lambda _include, m=message: m)
+                listeners.fire(functools.partial(_same, message))
 
     async def listen(self, callback: MessageCallback) -> Registration[RawMessage]:
         return self._state().listeners.add(callback)

@@ -66,7 +66,9 @@ class MapState:
             entry.last_access = now
         return entry
 
-    def store(self, key: bytes, value: bytes, ttl: float | None, max_idle: float | None) -> bytes | None:
+    def store(
+        self, key: bytes, value: bytes, ttl: float | None, max_idle: float | None
+    ) -> bytes | None:
         old = self.live(key)
         self.entries[key] = _entry(value, ttl, max_idle)
         if old is None:
@@ -229,7 +231,9 @@ class MultiMapState:
         self.entries: dict[bytes, list[bytes]] = {}
         self.listeners: Listeners[RawEntryEvent] = Listeners(grid.lock)
 
-    def fire(self, kind: EntryEventType, key: bytes, value: bytes | None, old: bytes | None) -> None:
+    def fire(
+        self, kind: EntryEventType, key: bytes, value: bytes | None, old: bytes | None
+    ) -> None:
         def make(include_values: bool) -> RawEntryEvent:
             if include_values:
                 return RawEntryEvent(kind, key, value, old)

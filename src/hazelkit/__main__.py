@@ -1,0 +1,3 @@
+from hazelkit.cli import main
+
+main()

@@ -1,0 +1,87 @@
+"""``hazelkit demo``: several nodes on one grid, and data moving between them.
+
+Each node is a separate :class:`~hazelkit.Cluster` connected to the same grid, as separate
+processes would be. The demo prints what each node does and what the others see.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import uuid
+from collections.abc import AsyncIterator
+
+from rich.console import Console
+from rich.table import Table
+
+import hazelkit
+
+
+@contextlib.asynccontextmanager
+async def _nodes(url: str, count: int) -> AsyncIterator[list[hazelkit.Cluster]]:
+    async with contextlib.AsyncExitStack() as stack:
+        nodes = [await stack.enter_async_context(hazelkit.connect(url)) for _ in range(count)]
+        yield nodes
+
+
+async def run_demo(url: str, count: int, console: Console) -> None:
+    """Run the demo on ``url`` with ``count`` nodes, printing to ``console``."""
+    run = uuid.uuid4().hex[:6]
+    console.rule(f"[bold]hazelkit demo[/bold] on {url}")
+    async with _nodes(url, count) as nodes:
+        console.print(f"started {count} nodes; node 1 sees {len(nodes[0].members())} member(s)")
+        await _maps(nodes, f"demo-users-{run}", console)
+        if url.startswith("memory://"):
+            # Embedded nodes are grid members; Hazelcast clients are not, so only here
+            # does a new node show up as a membership event.
+            await _membership(url, nodes[0], console)
+        await nodes[0].map(f"demo-users-{run}").destroy()
+    console.rule("done: every node closed, no background task left")
+
+
+async def _maps(nodes: list[hazelkit.Cluster], name: str, console: Console) -> None:
+    writer, *readers = nodes
+    users = writer.map(name)
+    records = {
+        "ada": {
+            "name": "Ada Lovelace",
+            "born": datetime.date(1815, 12, 10),
+            "langs": ("analytical",),
+        },
+        "grace": {"name": "Grace Hopper", "born": datetime.date(1906, 12, 9), "langs": ("COBOL",)},
+    }
+    await users.put_all(records)
+    console.print(f"node 1 stored {len(records)} users in map {name!r}")
+    table = Table("node", "reads", "type kept")
+    for number, node in enumerate(readers, start=2):
+        seen = await node.map(name).get_all(records)
+        kept = all(
+            seen[k] == v and isinstance(seen[k]["born"], datetime.date) for k, v in records.items()
+        )
+        table.add_row(
+            f"node {number}", ", ".join(sorted(v["name"] for v in seen.values())), str(kept)
+        )
+    console.print(table)
+    last = readers[-1].map(name)
+    won = await last.replace_if_same(
+        "ada", records["ada"], {**records["ada"], "langs": ("analytical", "notes")}
+    )
+    lost = await users.replace_if_same("ada", records["ada"], {**records["ada"], "langs": ()})
+    now = await users.get("ada")
+    console.print(
+        f"compare-and-set: node {len(nodes)} updated ada: {won}; node 1, racing with a stale "
+        f"copy: {lost}; everyone now reads {now['langs'] if now else None}"
+    )
+
+
+async def _membership(url: str, observer: hazelkit.Cluster, console: Console) -> None:
+    async with observer.membership_events() as events:
+        async with hazelkit.connect(url) as newcomer:
+            joined = await events.get(timeout=30)
+            console.print(
+                f"a node joined: {joined.member.address}; members now {len(newcomer.members())}"
+            )
+        left = await events.get(timeout=30)
+        console.print(
+            f"it left again: {left.member.address}; members now {len(observer.members())}"
+        )
