@@ -6,6 +6,7 @@ members can be started.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -289,6 +291,33 @@ def test_kill_and_restart_the_first_member(jar: Path) -> None:
         assert [member.cluster_size for member in lc.members] == [2, 2]
         members = list(lc.members)
     assert_all_gone(members)
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_a_client_reaches_the_cluster_and_data_survives_a_crash(jar: Path) -> None:
+    from hazelcast.asyncio import HazelcastClient
+
+    async def scenario(lc: LocalCluster) -> None:
+        client = await HazelcastClient.create_and_start(
+            cluster_name=lc.cluster_name, cluster_members=lc.addresses
+        )
+        try:
+            assert len(client.cluster_service.get_members()) == 2
+            entries: Any = await client.get_map("survivors")
+            for key in range(100):
+                await entries.put(key, key * key)
+            ring: Any = await client.get_ringbuffer("ring")
+            assert await ring.capacity() == 10000
+
+            lc.kill_member(0)  # backup-count 1: every entry has a copy on the other member
+            lc.wait_cluster_size(1, timeout=30)
+            assert await entries.size() == 100
+            assert await entries.get(99) == 99 * 99
+        finally:
+            await client.shutdown()
+
+    with LocalCluster(2, jar=jar) as lc:
+        asyncio.run(scenario(lc))
 
 
 @pytest.mark.timeout(START_TIMEOUT)
