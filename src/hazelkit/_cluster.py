@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from hazelkit._backends import open_backend
 from hazelkit._backends.protocol import (
@@ -19,13 +19,12 @@ from hazelkit._backends.protocol import (
     MembershipEventType,
     RawMembershipEvent,
 )
+from hazelkit._cluster_coordination import CoordinationFactories
+from hazelkit._cluster_structures import StructureFactories
 from hazelkit._codec import Codec
 from hazelkit._exceptions import ClusterClosedError, HazelkitError
 from hazelkit._subscription import EventHub, Subscription
 from hazelkit._url import ClusterOptions, parse_url
-
-if TYPE_CHECKING:
-    from hazelkit._map import Map
 
 logger = logging.getLogger("hazelkit")
 T = TypeVar("T")
@@ -82,7 +81,7 @@ def _member(info: MemberInfo) -> Member:
     return Member(info.uuid, info.address, info.local)
 
 
-class Cluster:
+class Cluster(StructureFactories, CoordinationFactories):
     """A connection to a grid: the embedded one (``memory://``) or a Hazelcast cluster.
 
     Create it with :func:`hazelkit.connect` and use it as an async context manager, or
@@ -265,19 +264,13 @@ class Cluster:
                     "background task %r did not stop within %s s", task.get_name(), CLOSE_TIMEOUT
                 )
 
-    # -- structures ---------------------------------------------------------------------
+    # -- for hazelkit's feature modules --------------------------------------------------
 
     @property
     def backend(self) -> Backend:
         """The backend (for hazelkit's own feature modules; not a public API)."""
         self.check_open()
         return self._backend
-
-    def map(self, name: str) -> Map[Any, Any]:
-        """The distributed map called ``name`` (a cheap handle; nothing is created yet)."""
-        from hazelkit._map import Map
-
-        return Map(self, name)
 
     def __repr__(self) -> str:
         return f"<Cluster {self.url} {self._state.value}>"

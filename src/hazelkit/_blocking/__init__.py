@@ -1,0 +1,1 @@
+"""The blocking facade's pieces; :mod:`hazelkit.blocking` is the public module."""

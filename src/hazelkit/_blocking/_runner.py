@@ -1,0 +1,64 @@
+"""Running a Cluster's coroutines from blocking code, through an anyio portal."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from anyio.from_thread import BlockingPortal
+
+from hazelkit._subscription import Subscription
+
+__all__ = ["BlockingIterator", "Runner"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Runner:
+    """Runs coroutines of one Cluster on its portal's event loop, from any thread."""
+
+    def __init__(self, portal: BlockingPortal) -> None:
+        self.portal = portal
+
+    def __call__(
+        self, func: Callable[P, Coroutine[Any, Any, T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        result: T
+        if kwargs:
+            result = self.portal.call(functools.partial(func, *args, **kwargs))
+        else:
+            result = self.portal.call(func, *args)
+        return result
+
+
+class BlockingIterator(Generic[T]):
+    """A blocking iterator over a :class:`~hazelkit._subscription.Subscription`."""
+
+    def __init__(self, run: Runner, subscription: Subscription[T]) -> None:
+        self._run = run
+        self._subscription = subscription
+
+    def __iter__(self) -> BlockingIterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        try:
+            return self._run(self._subscription.get)
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def get(self, timeout: float | None = None) -> T:
+        """The next item, waiting up to ``timeout`` seconds (OperationTimeoutError after)."""
+        return self._run(self._subscription.get, timeout)
+
+    def close(self) -> None:
+        """Stop receiving. Idempotent."""
+        self._run(self._subscription.aclose)
+
+    def __enter__(self) -> BlockingIterator[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
