@@ -62,6 +62,17 @@ def demo(
         raise typer.Exit(1) from None
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Run the benchmarks (``hazelkit bench --help`` for their options)."""
+    from hazelkit.bench import main as bench_main
+
+    raise typer.Exit(bench_main(list(ctx.args)))
+
+
 @app.command()
 def members(
     url: Annotated[str, typer.Argument(help="hazelcast://HOST:PORT?cluster=NAME")],
