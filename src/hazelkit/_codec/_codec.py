@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, NoReturn
 
 import msgpack
@@ -75,20 +76,30 @@ class Codec:
     __slots__ = (
         "_canonical",
         "_compression",
+        "_decode_body",
         "_decoder",
         "_encoder",
         "_encryption",
+        "_idle_packers",
         "_max_size",
+        "_pack",
+        "_plain_below",
+        "_plain_header",
         "_registry",
         "_threshold",
     )
 
     _canonical: CanonicalEncoder
     _compression: Literal["lz4"] | None
+    _decode_body: Callable[[Any], Any]
     _decoder: Decoder
     _encoder: Encoder
     _encryption: Encryption | None
+    _idle_packers: list[Any]
     _max_size: int
+    _pack: Callable[[Any], bytes]
+    _plain_below: int
+    _plain_header: bytes | None
     _registry: TypeRegistry
     _threshold: int
 
@@ -104,15 +115,25 @@ class Codec:
         _check_options(registry, compression, compression_threshold, encryption, max_size)
         registry = default_registry if registry is None else registry
         encoder = Encoder(registry)
+        decoder = Decoder(registry)
+        threshold = _NEVER if compression is None else compression_threshold
         init = object.__setattr__
         init(self, "_registry", registry)
         init(self, "_compression", compression)
-        init(self, "_threshold", _NEVER if compression is None else compression_threshold)
+        init(self, "_threshold", threshold)
         init(self, "_encryption", encryption)
         init(self, "_max_size", max_size)
         init(self, "_encoder", encoder)
+        init(self, "_pack", encoder.pack)
+        init(self, "_idle_packers", encoder.idle)
         init(self, "_canonical", CanonicalEncoder(encoder))
-        init(self, "_decoder", Decoder(registry))
+        init(self, "_decoder", decoder)
+        init(self, "_decode_body", decoder.decode_fast)
+        # The fast paths: bodies below this size are sent with a plain header as
+        # they are; plain inputs are decoded without further checks.
+        plain_below = 0 if encryption else min(threshold, max_size - HEADER_SIZE + 1)
+        init(self, "_plain_below", plain_below)
+        init(self, "_plain_header", None if encryption else PLAIN_HEADER)
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError("a Codec is immutable")
@@ -161,11 +182,24 @@ class Codec:
         Raises EncodeError naming the type and its place inside ``value`` for
         anything that cannot be encoded, and for values over ``max_size``.
         """
+        # Encoder.pack, inlined: this is the hottest path of hazelkit.
+        idle = self._idle_packers
         try:
-            body = self._encoder.pack(value)
-        except Exception as exc:
+            packer = idle.pop()
+        except IndexError:
+            packer = self._encoder.new_packer()
+        try:
+            body: bytes = packer.pack(value)
+        except Exception as exc:  # the packer may hold a half-written buffer: dropped
             self._raise_encode_error(exc, value)
+        if len(body) < self._plain_below:
+            idle.append(packer)
+            return PLAIN_HEADER + body
+        return self._finish(body, packer)
+
+    def _finish(self, body: bytes, packer: Any) -> bytes:
         size = len(body)
+        self._encoder.put_back(packer, size)
         self._check_encoded_size(size)
         flags = 0
         if size >= self._threshold:
@@ -174,10 +208,10 @@ class Codec:
                 body, flags = compressed, FLAG_LZ4
         if self._encryption is not None:
             data = self._encryption._seal(flags | FLAG_ENCRYPTED, body)
-            self._check_encoded_size(len(data))
-            return data
-        self._check_encoded_size(len(body) + HEADER_SIZE)
-        return HEADERS[flags] + body
+        else:
+            data = HEADERS[flags] + body
+        self._check_encoded_size(len(data))
+        return data
 
     def encode_key(self, value: Any) -> bytes:
         """Canonical bytes for ``value``: equal values give equal bytes in every process.
@@ -223,7 +257,24 @@ class Codec:
         bytes are.
         """
         try:
-            return self._decode(_byte_view(data))
+            if (
+                type(data) is bytes
+                and data[:2] == self._plain_header
+                and len(data) <= self._max_size
+            ):
+                return self._decode_body(data[2:] if len(data) < _COPY_BELOW else _tail(data))
+            return self._decode(_byte_view(data), self._decode_body)
+        except SerializationError:
+            raise
+        except RecursionError:
+            return self._decode_deep(data)
+        except Exception as exc:
+            raise _decode_error(exc, "value") from exc
+
+    def _decode_deep(self, data: bytes | bytearray | memoryview) -> Any:
+        """Decode again with msgpack's unpacker, which goes deeper than msgspec's."""
+        try:
+            return self._decode(_byte_view(data), self._decoder.decode_slow)
         except SerializationError:
             raise
         except Exception as exc:
@@ -245,7 +296,9 @@ class Codec:
         except Exception as exc:
             raise _decode_error(exc, "key") from exc
 
-    def _decode(self, data: bytes | bytearray | memoryview) -> Any:
+    def _decode(
+        self, data: bytes | bytearray | memoryview, decode_body: Callable[[Any], Any]
+    ) -> Any:
         size = len(data)
         if size > self._max_size:
             raise CorruptDataError(
@@ -269,7 +322,7 @@ class Codec:
             body = _body(data)
         if flags & FLAG_LZ4:
             body = decompress(body, self._max_size)
-        return self._decoder.decode(body)
+        return decode_body(body)
 
     def _check_encoded_size(self, size: int) -> None:
         if size > self._max_size:
@@ -306,6 +359,10 @@ def _byte_view(data: bytes | bytearray | memoryview) -> bytes | bytearray | memo
 def _body(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
     if len(data) < _COPY_BELOW:
         return data[HEADER_SIZE:]
+    return memoryview(data)[HEADER_SIZE:]
+
+
+def _tail(data: bytes) -> memoryview:
     return memoryview(data)[HEADER_SIZE:]
 
 

@@ -11,69 +11,88 @@ from hazelkit._codec._registry import KIND_NAMES, RegisteredType, TypeRegistry, 
 from hazelkit._codec._types import (
     DATACLASS,
     ENUM,
+    FROZENSET,
+    SET,
     STRUCT,
+    TUPLE,
     Buffer,
-    builtin_decoders,
+    scalar_decoders,
 )
 from hazelkit._codec._types import Decoder as DecodeFn
 from hazelkit._exceptions import CorruptDataError, UnknownTypeError
+
+_REGISTERED = (ENUM, DATACLASS, STRUCT)
 
 
 class Decoder:
     """Decodes msgpack bodies; extension payloads are decoded with the same hooks.
 
-    msgspec's decoder is the fast path. It recurses on the C stack under Python's
-    recursion limit, which the msgpack Packer's own limit (1024 levels) can exceed by
-    a little; a body it finds too deep is decoded again, once, with msgpack's
-    iterative unpacker, which reaches the same depth the packer does.
+    ``decode_fast`` is msgspec's decoder: container payloads go straight to typed
+    msgspec decoders (``tuple``, ``set``...), so most values never enter Python
+    code. It recurses on the C stack under Python's recursion limit, which the
+    msgpack Packer's own nesting limit can exceed by a little: ``decode_slow``, for
+    bodies msgspec finds too deep, uses msgpack's iterative unpacker instead.
 
     Stateless apart from the registry: thread-safe and re-entrant.
     """
 
     def __init__(self, registry: TypeRegistry) -> None:
         self._by_name = registry._by_name
-        self._fast = msgspec.msgpack.Decoder(ext_hook=self._fast_hook)
-        self._fast_table = self._table(self._fast.decode)
-        self._slow_table = self._table(self._unpack_slow)
+        self.decode_fast = self._fast_decoder()
+        self.decode_slow = self._slow_decoder()
 
     def decode(self, body: Buffer) -> Any:
         """The value in a msgpack ``body``; raises whatever the decoders raise."""
         try:
-            return self._fast.decode(body)
+            return self.decode_fast(body)
         except RecursionError:
-            return self._unpack_slow(body)
+            return self.decode_slow(body)
 
-    def _table(self, unpack: Any) -> dict[int, DecodeFn]:
-        table = builtin_decoders(unpack)
-        for code in (ENUM, DATACLASS, STRUCT):
-            table[code] = self._registered_decoder(code, unpack)
-        return table
+    def _fast_decoder(self) -> DecodeFn:
+        table = scalar_decoders()
+        hook = _hook(table)
+        typed = msgspec.msgpack.Decoder
+        table[TUPLE] = typed(tuple, ext_hook=hook).decode
+        table[SET] = typed(set, ext_hook=hook).decode
+        table[FROZENSET] = typed(frozenset, ext_hook=hook).decode
+        read_pair = typed(tuple[str, Any], ext_hook=hook).decode
+        for code in _REGISTERED:
+            table[code] = self._registered_decoder(code, read_pair)
+        return typed(ext_hook=hook).decode
 
-    def _fast_hook(self, code: int, data: memoryview) -> Any:
-        decode = self._fast_table.get(code)
-        if decode is None:
-            raise CorruptDataError(f"unknown extension type {code} in the value")
-        return decode(data)
+    def _slow_decoder(self) -> DecodeFn:
+        table = scalar_decoders()
+        hook = _hook(table)
 
-    def _slow_hook(self, code: int, data: bytes) -> Any:
-        decode = self._slow_table.get(code)
-        if decode is None:
-            raise CorruptDataError(f"unknown extension type {code} in the value")
-        return decode(data)
+        def unpack(data: Buffer) -> Any:
+            return msgpack.unpackb(
+                data, ext_hook=hook, strict_map_key=False, timestamp=3, raw=False
+            )
 
-    def _unpack_slow(self, body: Buffer) -> Any:
-        return msgpack.unpackb(
-            body, ext_hook=self._slow_hook, strict_map_key=False, timestamp=3, raw=False
-        )
+        def read_items(data: Buffer) -> list[Any]:
+            items = unpack(data)
+            if type(items) is not list:
+                raise CorruptDataError(f"corrupt container: an array, not {type(items).__name__}")
+            return items
 
-    def _registered_decoder(self, code: int, unpack: Any) -> DecodeFn:
+        def read_pair(data: Buffer) -> tuple[str, Any]:
+            items = read_items(data)
+            if len(items) != 2 or type(items[0]) is not str:
+                raise CorruptDataError("corrupt registered-type value: expected [name, state]")
+            return items[0], items[1]
+
+        table[TUPLE] = lambda data: tuple(read_items(data))
+        table[SET] = lambda data: set(read_items(data))
+        table[FROZENSET] = lambda data: frozenset(read_items(data))
+        for code in _REGISTERED:
+            table[code] = self._registered_decoder(code, read_pair)
+        return unpack
+
+    def _registered_decoder(self, code: int, read_pair: Any) -> DecodeFn:
         by_name = self._by_name
 
         def decode(data: Buffer) -> Any:
-            pair = unpack(data)
-            if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
-                raise CorruptDataError("corrupt registered-type value: expected [name, state]")
-            name, state = pair
+            name, state = read_pair(data)
             entry = by_name.get(name)
             if entry is None:
                 raise UnknownTypeError(
@@ -85,6 +104,19 @@ class Decoder:
             return entry.build(state)
 
         return decode
+
+
+def _hook(table: dict[int, DecodeFn]) -> Any:
+    """The ext_hook that decodes an extension payload by its code."""
+
+    def hook(code: int, data: Buffer) -> Any:
+        try:
+            decode = table[code]
+        except KeyError:
+            raise CorruptDataError(f"unknown extension type {code} in the value") from None
+        return decode(data)
+
+    return hook
 
 
 def _kind_mismatch(entry: RegisteredType, code: int) -> CorruptDataError:

@@ -28,6 +28,7 @@ from hazelkit._exceptions import EncodeError
 # Packers are not re-entrant and the hook packs nested payloads, so each pack call
 # takes an idle packer (list.pop and list.append are atomic: no lock needed).
 _IDLE_PACKERS_KEPT = 32
+_KEEP_PACKER_BELOW = 1 << 20
 
 # Unregistered subclasses of these encode as the base type; order matters (bool
 # cannot be subclassed, datetime before date).
@@ -89,29 +90,42 @@ class Encoder:
 
     def __init__(self, registry: TypeRegistry) -> None:
         self.registry = registry
-        self._idle: list[Any] = []
+        self.idle: list[Any] = []
         self._builtin = builtin_encoders(self.pack)
         # Builtin encoders, plus each registered class once it has been seen.
-        self._dispatch: dict[type, EncodeFn] = dict(self._builtin)
+        dispatch: dict[type, EncodeFn] = dict(self._builtin)
+        slow_default = self._slow_default
+
+        def default(obj: Any) -> Any:
+            try:
+                encode = dispatch[type(obj)]
+            except KeyError:
+                return slow_default(obj)
+            return encode(obj)
+
+        self._dispatch = dispatch
+        self._default = default
+
+    def new_packer(self) -> Any:
+        """A msgpack Packer with this encoder's hook."""
+        return msgpack.Packer(default=self._default, strict_types=True, use_bin_type=True)
 
     def pack(self, value: Any) -> bytes:
         """msgpack bytes for ``value``; raises Unencodable and the packer's own errors."""
-        idle = self._idle
+        idle = self.idle
         try:
             packer = idle.pop()
         except IndexError:
-            packer = msgpack.Packer(default=self._default, strict_types=True, use_bin_type=True)
-        data: bytes = packer.pack(value)
+            packer = self.new_packer()
         # A packer that raised may hold a half-written buffer: it is not put back.
-        if len(idle) < _IDLE_PACKERS_KEPT:
-            idle.append(packer)
+        data: bytes = packer.pack(value)
+        self.put_back(packer, len(data))
         return data
 
-    def _default(self, obj: Any) -> Any:
-        encode = self._dispatch.get(type(obj))
-        if encode is not None:
-            return encode(obj)
-        return self._slow_default(obj)
+    def put_back(self, packer: Any, size: int) -> None:
+        """Return an idle packer to the pool, unless its buffer grew large."""
+        if size < _KEEP_PACKER_BELOW and len(self.idle) < _IDLE_PACKERS_KEPT:
+            self.idle.append(packer)
 
     def _slow_default(self, obj: Any) -> Any:
         entry = self.registry._by_type.get(type(obj))

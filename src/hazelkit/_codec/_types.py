@@ -1,21 +1,29 @@
 """msgpack extension types for the Python values msgpack has no type for.
 
-Wire layout of each extension payload (all integers big-endian):
+Wire layout of each extension payload (integers big-endian; "msgpack str" and
+"msgpack bin" mean one msgpack value, header included):
 
-    1  BIGINT      an int beyond 64 bits: two's-complement bytes, as few as fit
-    2  TUPLE       msgpack array of the items
-    3  SET         msgpack array of the elements
-    4  FROZENSET   msgpack array of the elements
-    5  DATETIME    year u16, month, day, hour, minute, second u8, microsecond u32,
-                   fold u8, then a time zone suffix (below)
-    6  DATE        year u16, month u8, day u8
-    7  TIME        hour, minute, second u8, microsecond u32, fold u8, time zone suffix
-    8  TIMEDELTA   days i32, seconds u32, microseconds u32
-    9  DECIMAL     ASCII text of str(value) (NaN, sNaN, Infinity and -0 included)
-   10  UUID        msgpack bin of the 16 bytes
-   11  ENUM        \\
-   12  DATACLASS    > msgpack array [registered name, state]; see _registry.py
-   13  STRUCT      /
+   -1  (msgpack's own timestamp) a datetime in UTC (``tzinfo is timezone.utc``)
+    1  BIGINT          an int beyond 64 bits: two's-complement bytes, as few as fit
+    2  TUPLE           msgpack array of the items
+    3  SET             msgpack array of the elements
+    4  FROZENSET       msgpack array of the elements
+    5  DATETIME        any other datetime: year u16, month, day, hour, minute,
+                       second u8, microsecond u32, fold u8, time zone suffix (below)
+    6  DATE            msgpack str, ISO 8601 ("2024-02-29")
+    7  TIME            an aware time or one with fold=1: hour, minute, second u8,
+                       microsecond u32, fold u8, time zone suffix (below)
+    8  TIMEDELTA       msgpack str, ISO 8601 duration ("-P2DT86399.999995S")
+    9  DECIMAL         msgpack str of str(value) (NaN, sNaN, Infinity and -0 kept)
+   10  UUID            msgpack bin of the 16 bytes
+   11  ENUM            \\
+   12  DATACLASS        > msgpack array [registered name, state]; see _registry.py
+   13  STRUCT          /
+   14  NAIVE_DATETIME  a naive datetime with fold=0: msgpack str, RFC 3339
+   15  NAIVE_TIME      a naive time with fold=0: msgpack str ("13:45:00.000001")
+
+The msgpack-str forms are written and parsed (with validation) by msgspec in C;
+the binary forms carry what those cannot: time zones other than UTC, and fold.
 
 Time zone suffix: nothing for a naive value; else one kind byte and its data:
     1  fixed offset: offset in microseconds, i64 (timezone without a name of its
@@ -40,6 +48,7 @@ from msgpack import ExtType
 
 from hazelkit._exceptions import CorruptDataError
 
+TIMESTAMP = -1
 BIGINT = 1
 TUPLE = 2
 SET = 3
@@ -53,6 +62,8 @@ UUID_ = 10
 ENUM = 11
 DATACLASS = 12
 STRUCT = 13
+NAIVE_DATETIME = 14
+NAIVE_TIME = 15
 
 Buffer = bytes | bytearray | memoryview
 Encoder = Callable[[Any], Any]
@@ -62,24 +73,25 @@ Decoder = Callable[[Buffer], Any]
 _new_tuple = tuple.__new__
 _MIN_NATIVE_INT = -(2**63)
 _MAX_NATIVE_INT = 2**64 - 1
+# msgspec writes these scalars exactly as msgpack does, and much faster; the
+# datetime forms it writes are only used where they keep everything (see above).
+_scalar = msgspec.msgpack.Encoder(uuid_format="bytes", decimal_format="string").encode
+# Small tuples and sets of these are packed by msgspec in one C call.
+_SIMPLE = frozenset({str, int, float, bool, bytes, type(None)})
+_SIMPLE_MAX_LEN = 16
 
-_DATE = struct.Struct(">HBB")
-_TIME = struct.Struct(">BBBIB")
 _DATETIME = struct.Struct(">HBBBBBIB")
-_TIMEDELTA = struct.Struct(">iII")
+_TIME = struct.Struct(">BBBIB")
 _OFFSET = struct.Struct(">q")
 _TZ_FIXED = 1
 _TZ_NAMED = 2
 _TZ_ZONE = 3
 _ONE_MICROSECOND = timedelta(microseconds=1)
-_UTC_SUFFIX = bytes((_TZ_FIXED,)) + _OFFSET.pack(0)
 # IANA keys are letters, digits, '_', '-', '+' and '/': no dots, so ZoneInfo can
 # never be asked for anything outside its time zone database.
 _ZONE_KEY = re.compile(r"[A-Za-z0-9_+\-]{1,64}(?:/[A-Za-z0-9_+\-]{1,64}){0,4}\Z")
 _TZ_CACHE: dict[bytes, tzinfo] = {}
 _TZ_CACHE_LIMIT = 512
-_BIN16 = b"\xc4\x10"
-_UUID_DECODER = msgspec.msgpack.Decoder(UUID)
 
 
 def ext(code: int, payload: bytes) -> Any:
@@ -87,24 +99,19 @@ def ext(code: int, payload: bytes) -> Any:
     return _new_tuple(ExtType, (code, payload))
 
 
-def items_of(value: Any, what: str) -> list[Any]:
-    """``value`` if it is the list a container payload must hold, else CorruptDataError."""
-    if type(value) is not list:
-        raise CorruptDataError(f"corrupt {what}: expected an array, got {type(value).__name__}")
-    return value
-
-
 def encode_int(value: int) -> Any:
     """An int as msgpack does it, or as BIGINT when it does not fit in 64 bits."""
     if _MIN_NATIVE_INT <= value <= _MAX_NATIVE_INT:
         return value
     size = (value.bit_length() + 8) // 8
-    return ext(BIGINT, value.to_bytes(size, "big", signed=True))
+    return _new_tuple(ExtType, (BIGINT, value.to_bytes(size, "big", signed=True)))
+
+
+def decode_bigint(data: Buffer) -> int:
+    return int.from_bytes(data, "big", signed=True)
 
 
 def _tz_suffix(tz: tzinfo, value: datetime | time) -> bytes:
-    if tz is UTC:
-        return _UTC_SUFFIX
     if type(tz) is ZoneInfo and tz.key is not None and _ZONE_KEY.match(tz.key):
         return bytes((_TZ_ZONE,)) + tz.key.encode()
     offset = value.utcoffset()
@@ -156,6 +163,13 @@ def _read_tz(data: Buffer, start: int) -> tzinfo | None:
 
 
 def encode_datetime(value: datetime) -> Any:
+    tz = value.tzinfo
+    if not value.fold:
+        if tz is None:
+            return _new_tuple(ExtType, (NAIVE_DATETIME, _scalar(value)))
+        if tz is UTC:
+            stamp = _scalar(value)  # fixext 4/8 (2-byte header) or ext 8 (3-byte)
+            return _new_tuple(ExtType, (TIMESTAMP, stamp[3:] if stamp[0] == 0xC7 else stamp[2:]))
     payload = _DATETIME.pack(
         value.year,
         value.month,
@@ -166,34 +180,25 @@ def encode_datetime(value: datetime) -> Any:
         value.microsecond,
         value.fold,
     )
-    tz = value.tzinfo
     if tz is not None:
         payload += _tz_suffix(tz, value)
-    return ext(DATETIME, payload)
+    return _new_tuple(ExtType, (DATETIME, payload))
 
 
 def decode_datetime(data: Buffer) -> datetime:
     year, month, day, hour, minute, second, micro, fold = _DATETIME.unpack_from(data)
     tz = _read_tz(data, _DATETIME.size)
-    if fold:
-        return datetime(year, month, day, hour, minute, second, micro, tz, fold=fold)
-    return datetime(year, month, day, hour, minute, second, micro, tz)
-
-
-def encode_date(value: date) -> Any:
-    return ext(DATE, _DATE.pack(value.year, value.month, value.day))
-
-
-def decode_date(data: Buffer) -> date:
-    return date(*_DATE.unpack(data))
+    return datetime(year, month, day, hour, minute, second, micro, tz, fold=fold)
 
 
 def encode_time(value: time) -> Any:
-    payload = _TIME.pack(value.hour, value.minute, value.second, value.microsecond, value.fold)
     tz = value.tzinfo
+    if tz is None and not value.fold:
+        return _new_tuple(ExtType, (NAIVE_TIME, _scalar(value)))
+    payload = _TIME.pack(value.hour, value.minute, value.second, value.microsecond, value.fold)
     if tz is not None:
         payload += _tz_suffix(tz, value)
-    return ext(TIME, payload)
+    return _new_tuple(ExtType, (TIME, payload))
 
 
 def decode_time(data: Buffer) -> time:
@@ -201,32 +206,36 @@ def decode_time(data: Buffer) -> time:
     return time(hour, minute, second, micro, _read_tz(data, _TIME.size), fold=fold)
 
 
+def encode_date(value: date) -> Any:
+    return _new_tuple(ExtType, (DATE, _scalar(value)))
+
+
 def encode_timedelta(value: timedelta) -> Any:
-    return ext(TIMEDELTA, _TIMEDELTA.pack(value.days, value.seconds, value.microseconds))
-
-
-def decode_timedelta(data: Buffer) -> timedelta:
-    return timedelta(*_TIMEDELTA.unpack(data))
+    return _new_tuple(ExtType, (TIMEDELTA, _scalar(value)))
 
 
 def encode_decimal(value: Decimal) -> Any:
-    return ext(DECIMAL, str(value).encode())
-
-
-def decode_decimal(data: Buffer) -> Decimal:
-    return Decimal(str(data, "ascii"))
+    return _new_tuple(ExtType, (DECIMAL, _scalar(value)))
 
 
 def encode_uuid(value: UUID) -> Any:
-    return ext(UUID_, _BIN16 + value.int.to_bytes(16, "big"))
+    return _new_tuple(ExtType, (UUID_, _scalar(value)))
 
 
-def decode_uuid(data: Buffer) -> UUID:
-    return _UUID_DECODER.decode(data)
-
-
-def decode_bigint(data: Buffer) -> int:
-    return int.from_bytes(data, "big", signed=True)
+def scalar_decoders() -> dict[int, Decoder]:
+    """Decoders for the extension types that hold no nested values, by code."""
+    typed = msgspec.msgpack.Decoder
+    return {
+        BIGINT: decode_bigint,
+        DATETIME: decode_datetime,
+        DATE: typed(date).decode,
+        TIME: decode_time,
+        TIMEDELTA: typed(timedelta).decode,
+        DECIMAL: typed(Decimal).decode,
+        UUID_: typed(UUID).decode,
+        NAIVE_DATETIME: typed(datetime).decode,
+        NAIVE_TIME: typed(time).decode,
+    }
 
 
 def builtin_encoders(pack: Callable[[Any], bytes]) -> dict[type, Encoder]:
@@ -235,14 +244,27 @@ def builtin_encoders(pack: Callable[[Any], bytes]) -> dict[type, Encoder]:
     ``pack`` packs a nested value (with the same hooks) into msgpack bytes.
     """
 
+    def items(value: tuple[Any, ...] | set[Any] | frozenset[Any]) -> bytes:
+        # Small containers of plain scalars (a point, a few tags) are common: msgspec
+        # packs them in one call. Anything else needs the hooks.
+        if len(value) <= _SIMPLE_MAX_LEN:
+            for item in value:
+                if type(item) not in _SIMPLE:
+                    return pack(list(value))
+            try:
+                return _scalar(value)
+            except OverflowError:  # an int beyond 64 bits: BIGINT, via the hooks
+                pass
+        return pack(list(value))
+
     def encode_tuple(value: tuple[Any, ...]) -> Any:
-        return ext(TUPLE, pack(list(value)))
+        return _new_tuple(ExtType, (TUPLE, items(value)))
 
     def encode_set(value: set[Any]) -> Any:
-        return ext(SET, pack(list(value)))
+        return _new_tuple(ExtType, (SET, items(value)))
 
     def encode_frozenset(value: frozenset[Any]) -> Any:
-        return ext(FROZENSET, pack(list(value)))
+        return _new_tuple(ExtType, (FROZENSET, items(value)))
 
     return {
         int: encode_int,
@@ -255,33 +277,4 @@ def builtin_encoders(pack: Callable[[Any], bytes]) -> dict[type, Encoder]:
         timedelta: encode_timedelta,
         Decimal: encode_decimal,
         UUID: encode_uuid,
-    }
-
-
-def builtin_decoders(unpack: Callable[[Buffer], Any]) -> dict[int, Decoder]:
-    """Decoders for the builtin extension types, keyed by extension code.
-
-    ``unpack`` decodes a nested msgpack payload (with the same hooks).
-    """
-
-    def decode_tuple(data: Buffer) -> tuple[Any, ...]:
-        return tuple(items_of(unpack(data), "tuple"))
-
-    def decode_set(data: Buffer) -> set[Any]:
-        return set(items_of(unpack(data), "set"))
-
-    def decode_frozenset(data: Buffer) -> frozenset[Any]:
-        return frozenset(items_of(unpack(data), "frozenset"))
-
-    return {
-        BIGINT: decode_bigint,
-        TUPLE: decode_tuple,
-        SET: decode_set,
-        FROZENSET: decode_frozenset,
-        DATETIME: decode_datetime,
-        DATE: decode_date,
-        TIME: decode_time,
-        TIMEDELTA: decode_timedelta,
-        DECIMAL: decode_decimal,
-        UUID_: decode_uuid,
     }
