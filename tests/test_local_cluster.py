@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -295,7 +296,9 @@ def test_kill_and_restart_the_first_member(jar: Path) -> None:
 
 @pytest.mark.timeout(START_TIMEOUT)
 def test_a_client_reaches_the_cluster_and_data_survives_a_crash(jar: Path) -> None:
-    from hazelcast.asyncio import HazelcastClient
+    with warnings.catch_warnings():  # the client still imports asyncore (deprecated)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from hazelcast.asyncio import HazelcastClient
 
     async def scenario(lc: LocalCluster) -> None:
         client = await HazelcastClient.create_and_start(
@@ -340,8 +343,10 @@ def test_add_member_then_stop_one_gracefully(jar: Path) -> None:
 
 @pytest.mark.timeout(START_TIMEOUT)
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-def test_run_local_cluster_serves_until_signalled(stop_signal: signal.Signals) -> None:
-    with run_in_subprocess(RUN_ONE) as runner:
+def test_run_local_cluster_serves_until_signalled(
+    stop_signal: signal.Signals, tmp_path: Path
+) -> None:
+    with run_in_subprocess(RUN_ONE, tmp_path) as runner:
         output = OutputCollector(runner)
         try:
             printed = output.wait_for("connect with: HAZELKIT_URL=", timeout=60)
@@ -393,9 +398,14 @@ class OutputCollector:
         return "".join(self._lines)
 
 
-def run_in_subprocess(code: str) -> subprocess.Popen[str]:
+def run_in_subprocess(code: str, tmp_path: Path) -> subprocess.Popen[str]:
+    """Run ``code`` in a fresh interpreter; its temporary directories go under tmp_path."""
     return subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )
 
 
@@ -404,8 +414,8 @@ def stopped_pids(text: str) -> list[int]:
 
 
 @pytest.mark.timeout(START_TIMEOUT)
-def test_run_local_cluster_interrupted_during_start_up() -> None:
-    with run_in_subprocess(RUN_TWO) as runner:
+def test_run_local_cluster_interrupted_during_start_up(tmp_path: Path) -> None:
+    with run_in_subprocess(RUN_TWO, tmp_path) as runner:
         output = OutputCollector(runner)
         output.wait_for("Starting 2 Hazelcast", timeout=30)
         runner.send_signal(signal.SIGINT)  # the JVMs take about a second to start
@@ -417,8 +427,8 @@ def test_run_local_cluster_interrupted_during_start_up() -> None:
 
 
 @pytest.mark.timeout(START_TIMEOUT)
-def test_run_local_cluster_fails_when_every_member_died(jar: Path) -> None:
-    with run_in_subprocess(RUN_ONE) as runner:
+def test_run_local_cluster_fails_when_every_member_died(tmp_path: Path) -> None:
+    with run_in_subprocess(RUN_ONE, tmp_path) as runner:
         output = OutputCollector(runner)
         printed = output.wait_for("connect with:", timeout=60)
         pid = int(re.findall(r"pid (\d+)", printed)[0])
@@ -426,17 +436,18 @@ def test_run_local_cluster_fails_when_every_member_died(jar: Path) -> None:
         assert runner.wait(timeout=45) == 1
         text = output.finish()
     assert "exited on its own with code -9" in text
+    assert f"its log: {tmp_path}{os.sep}hazelkit-cluster-" in text
     assert "ClusterUnavailableError: Every member of the local cluster has exited" in text
     assert wait_gone(pid)
 
 
 @pytest.mark.timeout(START_TIMEOUT)
-def test_members_left_running_die_with_the_interpreter() -> None:
+def test_members_left_running_die_with_the_interpreter(tmp_path: Path) -> None:
     code = (
         "from hazelkit.testing import LocalCluster\n"
         "print('pids', *(m.pid for m in LocalCluster(2).start().members), flush=True)\n"
     )
-    with run_in_subprocess(code) as runner:
+    with run_in_subprocess(code, tmp_path) as runner:
         output = OutputCollector(runner)
         assert runner.wait(timeout=60) == 0
         text = output.finish()
