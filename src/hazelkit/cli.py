@@ -22,6 +22,11 @@ app = typer.Typer(
 console = Console()
 
 
+def _plain(text: str) -> None:
+    """Print text that may contain brackets (log lines, cluster names) literally."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 @app.command("local-cluster")
 def local_cluster(
     members: Annotated[
@@ -39,7 +44,7 @@ def local_cluster(
     from hazelkit._local_cluster import run_local_cluster
 
     try:
-        run_local_cluster(members, jar=jar, cluster_name=cluster_name, heap=heap, out=console.print)
+        run_local_cluster(members, jar=jar, cluster_name=cluster_name, heap=heap, out=_plain)
     except HazelkitError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
