@@ -57,10 +57,7 @@ class CanonicalEncoder:
         if entry is not None:
             return self._pack(ext(entry.code, entry.prefix + self.pack(entry.state(value))))
         if isinstance(value, dict | list | tuple | set | frozenset):
-            converted = to_builtin(value)
-            if type(converted) in self._containers:
-                return self.pack(converted)
-            return self.pack(self._containers[_container_base(converted)](converted))
+            return self.pack(to_builtin(value))
         # Scalars and the other extension types have one encoding per value.
         return self._pack(value)
 
@@ -83,10 +80,3 @@ class CanonicalEncoder:
 
     def _frozenset(self, value: frozenset[Any]) -> bytes:
         return self._pack(ext(FROZENSET, self._elements(value)))
-
-
-def _container_base(value: object) -> type:
-    for base in (dict, list, tuple, set, frozenset):
-        if isinstance(value, base):
-            return base
-    raise AssertionError(f"not a container: {type(value)!r}")

@@ -22,7 +22,7 @@ import msgspec
 
 from hazelkit._codec._registry import RegisteredType, TypeRegistry, short_repr
 from hazelkit._codec._types import Encoder as EncodeFn
-from hazelkit._codec._types import builtin_encoders, encode_int, ext
+from hazelkit._codec._types import builtin_encoders, ext
 from hazelkit._exceptions import EncodeError
 
 # Packers are not re-entrant and the hook packs nested payloads, so each pack call
@@ -30,19 +30,47 @@ from hazelkit._exceptions import EncodeError
 _IDLE_PACKERS_KEPT = 32
 _KEEP_PACKER_BELOW = 1 << 20
 
-# Unregistered subclasses of these encode as the base type; order matters (bool
-# cannot be subclassed, datetime before date).
-_NATIVE_BASES: tuple[tuple[type, Callable[[Any], Any]], ...] = (
+
+def _exact_datetime(value: datetime) -> datetime:
+    return datetime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        value.tzinfo,
+        fold=value.fold,
+    )
+
+
+def _exact_time(value: time) -> time:
+    return time(
+        value.hour, value.minute, value.second, value.microsecond, value.tzinfo, fold=value.fold
+    )
+
+
+# Unregistered subclasses of these encode as an exact instance of the base type;
+# order matters (bool cannot be subclassed, datetime before date).
+_BASES: tuple[tuple[type, Callable[[Any], Any]], ...] = (
     (str, str.__str__),
     (int, operator.index),
-    (float, float),
+    (float, float.__float__),
     (bytes, bytes),
     (bytearray, bytes),
     (list, list),
     (dict, dict),
+    (tuple, tuple),
+    (set, set),
+    (frozenset, frozenset),
+    (datetime, _exact_datetime),
+    (date, lambda value: date(value.year, value.month, value.day)),
+    (time, _exact_time),
+    (timedelta, lambda value: timedelta(value.days, value.seconds, value.microseconds)),
+    (Decimal, Decimal),
+    (UUID, lambda value: UUID(int=value.int)),
 )
-_EXT_BASES: tuple[type, ...] = (tuple, set, frozenset, datetime, date, time, timedelta)
-_EXT_BASES += (Decimal, UUID)
 
 _NOT_REGISTRABLE_HINT = (
     "register it with hazelkit.codec.register or convert it (only dataclasses, "
@@ -68,17 +96,14 @@ def is_registrable(obj: object) -> bool:
 def to_builtin(obj: object) -> Any:
     """An unregistered instance as the builtin value it encodes as.
 
-    Subclasses of str, int, float, bytes, bytearray, list and dict become exact
-    instances of their base; subclasses of the extension types are returned as
-    they are (their base's encoder reads them). Anything else raises Unencodable.
+    Subclasses of the builtin types the codec supports become exact instances of
+    their base type. Anything else raises Unencodable.
     """
     if is_registrable(obj):
         raise Unencodable(obj, registrable=True)
-    for base, convert in _NATIVE_BASES:
+    for base, convert in _BASES:
         if isinstance(obj, base):
             return convert(obj)
-    if isinstance(obj, _EXT_BASES):
-        return obj
     raise Unencodable(obj, registrable=False)
 
 
@@ -134,12 +159,8 @@ class Encoder:
             self._dispatch[entry.cls] = registered
             return registered(obj)
         value = to_builtin(obj)
-        if type(value) is int:
-            return encode_int(value)
-        for base in _EXT_BASES:
-            if isinstance(value, base):
-                return self._builtin[base](value)
-        return value
+        encode = self._builtin.get(type(value))
+        return value if encode is None else encode(value)
 
     def registered_encoder(self, entry: RegisteredType) -> EncodeFn:
         code, prefix, state, pack = entry.code, entry.prefix, entry.state, self.pack
