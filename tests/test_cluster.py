@@ -48,9 +48,9 @@ async def test_members(cluster: hazelkit.Cluster, backend: str) -> None:
         assert [m.local for m in members] == [True]
 
 
-async def test_embedded_membership_events(url: str, backend: str) -> None:
-    if backend != "memory":
-        pytest.skip("Hazelcast membership is covered by test_hazelcast_membership_events")
+async def test_embedded_membership_events(name: str) -> None:
+    # Embedded nodes are members; Hazelcast membership is tested in test_cluster_hazelcast.
+    url = f"memory://{name}"
     async with hazelkit.connect(url) as first:
         async with first.membership_events() as events:
             async with hazelkit.connect(url) as second:

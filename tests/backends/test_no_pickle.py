@@ -82,7 +82,9 @@ async def test_nothing_is_pickled_or_unpickled_in_normal_use(
     assert tripwire.calls == []
 
 
-async def test_raw_bytes_or_other_objects_cannot_reach_the_client_pickler(hz: hazelkit.Cluster, name: str) -> None:
+async def test_raw_bytes_or_other_objects_cannot_reach_the_client_pickler(
+    hz: hazelkit.Cluster, name: str
+) -> None:
     backend = hz.backend
     assert isinstance(backend, HazelcastBackend)
     proxy = await backend.client.get_map(name)

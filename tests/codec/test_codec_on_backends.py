@@ -30,7 +30,9 @@ def stored(url: str, request: pytest.FixtureRequest) -> Iterator[BlockingCluster
 
 
 @pytest.mark.parametrize("value", ONE_OF_EACH, ids=lambda v: type(v).__name__)
-def test_one_of_each_round_trips_through_the_grid(stored: BlockingCluster, name: str, value: Any) -> None:
+def test_one_of_each_round_trips_through_the_grid(
+    stored: BlockingCluster, name: str, value: Any
+) -> None:
     values_map = stored.map(name)
     values_map["v"] = value
     assert_same(value, values_map["v"])
@@ -38,7 +40,9 @@ def test_one_of_each_round_trips_through_the_grid(stored: BlockingCluster, name:
 
 @STORED
 @given(value=values)
-def test_any_value_round_trips_through_the_grid(stored: BlockingCluster, name: str, value: Any) -> None:
+def test_any_value_round_trips_through_the_grid(
+    stored: BlockingCluster, name: str, value: Any
+) -> None:
     values_map = stored.map(name)
     values_map["v"] = value
     assert_same(value, values_map["v"])
