@@ -58,7 +58,7 @@ def test_bad_url_is_a_clear_error_and_exit_code() -> None:
 
 
 @pytest.mark.timeout(180)
-async def test_local_cluster_serves_until_ctrl_c() -> None:
+def test_local_cluster_serves_until_ctrl_c() -> None:
     process = subprocess.Popen(
         [*HAZELKIT, "local-cluster", "--members", "1"],
         stdout=subprocess.PIPE,
@@ -79,9 +79,9 @@ async def test_local_cluster_serves_until_ctrl_c() -> None:
             found = re.search(r"(hazelcast://\S+)", line)
             url = found.group(1) if found else None
         assert url, "".join(output)
-        async with hazelkit.connect(url) as cluster:
-            await cluster.map("cli").put("k", "v")
-            assert await cluster.map("cli").get("k") == "v"
+        with hazelkit.connect_blocking(url) as cluster:
+            cluster.map("cli")["k"] = "v"
+            assert cluster.map("cli")["k"] == "v"
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
         assert process.returncode == 0, "".join(output) + rest
