@@ -269,6 +269,10 @@ class Codec:
         except RecursionError:
             return self._decode_deep(data)
         except Exception as exc:
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise TypeError(
+                    f"decode() takes bytes, bytearray or memoryview, not {type(data).__name__}"
+                ) from None
             raise _decode_error(exc, "value") from exc
 
     def _decode_deep(self, data: bytes | bytearray | memoryview) -> Any:

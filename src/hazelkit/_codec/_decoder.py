@@ -30,25 +30,15 @@ class Decoder:
     ``decode_fast`` is msgspec's decoder: container payloads go straight to typed
     msgspec decoders (``tuple``, ``set``...), so most values never enter Python
     code. It recurses on the C stack under Python's recursion limit, which the
-    msgpack Packer's own nesting limit can exceed by a little: ``decode_slow``, for
-    bodies msgspec finds too deep, uses msgpack's iterative unpacker instead.
+    msgpack Packer's own nesting limit (1024 levels of lists and dicts) can exceed
+    by a little: ``decode_slow``, for bodies msgspec finds too deep, reads the outer
+    body with msgpack's iterative unpacker instead.
 
     Stateless apart from the registry: thread-safe and re-entrant.
     """
 
     def __init__(self, registry: TypeRegistry) -> None:
         self._by_name = registry._by_name
-        self.decode_fast = self._fast_decoder()
-        self.decode_slow = self._slow_decoder()
-
-    def decode(self, body: Buffer) -> Any:
-        """The value in a msgpack ``body``; raises whatever the decoders raise."""
-        try:
-            return self.decode_fast(body)
-        except RecursionError:
-            return self.decode_slow(body)
-
-    def _fast_decoder(self) -> DecodeFn:
         table = scalar_decoders()
         hook = _hook(table)
         typed = msgspec.msgpack.Decoder
@@ -58,35 +48,23 @@ class Decoder:
         read_pair = typed(tuple[str, Any], ext_hook=hook).decode
         for code in _REGISTERED:
             table[code] = self._registered_decoder(code, read_pair)
-        return typed(ext_hook=hook).decode
+        self.decode_fast: DecodeFn = typed(ext_hook=hook).decode
 
-    def _slow_decoder(self) -> DecodeFn:
-        table = scalar_decoders()
-        hook = _hook(table)
-
-        def unpack(data: Buffer) -> Any:
+        def decode_slow(body: Buffer) -> Any:
+            # Only the outer body: msgpack's unpacker keeps 1024 levels on the C stack
+            # per call, so calling it again for each nested payload could overflow it.
             return msgpack.unpackb(
-                data, ext_hook=hook, strict_map_key=False, timestamp=3, raw=False
+                body, ext_hook=hook, strict_map_key=False, timestamp=3, raw=False
             )
 
-        def read_items(data: Buffer) -> list[Any]:
-            items = unpack(data)
-            if type(items) is not list:
-                raise CorruptDataError(f"corrupt container: an array, not {type(items).__name__}")
-            return items
+        self.decode_slow: DecodeFn = decode_slow
 
-        def read_pair(data: Buffer) -> tuple[str, Any]:
-            items = read_items(data)
-            if len(items) != 2 or type(items[0]) is not str:
-                raise CorruptDataError("corrupt registered-type value: expected [name, state]")
-            return items[0], items[1]
-
-        table[TUPLE] = lambda data: tuple(read_items(data))
-        table[SET] = lambda data: set(read_items(data))
-        table[FROZENSET] = lambda data: frozenset(read_items(data))
-        for code in _REGISTERED:
-            table[code] = self._registered_decoder(code, read_pair)
-        return unpack
+    def decode(self, body: Buffer) -> Any:
+        """The value in a msgpack ``body``; raises whatever the decoders raise."""
+        try:
+            return self.decode_fast(body)
+        except RecursionError:
+            return self.decode_slow(body)
 
     def _registered_decoder(self, code: int, read_pair: Any) -> DecodeFn:
         by_name = self._by_name
