@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, overload
 
 from hazelkit._backends.protocol import MapStore
+from hazelkit._buffer import Overflow
+from hazelkit._cas import check_attempts, update_entry
+from hazelkit._events import EntryEvent, EventStream, check_buffer, entry_converter, listen
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
@@ -16,6 +20,18 @@ D = TypeVar("D")
 _MISSING: Any = object()
 
 
+class _Delete:
+    """The type of :attr:`Map.DELETE`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Map.DELETE"
+
+
+DELETE: Final = _Delete()
+
+
 class Map(Generic[K, V]):
     """A distributed map (a Hazelcast ``IMap``), named and shared by every node.
 
@@ -23,11 +39,15 @@ class Map(Generic[K, V]):
     key exactly when their encodings are equal: ``1``, ``1.0`` and ``True`` are three
     different keys, unlike in a ``dict``. Values may be anything the codec encodes.
 
-    Each single-key operation is atomic. Conditional operations (``put_if_absent``,
-    ``replace_if_same``, ``remove_if_same``) compare the *stored bytes*, so they are
-    compare-and-set primitives. Batch operations are not atomic as a whole. On Hazelcast,
-    each entry has one backup (by default), so a single member failure loses nothing.
+    Each single-key operation is atomic. ``put_if_absent``, ``replace_if_same``,
+    ``remove_if_same`` and :meth:`compute` are compare-and-set operations: the write
+    happens only if the entry still holds exactly the bytes that were read. Batch
+    operations are not atomic as a whole. On Hazelcast, each entry has one backup (by
+    default), so a single member failure loses nothing.
     """
+
+    #: Returned by a :meth:`compute` function to remove the entry.
+    DELETE: ClassVar[_Delete] = DELETE
 
     def __init__(self, cluster: Cluster, name: str) -> None:
         self._cluster = cluster
@@ -98,9 +118,27 @@ class Map(Generic[K, V]):
         result: V | None = self._decode(previous)
         return result
 
+    def _same(self, data: bytes, expected: bytes) -> bool:
+        """Whether stored ``data`` holds the value whose canonical bytes are ``expected``."""
+        codec = self._cluster.codec
+        return codec.encode_key(codec.decode(data)) == expected
+
     async def replace_if_same(self, key: K, old: V, new: V) -> bool:
-        """Store ``new`` only if the stored value encodes exactly as ``old``. Atomic."""
-        return await self._store.replace_if_same(self._key(key), self._value(old), self._value(new))
+        """Store ``new`` only if the stored value equals ``old``; True if it did. Atomic.
+
+        "Equal" means equal in value and in type throughout, as keys compare (``1`` is
+        not ``1.0``). The write is a compare-and-set against the exact bytes read, so
+        it works with compression and encryption, whose bytes differ for equal values.
+        """
+        raw_key, raw_old, raw_new = self._key(key), self._value(old), self._value(new)
+        store = self._store
+        if await store.replace_if_same(raw_key, raw_old, raw_new):
+            return True
+        expected = self._cluster.codec.encode_key(old)
+        while (current := await store.get(raw_key)) is not None and self._same(current, expected):
+            if await store.replace_if_same(raw_key, current, raw_new):
+                return True
+        return False
 
     async def remove(self, key: K) -> V | None:
         """Remove ``key`` and return its value (None if there was none)."""
@@ -122,8 +160,54 @@ class Map(Generic[K, V]):
         return default
 
     async def remove_if_same(self, key: K, value: V) -> bool:
-        """Remove ``key`` only if its stored value encodes exactly as ``value``. Atomic."""
-        return await self._store.remove_if_same(self._key(key), self._value(value))
+        """Remove ``key`` only if its stored value equals ``value`` (as in
+        :meth:`replace_if_same`); True if it did. Atomic."""
+        raw_key, store = self._key(key), self._store
+        if await store.remove_if_same(raw_key, self._value(value)):
+            return True
+        expected = self._cluster.codec.encode_key(value)
+        while (current := await store.get(raw_key)) is not None and self._same(current, expected):
+            if await store.remove_if_same(raw_key, current):
+                return True
+        return False
+
+    async def compute(
+        self,
+        key: K,
+        fn: Callable[[V | None], V | _Delete],
+        *,
+        default: V | None = None,
+        max_attempts: int | None = None,
+    ) -> V | None:
+        """Atomically replace the value under ``key`` by ``fn(value)``; return the result.
+
+        ``fn`` gets the current value (``default`` if there is none) and returns the new
+        value, or :attr:`Map.DELETE` to remove the entry (then None is returned). The
+        write is a compare-and-set against the exact bytes read: if another node wrote
+        in between, ``fn`` runs again on the newer value, after a short random pause,
+        until the write wins. So ``fn`` must be a plain (not async) function without
+        side effects. With ``max_attempts``, ConflictError is raised after that many
+        lost races, and nothing was changed by this call. An exception from ``fn``
+        propagates and nothing is changed. Like every write without a TTL, the new
+        entry never expires.
+        """
+        if not callable(fn):
+            raise TypeError(f"compute needs a function, not {type(fn).__name__}")
+        max_attempts = check_attempts(max_attempts)
+        codec = self._cluster.codec
+        result: Any = None
+
+        def transform(old: bytes | None) -> bytes | None:
+            nonlocal result
+            result = fn(default if old is None else codec.decode(old))
+            if inspect.isawaitable(result):
+                if inspect.iscoroutine(result):
+                    result.close()
+                raise TypeError("compute needs a plain function; it returned an awaitable")
+            return None if result is DELETE else codec.encode(result)
+
+        await update_entry(self._store, self._key(key), transform, max_attempts=max_attempts)
+        return None if result is DELETE else result
 
     async def delete(self, key: K) -> None:
         """Remove ``key`` without returning its value."""
@@ -143,7 +227,7 @@ class Map(Generic[K, V]):
 
     async def keys(self) -> list[K]:
         """All keys, in no particular order (a snapshot)."""
-        return [self._cluster.codec.decode(k) for k in await self._store.keys()]
+        return [self._cluster.codec.decode_key(k) for k in await self._store.keys()]
 
     async def values(self) -> list[V]:
         """All values, in no particular order (a snapshot)."""
@@ -151,8 +235,8 @@ class Map(Generic[K, V]):
 
     async def items(self) -> list[tuple[K, V]]:
         """All entries as ``(key, value)`` pairs, in no particular order (a snapshot)."""
-        decode = self._cluster.codec.decode
-        return [(decode(k), decode(v)) for k, v in await self._store.items()]
+        codec = self._cluster.codec
+        return [(codec.decode_key(k), codec.decode(v)) for k, v in await self._store.items()]
 
     async def get_all(self, keys: Iterable[K]) -> dict[K, V]:
         """The values of those ``keys`` that have one, in one batch (not atomic)."""
@@ -172,6 +256,40 @@ class Map(Generic[K, V]):
     async def destroy(self) -> None:
         """Remove the map and its data from the grid; it is recreated empty on next use."""
         await self._store.destroy()
+
+    def events(
+        self,
+        key: K | None = None,
+        *,
+        include_values: bool = True,
+        capacity: int = 1024,
+        overflow: Overflow = Overflow.SLIDE,
+    ) -> EventStream[EntryEvent[K, V]]:
+        """A stream of :class:`EntryEvent`: added, updated, removed, expired, evicted.
+
+        Use ``async with m.events() as events: async for event in events: ...`` (or
+        ``await`` it and ``aclose()`` the subscription). ``key``: only that key's events
+        (None: every key). Events of one key arrive in the order of the changes; they
+        are notifications, sent after the change, and some may be lost while a member
+        fails. ``clear()`` fires no per-entry events. The local buffer keeps
+        ``capacity`` events; ``overflow`` (DROP or SLIDE) says which to discard when
+        the reader falls behind. Ends when the Cluster closes.
+        """
+        check_buffer(capacity, overflow)
+        store = self._store
+        raw_key = None if key is None else self._key(key)
+        cluster = self._cluster
+
+        async def open_stream() -> Any:
+            return await listen(
+                cluster,
+                lambda callback: store.listen(callback, key=raw_key, include_values=include_values),
+                entry_converter(cluster),
+                capacity=capacity,
+                overflow=overflow,
+            )
+
+        return EventStream(open_stream)
 
     def __repr__(self) -> str:
         return f"<Map {self.name!r} of {self._cluster.url}>"

@@ -1,0 +1,100 @@
+"""Optimistic updates of one map entry: read the bytes, compute, compare-and-set, retry.
+
+Every atomic read-modify-write of hazelkit's structures (``Map.compute``, ``Atom.swap``,
+``Counter.add``) is this loop. The write compares against the *exact bytes* that were
+read (``replace_if_same``/``remove_if_same``, or ``put_if_absent`` when the entry was
+absent), never a re-encoding, so it succeeds only if nobody wrote in between; a loser
+backs off for a short random time and tries again with what it reads then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from typing import Final
+
+from hazelkit._backends.protocol import MapStore
+from hazelkit._exceptions import ConfigurationError, ConflictError
+
+__all__ = ["UNCHANGED", "Unchanged", "backoff", "check_attempts", "update_entry"]
+
+#: The longest pause between two attempts, in seconds.
+MAX_BACKOFF: Final = 0.05
+
+
+class Unchanged:
+    """What a transform returns to end the loop without writing."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Final = Unchanged()
+
+Transform = Callable[[bytes | None], "bytes | Unchanged | None"]
+
+
+def check_attempts(max_attempts: int | None) -> int | None:
+    """Validate a ``max_attempts`` option (None: retry until the update wins)."""
+    if max_attempts is None:
+        return None
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        raise ConfigurationError(
+            f"max_attempts must be a positive int or None, not {max_attempts!r}"
+        )
+    return max_attempts
+
+
+async def backoff(attempt: int) -> None:
+    """Pause after losing the ``attempt``-th race: a random time growing to 50 ms.
+
+    The randomness spreads competing writers apart so that one of them wins soon.
+    """
+    if attempt == 0:
+        await asyncio.sleep(0)
+        return
+    ceiling = min(MAX_BACKOFF, 0.001 * 2**attempt)
+    await asyncio.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter, not secrecy
+
+
+async def write_if_same(store: MapStore, key: bytes, old: bytes | None, new: bytes | None) -> bool:
+    """Write ``new`` (None: remove) only if the entry still holds exactly ``old``."""
+    if old is None:
+        return new is None or await store.put_if_absent(key, new) is None
+    if new is None:
+        return await store.remove_if_same(key, old)
+    return await store.replace_if_same(key, old, new)
+
+
+async def update_entry(
+    store: MapStore,
+    key: bytes,
+    transform: Transform,
+    *,
+    max_attempts: int | None = None,
+) -> tuple[bytes | None, bytes | None]:
+    """Apply ``transform`` to the entry's bytes atomically; returns ``(old, new)`` bytes.
+
+    ``transform`` gets the stored bytes (None: absent) and returns the bytes to store,
+    None to remove the entry, or :data:`UNCHANGED` to stop without writing. It may run
+    several times (once per attempt) and must not have side effects; an exception from
+    it propagates and nothing is written. After ``max_attempts`` lost races (None:
+    no limit) raises ConflictError, and nothing was written by this call.
+    """
+    attempt = 0
+    while True:
+        old = await store.get(key)
+        new = transform(old)
+        if isinstance(new, Unchanged):
+            return old, old
+        if await write_if_same(store, key, old, new):
+            return old, new
+        attempt += 1
+        if max_attempts is not None and attempt >= max_attempts:
+            raise ConflictError(
+                f"update of an entry of {store.name!r} lost {attempt} races in a row"
+            )
+        await backoff(attempt)
