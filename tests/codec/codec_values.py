@@ -104,8 +104,10 @@ _zones = st.sampled_from(
 _timezones = st.none() | _zones | st.timezones()
 
 _special_decimals = st.sampled_from(
-    [Decimal("NaN"), Decimal("-NaN"), Decimal("sNaN"), Decimal("NaN123"), Decimal("-0")]
-    + [Decimal("Infinity"), Decimal("-Infinity"), Decimal("1.2300E+5"), Decimal("-0.000")]
+    [
+        Decimal(text)
+        for text in ("NaN", "-NaN", "sNaN", "NaN123", "-0", "Infinity", "-Infinity", "1.2E+5")
+    ]
 )
 
 _hashable_scalars = st.one_of(

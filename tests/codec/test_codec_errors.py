@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
@@ -144,11 +145,7 @@ def test_every_tampered_byte_is_detected() -> None:
             with pytest.raises(SerializationError) as raised:
                 ENCRYPTED.decode(bytes(tampered))
             error, message = raised.value, str(raised.value)
-            if index == 0:
-                assert isinstance(error, UnsupportedVersionError)
-            elif index == 1 and tampered[1] & ~0x07:
-                assert isinstance(error, UnsupportedVersionError)
-            elif index == 1 and tampered[1] & 0x02:
+            if index == 0 or (index == 1 and tampered[1] & ~0x05):  # version, unknown flags
                 assert isinstance(error, UnsupportedVersionError)
             elif index == 1 and not tampered[1] & 0x04:
                 assert isinstance(error, DecryptionError), message
@@ -229,7 +226,7 @@ class Unregistered:
 def test_unregistered_dataclass_on_encode() -> None:
     with pytest.raises(EncodeError, match=r"Unregistered'> at value\[0\]\.content: register"):
         CODEC.encode([Box(Unregistered(1))])
-    with pytest.raises(EncodeError, match="at value: register it with hazelkit.codec.register"):
+    with pytest.raises(EncodeError, match=r"at value: register it with hazelkit\.codec\.register"):
         CODEC.encode(Unregistered(1))
 
 
@@ -304,18 +301,14 @@ def _depth(value: Any) -> int:
         b"\x91" * 100_000 + b"\xc0",
         b"\x81\xc0" * 100_000 + b"\xc0",
         b"\xc7\x00\x02" * 1 + b"\xc0",
-        b"".join(
-            (b"\xc9" + (n * 3 + 1).to_bytes(4, "big") + b"\x02") for n in range(20_000, 0, -1)
-        )
+        b"".join((b"\xc9" + (n * 3 + 1).to_bytes(4, "big") + b"\x02") for n in range(20_000, 0, -1))
         + b"\xc0",
     ],
     ids=["lists", "maps", "empty-tuple-payload", "tuples"],
 )
 def test_deep_or_odd_input_is_an_error_not_a_crash(body: bytes) -> None:
-    try:
+    with contextlib.suppress(SerializationError):
         CODEC.decode(b"\x01\x00" + body)
-    except SerializationError:
-        pass
 
 
 def test_tuple_nested_100_000_deep_in_the_input() -> None:

@@ -35,9 +35,7 @@ CODECS = {
         registry=REGISTRY, compression_threshold=0, encryption=Encryption(keys=[KEY])
     ),
 }
-PROPERTY = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(params=list(CODECS), ids=list(CODECS))
