@@ -1,0 +1,159 @@
+"""Sessions for ASGI apps (Starlette, FastAPI, any ASGI framework)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from hazelkit._cluster import Cluster, connect
+from hazelkit._exceptions import ConfigurationError
+from hazelkit.web._config import SessionConfig
+from hazelkit.web._cookies import cookie_values
+from hazelkit.web._manager import SaveResult, SessionManager
+from hazelkit.web._session import Session
+from hazelkit.web._store import SessionStore
+
+__all__ = ["SessionMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class SessionMiddleware:
+    """ASGI middleware putting a cluster-backed :class:`Session` in ``scope["session"]``
+    (``request.session`` in Starlette and FastAPI)::
+
+        app.add_middleware(SessionMiddleware, secret_key=KEY, url="hazelcast://h:5701")
+
+    Options are those of :class:`SessionConfig` (or pass ``config=``). The sessions live
+    in the grid at ``url`` (default: ``$HAZELKIT_URL``, else the embedded grid), which
+    the middleware connects to when the app starts (its lifespan) or on the first
+    request, and closes when the app shuts down; or pass a ``cluster`` you start and
+    close yourself, on the server's event loop.
+
+    Per request: one map read if the request carries a validly signed cookie (none
+    otherwise), one merge by compare-and-set if it changed the session, else one renewal
+    of the idle timeout after the response. Changes made after the response started
+    (streamed bodies) are not saved. WebSocket connections get a read-only session.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret_key: str | bytes | list[str | bytes] | None = None,
+        *,
+        url: str | None = None,
+        cluster: Cluster | None = None,
+        config: SessionConfig | None = None,
+        **options: Any,
+    ) -> None:
+        if config is None:
+            config = SessionConfig.from_options(secret_key, options)
+        elif secret_key is not None or options:
+            raise ConfigurationError("give either config= or session options, not both")
+        if cluster is not None and url is not None:
+            raise ConfigurationError("give either cluster= or url=, not both")
+        self.app = app
+        self.config = config
+        self._url = url
+        self._cluster = cluster
+        self._owns_cluster = cluster is None
+        self._manager: SessionManager | None = None
+        self._connecting = asyncio.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def manager(self) -> SessionManager:
+        """The session manager, connecting to the grid first if the middleware owns it."""
+        if self._manager is None:
+            async with self._connecting:
+                if self._manager is None:
+                    cluster = self._cluster
+                    if cluster is None:
+                        cluster = await connect(self._url)
+                        self._cluster = cluster
+                    self._manager = SessionManager(SessionStore(cluster, self.config))
+        return self._manager
+
+    async def aclose(self) -> None:
+        """Close the grid connection if the middleware opened it (idempotent)."""
+        cluster, self._manager = self._cluster, None
+        if self._owns_cluster and cluster is not None:
+            self._cluster = None
+            await cluster.close()
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        manager = await self.manager()
+        session = await manager.open(_cookies(scope, self.config), session_class=Session)
+        scope["session"] = session
+        result: SaveResult | None = None
+
+        async def send_with_session(message: Message) -> None:
+            nonlocal result
+            if message["type"] == "http.response.start" and result is None:
+                https = scope.get("scheme") == "https"
+                result = await manager.save(session, https=https)
+                message = _with_headers(message, result)
+            await send(message)
+
+        await self.app(scope, receive, send_with_session)
+        if result is not None:
+            await manager.refresh(result.refresh)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        manager = await self.manager()
+        cookies = _cookies(scope, self.config)
+        scope["session"] = await manager.open(cookies, session_class=Session, read_only=True)
+        await self.app(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_and_manage(message: Message) -> None:
+            kind = message["type"]
+            if kind == "lifespan.startup.complete" and self._owns_cluster:
+                try:
+                    await self.manager()
+                except Exception as error:
+                    message = {"type": "lifespan.startup.failed", "message": f"sessions: {error}"}
+            elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                await self.aclose()
+            await send(message)
+
+        await self.app(scope, receive, send_and_manage)
+
+
+def _cookies(scope: Scope, config: SessionConfig) -> list[str]:
+    headers = [value for name, value in scope.get("headers", ()) if name == b"cookie"]
+    joined = "; ".join(value.decode("latin-1") for value in headers)
+    return cookie_values(joined, config.cookie_name)
+
+
+def _with_headers(message: Message, result: SaveResult) -> Message:
+    headers = list(message.get("headers", ()))
+    if result.set_cookie is not None:
+        headers.append((b"set-cookie", result.set_cookie.encode("latin-1")))
+    if result.vary:
+        _add_vary_cookie(headers)
+    return {**message, "headers": headers}
+
+
+def _add_vary_cookie(headers: list[tuple[bytes, bytes]]) -> None:
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            fields = {field.strip().lower() for field in value.split(b",")}
+            if b"cookie" not in fields and b"*" not in fields:
+                headers[index] = (name, value + b", Cookie")
+            return
+    headers.append((b"vary", b"Cookie"))

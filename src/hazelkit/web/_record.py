@@ -1,0 +1,108 @@
+"""The stored form of a session: its data, its creation time, and the per-key merge rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from hazelkit._codec import Codec
+from hazelkit._exceptions import CapacityError, CorruptDataError
+
+__all__ = ["DELETED", "Changes", "Record", "RecordCodec", "SessionTooLargeError"]
+
+_FORMAT = 1
+
+
+class _Deleted:
+    """The marker of a key a request deleted."""
+
+    def __repr__(self) -> str:
+        return "DELETED"
+
+
+DELETED: Final = _Deleted()
+#: What one request did to a session: key -> new value, or DELETED.
+Changes = dict[str, Any]
+
+
+class SessionTooLargeError(CapacityError):
+    """A session's encoded size would exceed the configured ``max_size``.
+
+    Nothing was stored: the session keeps the value it had before the failed change.
+    ``size`` and ``limit`` are in bytes.
+    """
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the session would take {size} bytes, over its max_size of {limit} bytes; "
+            "keep large data elsewhere and put a reference to it in the session"
+        )
+        self.size = size
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One session as stored: ``created`` (seconds since the epoch; the absolute
+    lifetime counts from it) and ``data`` (string keys to codec-encodable values)."""
+
+    created: float
+    data: dict[str, Any]
+
+    def merged(self, changes: Mapping[str, Any]) -> Record:
+        """This record with ``changes`` applied key by key.
+
+        The merge rule: a key a request set or deleted takes that request's value (the
+        last writer wins per key); a key the request did not change keeps the stored
+        value, so a request never overwrites what it did not touch.
+        """
+        data = dict(self.data)
+        for key, value in changes.items():
+            if value is DELETED:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        return Record(self.created, data)
+
+    def time_left(self, *, idle_timeout: float, max_age: float, now: float) -> float:
+        """Seconds until this session must end if nothing uses it: the idle timeout, cut
+        short by the absolute lifetime. Zero or less means it has ended."""
+        return min(idle_timeout, self.created + max_age - now)
+
+
+class RecordCodec:
+    """Encodes records with a hazelkit Codec, within a size limit. Thread-safe."""
+
+    def __init__(self, codec: Codec, max_size: int) -> None:
+        self.codec = codec
+        self.max_size = max_size
+
+    def encode(self, record: Record) -> bytes:
+        """The stored bytes of ``record``.
+
+        Raises SessionTooLargeError over ``max_size``, EncodeError for a value the codec
+        cannot encode.
+        """
+        raw = self.codec.encode({"v": _FORMAT, "created": record.created, "data": record.data})
+        if len(raw) > self.max_size:
+            raise SessionTooLargeError(len(raw), self.max_size)
+        return raw
+
+    def decode(self, raw: bytes) -> Record:
+        """The record in ``raw``. Raises a SerializationError subclass if the bytes are
+        corrupt, encrypted with an unknown key, or not a session record."""
+        value = self.codec.decode(raw)
+        if not isinstance(value, dict) or value.get("v") != _FORMAT:
+            raise CorruptDataError("the stored value is not a hazelkit session record")
+        created, data = value.get("created"), value.get("data")
+        if not isinstance(created, int | float) or not isinstance(data, dict):
+            raise CorruptDataError("the stored session record is malformed")
+        if not all(isinstance(key, str) for key in data):
+            raise CorruptDataError("the stored session record has a non-string key")
+        return Record(float(created), data)
+
+    def fingerprint(self, value: Any) -> bytes:
+        """Canonical bytes of ``value``: equal exactly when the values are equal with
+        the same types throughout (how in-place changes are detected)."""
+        return self.codec.encode_key(value)

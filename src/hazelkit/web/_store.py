@@ -1,0 +1,202 @@
+"""The session store: session records in a cluster map, merged by compare-and-set.
+
+Each session is one map entry under a digest of its id. Its time to live is the idle
+timeout, cut short by the absolute lifetime, and is renewed whenever the session is used,
+so the cluster itself forgets idle sessions, on every backend, with no sweeper task.
+
+Writes merge per key with a compare-and-set loop on the exact stored bytes (never a
+re-encoding, which an encrypting codec would make different every time): read, apply
+this request's changes, ``replace_if_same``, and on a lost race read again and retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hazelkit._exceptions import ConflictError, SerializationError
+from hazelkit.web._config import SessionConfig
+from hazelkit.web._cookies import new_session_id
+from hazelkit.web._record import DELETED, Changes, Record, RecordCodec
+
+if TYPE_CHECKING:
+    from hazelkit._backends.protocol import MapStore
+    from hazelkit._cluster import Cluster
+
+__all__ = ["Loaded", "SessionStore"]
+
+logger = logging.getLogger("hazelkit.web")
+_MAX_BACKOFF = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A session as read from the store: its id, the exact stored bytes, the record."""
+
+    session_id: str
+    raw: bytes
+    record: Record
+
+
+class SessionStore:
+    """Sessions kept in the cluster map ``config.map_name``, shared by every process.
+
+    Any number of app processes (ASGI or WSGI, on any backend URL pointing at the same
+    grid) may use one store at once. Guarantees:
+
+    - A session ends ``idle_timeout`` seconds after its last use (the entry's time to
+      live) and at the latest ``max_age`` seconds after it was created (checked on every
+      read, and the time to live never reaches past it).
+    - :meth:`save` never loses a concurrent request's change and never overwrites a key
+      this request did not change (see :meth:`Record.merged`).
+    - :meth:`delete` takes effect at once for every process: the next read finds nothing.
+    - If the Hazelcast member holding an entry fails, its backup takes over; an app
+      process that dies between a write and the renewal of the time to live leaves the
+      entry without one, and the next read still enforces ``max_age`` and removes it.
+    """
+
+    def __init__(self, cluster: Cluster, config: SessionConfig) -> None:
+        self.cluster = cluster
+        self.config = config
+        self.records = RecordCodec(config.codec or cluster.codec, config.max_size)
+        self._store_cache: MapStore | None = None
+
+    @property
+    def _map(self) -> MapStore:
+        self.cluster.check_open()
+        if self._store_cache is None:
+            self._store_cache = self.cluster.backend.map(self.config.map_name)
+        return self._store_cache
+
+    def _key(self, session_id: str) -> bytes:
+        # A digest, so that reading the map reveals no usable session id.
+        digest = hashlib.sha256(session_id.encode("ascii")).hexdigest()
+        return self.cluster.codec.encode_key(digest)
+
+    def _time_left(self, record: Record) -> float:
+        config = self.config
+        return record.time_left(
+            idle_timeout=config.idle_timeout, max_age=config.max_age, now=time.time()
+        )
+
+    async def load(self, session_id: str) -> Loaded | None:
+        """The live session ``session_id``, or None if it does not exist, has expired
+        (idle or absolute; an absolutely expired entry is removed), or cannot be decoded
+        (logged; left in place, since another process may hold the right key)."""
+        key = self._key(session_id)
+        raw = await self._map.get(key)
+        if raw is None:
+            return None
+        try:
+            record = self.records.decode(raw)
+        except SerializationError as error:
+            logger.warning("ignoring a session record that cannot be read: %s", error)
+            return None
+        if self._time_left(record) <= 0:
+            await self._map.remove_if_same(key, raw)
+            return None
+        return Loaded(session_id, raw, record)
+
+    async def create(self, data: dict[str, Any]) -> Loaded:
+        """Store a new session holding ``data`` under a fresh id, and return it.
+
+        Raises SessionTooLargeError or EncodeError (nothing stored) for bad data.
+        """
+        record = Record(time.time(), data)
+        raw = self.records.encode(record)
+        for _ in range(3):  # 256-bit ids do not collide; the loop only proves it
+            session_id = new_session_id()
+            key, ttl = self._key(session_id), self._time_left(record)
+            if await self._map.put_if_absent(key, raw, ttl=ttl) is None:
+                return Loaded(session_id, raw, record)
+        raise ConflictError("could not find an unused session id")  # pragma: no cover
+
+    async def save(self, loaded: Loaded, changes: Changes) -> Loaded | None:
+        """Merge ``changes`` into the stored session by compare-and-set, renew its time
+        to live, and return the new state; None if the session was deleted or expired
+        meanwhile (the changes are then dropped: a logged-out session is never revived).
+
+        Raises SessionTooLargeError if the merged session is too large (nothing stored)
+        and ConflictError after ``max_merge_attempts`` lost races.
+        """
+        key, raw, record = self._key(loaded.session_id), loaded.raw, loaded.record
+        for attempt in range(self.config.max_merge_attempts):
+            ttl = self._time_left(record)
+            if ttl <= 0:
+                await self._map.remove_if_same(key, raw)
+                return None
+            merged = record.merged(changes)
+            new_raw = self.records.encode(merged)
+            if await self._map.replace_if_same(key, raw, new_raw):
+                # replace resets the entry to "never expires": give it its TTL back.
+                await self._map.set_ttl(key, ttl)
+                return Loaded(loaded.session_id, new_raw, merged)
+            current = await self._map.get(key)
+            if current is None:
+                return None
+            raw, record = current, self.records.decode(current)
+            await _backoff(attempt)
+        raise ConflictError(
+            f"a session save lost {self.config.max_merge_attempts} compare-and-set races "
+            "in a row; raise max_merge_attempts if one session takes that many concurrent writes"
+        )
+
+    async def regenerate(self, loaded: Loaded | None, changes: Changes) -> Loaded:
+        """Move the session to a fresh id with ``changes`` applied, and delete the old id
+        (session-fixation defence; call on login). The old entry is removed first and
+        atomically, so any request still using the old id finds nothing; its absolute
+        lifetime starts again. If the old session is already gone, the new one holds
+        only ``changes``."""
+        base: dict[str, Any] = {}
+        if loaded is not None:
+            raw = await self._map.remove(self._key(loaded.session_id))
+            base = self._live_data(raw)
+        return await self.create(Record(0.0, base).merged(changes).data)
+
+    def _live_data(self, raw: bytes | None) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        try:
+            record = self.records.decode(raw)
+        except SerializationError as error:
+            logger.warning("dropping a session record that cannot be read: %s", error)
+            return {}
+        return record.data if self._time_left(record) > 0 else {}
+
+    async def delete(self, session_id: str) -> None:
+        """End the session ``session_id`` at once, for every process (idempotent)."""
+        await self._map.delete(self._key(session_id))
+
+    async def touch(self, loaded: Loaded) -> None:
+        """Renew the session's time to live without rewriting it (a no-op if it is gone).
+
+        The renewal never reaches past the absolute lifetime.
+        """
+        ttl = self._time_left(loaded.record)
+        key = self._key(loaded.session_id)
+        if ttl > 0:
+            await self._map.set_ttl(key, ttl)
+        else:
+            await self._map.remove_if_same(key, loaded.raw)
+
+    async def data(self, session_id: str) -> dict[str, Any] | None:
+        """The stored data of session ``session_id`` (None if none): for tools and tests."""
+        loaded = await self.load(session_id)
+        return None if loaded is None else dict(loaded.record.data)
+
+
+def written(changes: Changes) -> dict[str, Any]:
+    """The keys ``changes`` sets (without its deletions): the data of a new session."""
+    return {key: value for key, value in changes.items() if value is not DELETED}
+
+
+async def _backoff(attempt: int) -> None:
+    # Jitter spreads the retries of requests that lost the same race.
+    if attempt:
+        ceiling = min(_MAX_BACKOFF, 0.001 * 2**attempt)
+        await asyncio.sleep(random.uniform(0, ceiling))  # noqa: S311
