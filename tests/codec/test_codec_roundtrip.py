@@ -203,3 +203,12 @@ def test_codec_options_are_visible_and_keys_are_not() -> None:
 def test_bad_options_raise_configuration_error(options: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError):
         Codec(**options)
+
+
+def test_public_names() -> None:
+    import hazelkit.codec
+
+    assert hazelkit.codec.__all__ == sorted(hazelkit.codec.__all__)
+    assert {name for name in vars(hazelkit.codec) if not name.startswith("_")} == set(
+        hazelkit.codec.__all__
+    )

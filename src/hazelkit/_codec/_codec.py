@@ -55,7 +55,7 @@ class Codec:
     namedtuples, ...) encode as their builtin base type; ``UUID.is_safe`` is not kept.
     Unregistered Enums, dataclasses and Structs are refused, even when they subclass
     a builtin (an IntEnum), so that a type is never lost silently. Values nest to
-    about 1000 levels.
+    about 1000 levels (Python's recursion limit); str must be valid Unicode.
 
     Layout: a 2-byte header (format version, flags), then the msgpack body, lz4
     compressed when it is at least ``compression_threshold`` bytes and compression
@@ -64,8 +64,11 @@ class Codec:
     decompressed size, which is checked before decompressing.
 
     Decoding never runs code from the data: no pickle, no imports; only the
-    constructors of registered classes are called. Every decoding failure raises a
-    :class:`~hazelkit.SerializationError` subclass naming the problem.
+    constructors (and ``__hash__``/``__eq__``) of registered classes are called.
+    Every decoding failure raises a :class:`~hazelkit.SerializationError` subclass
+    naming the problem. ``max_size`` bounds bytes, not objects: decoded objects can
+    take tens of times the size of their encoding (an empty list is one byte), so
+    lower it for untrusted input where memory is tight.
 
     A Codec is immutable and thread-safe; one instance serves all threads.
 
@@ -129,8 +132,8 @@ class Codec:
         init(self, "_canonical", CanonicalEncoder(encoder))
         init(self, "_decoder", decoder)
         init(self, "_decode_body", decoder.decode_fast)
-        # The fast paths: bodies below this size are sent with a plain header as
-        # they are; plain inputs are decoded without further checks.
+        # The fast paths: a body below this size needs no compression, encryption or
+        # size check; a plain header is all a codec without encryption must check.
         plain_below = 0 if encryption else min(threshold, max_size - HEADER_SIZE + 1)
         init(self, "_plain_below", plain_below)
         init(self, "_plain_header", None if encryption else PLAIN_HEADER)
@@ -234,7 +237,7 @@ class Codec:
         kind = type(value)
         try:
             if kind is str or kind is bytes or kind is int:
-                body = self._encoder.pack(value)
+                body = self._pack(value)
             else:
                 body = self._canonical.pack(value)
         except Exception as exc:
@@ -262,7 +265,8 @@ class Codec:
                 and data[:2] == self._plain_header
                 and len(data) <= self._max_size
             ):
-                return self._decode_body(data[2:] if len(data) < _COPY_BELOW else _tail(data))
+                body = data[2:] if len(data) < _COPY_BELOW else memoryview(data)[2:]
+                return self._decode_body(body)
             return self._decode(_byte_view(data), self._decode_body)
         except SerializationError:
             raise
@@ -363,10 +367,6 @@ def _byte_view(data: bytes | bytearray | memoryview) -> bytes | bytearray | memo
 def _body(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
     if len(data) < _COPY_BELOW:
         return data[HEADER_SIZE:]
-    return memoryview(data)[HEADER_SIZE:]
-
-
-def _tail(data: bytes) -> memoryview:
     return memoryview(data)[HEADER_SIZE:]
 
 
