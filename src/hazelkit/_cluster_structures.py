@@ -6,20 +6,55 @@ from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
+    from hazelkit._list import List
     from hazelkit._map import Map
+    from hazelkit._multimap import MultiMap
+    from hazelkit._queue import Queue
+    from hazelkit._set import Set
 
 __all__ = ["StructureFactories"]
 
 
 class StructureFactories:
-    """Mixed into :class:`~hazelkit.Cluster`: one method per data structure."""
+    """Mixed into :class:`~hazelkit.Cluster`: one method per data structure.
+
+    Every factory returns a cheap handle: nothing is created on the grid until the
+    handle is used, and any number of handles (on any number of nodes) may share one
+    name. A name must be a non-empty str (ConfigurationError otherwise).
+    """
 
     @property
     def _cluster(self) -> Cluster:
         return cast("Cluster", self)
 
     def map(self, name: str) -> Map[Any, Any]:
-        """The distributed map called ``name`` (a cheap handle; nothing is created yet)."""
+        """The distributed map called ``name``."""
         from hazelkit._map import Map
 
         return Map(self._cluster, name)
+
+    def multimap(self, name: str) -> MultiMap[Any, Any]:
+        """The distributed multimap (key to a set of values) called ``name``."""
+        from hazelkit._multimap import MultiMap
+
+        return MultiMap(self._cluster, name)
+
+    def queue(self, name: str, capacity: int | None = None) -> Queue[Any]:
+        """The distributed FIFO queue called ``name``, holding at most ``capacity`` items
+        (None: unbounded). The first use fixes the capacity; a different one later
+        raises ConfigurationError."""
+        from hazelkit._queue import Queue
+
+        return Queue(self._cluster, name, capacity)
+
+    def set(self, name: str) -> Set[Any]:
+        """The distributed set called ``name``."""
+        from hazelkit._set import Set
+
+        return Set(self._cluster, name)
+
+    def list(self, name: str) -> List[Any]:
+        """The distributed list called ``name``."""
+        from hazelkit._list import List
+
+        return List(self._cluster, name)

@@ -173,14 +173,15 @@ async def listen(
     return subscription
 
 
-def entry_converter(cluster: Cluster) -> Callable[[RawEntryEvent], EntryEvent[Any, Any]]:
-    """Decodes raw entry events with ``cluster``'s codec (keys canonically)."""
-    codec = cluster.codec
+def entry_converter(
+    decode_key: Callable[[bytes], Any], decode_value: Callable[[bytes], Any]
+) -> Callable[[RawEntryEvent], EntryEvent[Any, Any]]:
+    """Decodes raw entry events: keys with ``decode_key``, values with ``decode_value``."""
 
     def convert(raw: RawEntryEvent) -> EntryEvent[Any, Any]:
-        value = None if raw.value is None else codec.decode(raw.value)
-        old = None if raw.old_value is None else codec.decode(raw.old_value)
-        return EntryEvent(raw.type, codec.decode_key(raw.key), value, old)
+        value = None if raw.value is None else decode_value(raw.value)
+        old = None if raw.old_value is None else decode_value(raw.old_value)
+        return EntryEvent(raw.type, decode_key(raw.key), value, old)
 
     return convert
 
@@ -194,6 +195,23 @@ def item_converter(
         return ItemEvent(raw.type, None if raw.item is None else decode(raw.item))
 
     return convert
+
+
+def event_stream(
+    cluster: Cluster,
+    register: Callable[[Callable[[R], None]], Awaitable[Registration]],
+    convert: Callable[[R], T],
+    *,
+    capacity: int,
+    overflow: Overflow,
+) -> EventStream[T]:
+    """An :class:`EventStream` that opens with :func:`listen`; options are checked now."""
+    check_buffer(capacity, overflow)
+
+    async def open_stream() -> Subscription[T]:
+        return await listen(cluster, register, convert, capacity=capacity, overflow=overflow)
+
+    return EventStream(open_stream)
 
 
 class EventStream(Generic[T]):

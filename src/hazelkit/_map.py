@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, overload
+from typing import Any, ClassVar, Final, Generic, TypeVar, overload
 
 from hazelkit._backends.protocol import MapStore
 from hazelkit._buffer import Overflow
 from hazelkit._cas import check_attempts, update_entry
-from hazelkit._events import EntryEvent, EventStream, check_buffer, entry_converter, listen
-
-if TYPE_CHECKING:
-    from hazelkit._cluster import Cluster
+from hazelkit._events import EntryEvent, EventStream, entry_converter, event_stream
+from hazelkit._handle import Handle
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -32,7 +30,7 @@ class _Delete:
 DELETE: Final = _Delete()
 
 
-class Map(Generic[K, V]):
+class Map(Handle[MapStore], Generic[K, V]):
     """A distributed map (a Hazelcast ``IMap``), named and shared by every node.
 
     Keys are encoded deterministically (``Codec.encode_key``), so two keys are the same
@@ -49,25 +47,15 @@ class Map(Generic[K, V]):
     #: Returned by a :meth:`compute` function to remove the entry.
     DELETE: ClassVar[_Delete] = DELETE
 
-    def __init__(self, cluster: Cluster, name: str) -> None:
-        self._cluster = cluster
-        self.name = name
-        self._store_cache: MapStore | None = None
+    kind = "map"
 
-    @property
-    def _store(self) -> MapStore:
-        self._cluster.check_open()
-        if self._store_cache is None:
-            self._store_cache = self._cluster.backend.map(self.name)
-        return self._store_cache
-
-    def _key(self, key: K) -> bytes:
-        return self._cluster.codec.encode_key(key)
+    def _open(self) -> MapStore:
+        return self._cluster.backend.map(self.name)
 
     def _value(self, value: V) -> bytes:
         return self._cluster.codec.encode(value)
 
-    def _decode(self, data: bytes | None) -> Any:
+    def _decode_or_none(self, data: bytes | None) -> Any:
         return None if data is None else self._cluster.codec.decode(data)
 
     @overload
@@ -92,7 +80,7 @@ class Map(Generic[K, V]):
         previous = await self._store.put(
             self._key(key), self._value(value), ttl=ttl, max_idle=max_idle
         )
-        result: V | None = self._decode(previous)
+        result: V | None = self._decode_or_none(previous)
         return result
 
     async def set(
@@ -109,13 +97,13 @@ class Map(Generic[K, V]):
         existing = await self._store.put_if_absent(
             self._key(key), self._value(value), ttl=ttl, max_idle=max_idle
         )
-        result: V | None = self._decode(existing)
+        result: V | None = self._decode_or_none(existing)
         return result
 
     async def replace(self, key: K, value: V) -> V | None:
         """Store ``value`` only if ``key`` has a value; return that previous value."""
         previous = await self._store.replace(self._key(key), self._value(value))
-        result: V | None = self._decode(previous)
+        result: V | None = self._decode_or_none(previous)
         return result
 
     def _same(self, data: bytes, expected: bytes) -> bool:
@@ -142,7 +130,7 @@ class Map(Generic[K, V]):
 
     async def remove(self, key: K) -> V | None:
         """Remove ``key`` and return its value (None if there was none)."""
-        result: V | None = self._decode(await self._store.remove(self._key(key)))
+        result: V | None = self._decode_or_none(await self._store.remove(self._key(key)))
         return result
 
     @overload
@@ -275,21 +263,12 @@ class Map(Generic[K, V]):
         ``capacity`` events; ``overflow`` (DROP or SLIDE) says which to discard when
         the reader falls behind. Ends when the Cluster closes.
         """
-        check_buffer(capacity, overflow)
-        store = self._store
+        store, codec = self._store, self._cluster.codec
         raw_key = None if key is None else self._key(key)
-        cluster = self._cluster
-
-        async def open_stream() -> Any:
-            return await listen(
-                cluster,
-                lambda callback: store.listen(callback, key=raw_key, include_values=include_values),
-                entry_converter(cluster),
-                capacity=capacity,
-                overflow=overflow,
-            )
-
-        return EventStream(open_stream)
-
-    def __repr__(self) -> str:
-        return f"<Map {self.name!r} of {self._cluster.url}>"
+        return event_stream(
+            self._cluster,
+            lambda callback: store.listen(callback, key=raw_key, include_values=include_values),
+            entry_converter(codec.decode_key, codec.decode),
+            capacity=capacity,
+            overflow=overflow,
+        )

@@ -1,0 +1,94 @@
+"""What every data-structure handle shares: a Cluster, a name, a lazily resolved store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from hazelkit._exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from hazelkit._cluster import Cluster
+
+__all__ = ["Handle", "check_name", "check_seconds", "find_equal"]
+
+S = TypeVar("S")
+
+
+def check_name(name: object, kind: str) -> str:
+    """A structure name must be a non-empty str; raises ConfigurationError otherwise."""
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"a {kind} name must be a non-empty str, not {name!r}")
+    return name
+
+
+def check_seconds(value: object, what: str, *, optional: bool = False) -> float | None:
+    """A duration option: a number of seconds >= 0 (or None if ``optional``).
+
+    Raises ConfigurationError naming ``what`` for anything else.
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        allowed = "a number of seconds >= 0" + (" or None" if optional else "")
+        raise ConfigurationError(f"{what} must be {allowed}, not {value!r}")
+    return float(value)
+
+
+class Handle(Generic[S]):
+    """A cheap, named handle: nothing is created on the grid until it is used.
+
+    Subclasses set ``kind`` and implement :meth:`_open`. Every operation goes through
+    :attr:`_store`, which raises ClusterClosedError once the Cluster is closed.
+    """
+
+    kind = "structure"
+
+    def __init__(self, cluster: Cluster, name: str) -> None:
+        self._cluster = cluster
+        self.name = check_name(name, self.kind)
+        self._store_cache: S | None = None
+
+    def _open(self) -> S:
+        raise NotImplementedError
+
+    @property
+    def _store(self) -> S:
+        self._cluster.check_open()
+        if self._store_cache is None:
+            self._store_cache = self._open()
+        return self._store_cache
+
+    def _key(self, value: Any) -> bytes:
+        """Canonical bytes: equal values (of equal types) give equal bytes."""
+        return self._cluster.codec.encode_key(value)
+
+    def _decode_key(self, data: bytes) -> Any:
+        return self._cluster.codec.decode_key(data)
+
+    def _encode(self, value: Any) -> bytes:
+        return self._cluster.codec.encode(value)
+
+    def _decode(self, data: bytes) -> Any:
+        return self._cluster.codec.decode(data)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} of {self._cluster.url}>"
+
+
+def find_equal(
+    items: Iterable[bytes],
+    wanted: Any,
+    codec_key: Callable[[Any], bytes],
+    decode: Callable[[bytes], Any],
+) -> tuple[int, bytes] | None:
+    """The index and exact bytes of the first item equal to ``wanted`` (canonically).
+
+    Items stored as values may be compressed or encrypted, so equal values can have
+    different bytes: each item is decoded and compared by its canonical encoding.
+    """
+    expected = codec_key(wanted)
+    for index, data in enumerate(items):
+        if data == expected or codec_key(decode(data)) == expected:
+            return index, data
+    return None

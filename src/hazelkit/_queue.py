@@ -1,0 +1,209 @@
+"""Queue: a distributed FIFO queue, bounded or not, with waiting put and get."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from hazelkit._backends.protocol import QueueStore
+from hazelkit._buffer import Overflow
+from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
+from hazelkit._exceptions import CapacityError, ConfigurationError, OperationTimeoutError
+from hazelkit._handle import Handle, check_seconds, find_equal
+
+if TYPE_CHECKING:
+    from hazelkit._cluster import Cluster
+
+__all__ = ["Queue"]
+
+T = TypeVar("T")
+D = TypeVar("D")
+_MISSING: Any = object()
+
+#: The longest single wait sent to the grid; longer waits are made of several, so a
+#: closed Cluster is noticed and no client-side invocation timeout is reached.
+_WAIT_SLICE = 5.0
+
+
+def _check_capacity(capacity: object) -> int | None:
+    if capacity is None:
+        return None
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+        raise ConfigurationError(f"queue capacity must be a positive int or None, not {capacity!r}")
+    return capacity
+
+
+class Queue(Handle[QueueStore], Generic[T]):
+    """A distributed FIFO queue (a Hazelcast ``IQueue``), named and shared by every node.
+
+    Every item goes to exactly one taker (``get``, ``poll``, ``drain``), in the order the
+    items were added (FIFO across all nodes). With a ``capacity``, adding waits (or
+    fails, for ``put_nowait``/``offer``) while the queue is full. The capacity is fixed
+    when the queue is first used, by whichever node uses it first; a handle asking for a
+    different capacity later raises ConfigurationError (on Hazelcast: once the
+    queue's configuration exists; a queue first used without one keeps the members'
+    default, unbounded unless configured).
+
+    **An item is gone from the queue once taken.** If the consumer dies (or its task is
+    cancelled) after taking an item and before finishing with it, that item is lost:
+    hazelkit does not redeliver. If you need redelivery, put work in a Map and delete it
+    when done, or use a workflow. On Hazelcast, cancelling a waiting ``get`` can also
+    lose the item the member hands out at that moment: prefer the ``timeout`` argument
+    to cancelling. Each item has one backup on Hazelcast (by default), so a member
+    failure loses nothing that is in the queue.
+
+    Items are values: compressed and encrypted as the codec says; ``contains`` and
+    ``remove`` compare by value and type, reading the whole queue. A Hazelcast queue
+    lives on one partition.
+    """
+
+    kind = "queue"
+
+    def __init__(self, cluster: Cluster, name: str, capacity: int | None = None) -> None:
+        super().__init__(cluster, name)
+        #: The capacity this handle asked for (None: unbounded, or the members' config).
+        self.capacity = _check_capacity(capacity)
+
+    def _open(self) -> QueueStore:
+        return self._cluster.backend.queue(self.name, self.capacity)
+
+    async def offer(self, item: T, *, timeout: float = 0) -> bool:
+        """Add ``item`` at the tail, waiting up to ``timeout`` seconds for room; True if
+        added, False if the queue stayed full (then nothing was added)."""
+        data = self._encode(item)
+        return await self._wait(self._store.offer, data, timeout) is True
+
+    async def put(self, item: T, *, timeout: float | None = None) -> None:
+        """Add ``item`` at the tail, waiting for room (None: as long as it takes).
+
+        Raises OperationTimeoutError if the queue stays full for ``timeout`` seconds;
+        then nothing was added.
+        """
+        data = self._encode(item)
+        if await self._wait(self._store.offer, data, timeout) is not True:
+            raise OperationTimeoutError(f"queue {self.name!r} stayed full for {timeout:g} s")
+
+    async def put_nowait(self, item: T) -> None:
+        """Add ``item`` at the tail without waiting; CapacityError if the queue is full
+        (then nothing was added)."""
+        if not await self._store.offer(self._encode(item)):
+            raise CapacityError(f"queue {self.name!r} is full")
+
+    @overload
+    async def poll(self, *, timeout: float = 0) -> T | None: ...
+    @overload
+    async def poll(self, *, timeout: float = 0, default: D) -> T | D: ...
+    async def poll(self, *, timeout: float = 0, default: Any = None) -> Any:
+        """Take the head item, waiting up to ``timeout`` seconds for one; ``default`` if
+        the queue stayed empty. (An item may itself be None: pass a ``default`` to tell.)
+        """
+        data = await self._wait(self._store.poll, None, timeout)
+        return default if data is None else self._decode(data)
+
+    async def get(self, *, timeout: float | None = None) -> T:
+        """Take the head item, waiting for one (None: as long as it takes).
+
+        Raises OperationTimeoutError if the queue stays empty for ``timeout`` seconds.
+        """
+        data = await self._wait(self._store.poll, None, timeout)
+        if data is None:
+            raise OperationTimeoutError(f"queue {self.name!r} stayed empty for {timeout:g} s")
+        result: T = self._decode(data)
+        return result
+
+    async def _wait(self, operation: Any, data: bytes | None, timeout: float | None) -> Any:
+        """Call ``operation`` (offer or poll) until it succeeds or ``timeout`` runs out,
+        each call waiting on the grid for at most :data:`_WAIT_SLICE` seconds."""
+        limit = check_seconds(timeout, "timeout", optional=True)
+        deadline = None if limit is None else time.monotonic() + limit
+        args = () if data is None else (data,)
+        while True:
+            left = _WAIT_SLICE if deadline is None else deadline - time.monotonic()
+            result = await operation(*args, timeout=max(0.0, min(left, _WAIT_SLICE)))
+            if result is not None and result is not False:
+                return result
+            if deadline is not None and time.monotonic() >= deadline:
+                return result
+            self._cluster.check_open()
+
+    @overload
+    async def peek(self) -> T | None: ...
+    @overload
+    async def peek(self, default: D) -> T | D: ...
+    async def peek(self, default: Any = None) -> Any:
+        """The head item without taking it; ``default`` if the queue is empty."""
+        data = await self._store.peek()
+        return default if data is None else self._decode(data)
+
+    async def drain(self, max_items: int | None = None) -> list[T]:
+        """Take up to ``max_items`` items (None: all) at once, in order, without waiting."""
+        if max_items is not None and (
+            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
+        ):
+            raise ConfigurationError(f"max_items must be an int >= 0 or None, not {max_items!r}")
+        if max_items == 0:
+            return []
+        drained = await self._store.drain(-1 if max_items is None else max_items)
+        return [self._decode(data) for data in drained]
+
+    async def remove(self, item: T) -> bool:
+        """Remove the first item equal to ``item`` (value and type); False if none."""
+        store = self._store
+        while (found := await self._find(item)) is not None:
+            if await store.remove(found[1]):
+                return True
+        return False
+
+    async def contains(self, item: T) -> bool:
+        """Whether an item equal to ``item`` is in the queue."""
+        return await self._find(item) is not None
+
+    async def _find(self, item: T) -> tuple[int, bytes] | None:
+        codec = self._cluster.codec
+        return find_equal(await self._store.items(), item, codec.encode_key, codec.decode)
+
+    async def size(self) -> int:
+        """The number of items (a snapshot)."""
+        return await self._store.size()
+
+    async def remaining_capacity(self) -> int:
+        """How many more items fit now (2**31 - 1 for an unbounded queue)."""
+        return await self._store.remaining_capacity()
+
+    async def items(self) -> list[T]:
+        """Every item, head first, without taking any (a snapshot)."""
+        return [self._decode(data) for data in await self._store.items()]
+
+    async def clear(self) -> None:
+        """Remove every item (each one counts as taken: a REMOVED event per item)."""
+        await self._store.clear()
+
+    async def destroy(self) -> None:
+        """Remove the queue and its items from the grid; the next use creates it again
+        (and may give it another capacity)."""
+        await self._store.destroy()
+
+    def events(
+        self,
+        *,
+        include_values: bool = True,
+        capacity: int = 1024,
+        overflow: Overflow = Overflow.SLIDE,
+    ) -> EventStream[ItemEvent[T]]:
+        """A stream of :class:`ItemEvent`: an ``ADDED`` per item added, a ``REMOVED``
+        per item taken or removed, from every node.
+
+        ``async with q.events() as events: async for event in events: ...``. Events are
+        notifications, sent after the change, in order; around a member failure some
+        may be lost. ``include_values=False`` leaves ``item`` None (less traffic). The
+        local buffer keeps ``capacity`` events, discarding per ``overflow`` (DROP or
+        SLIDE) when the reader falls behind. Ends when the Cluster closes.
+        """
+        store = self._store
+        return event_stream(
+            self._cluster,
+            lambda callback: store.listen(callback, include_values=include_values),
+            item_converter(self._decode),
+            capacity=capacity,
+            overflow=overflow,
+        )

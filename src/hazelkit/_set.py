@@ -1,0 +1,102 @@
+"""Set: a distributed set of values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
+from hazelkit._backends.protocol import SetStore
+from hazelkit._buffer import Overflow
+from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
+from hazelkit._handle import Handle
+
+__all__ = ["Set"]
+
+T = TypeVar("T")
+
+
+class Set(Handle[SetStore], Generic[T]):
+    """A distributed set (a Hazelcast ``ISet``), named and shared by every node.
+
+    Members are encoded canonically, as map keys are, so equal values are one member on
+    every node; ``1``, ``1.0`` and ``True`` are three members, unlike in a Python set,
+    and unhashable values (lists, dicts) may be members. Canonical encodings are never
+    compressed or encrypted: keep secrets in a Map value.
+
+    ``add``, ``remove`` and ``pop`` are atomic; ``add_all`` is atomic on Hazelcast and
+    member by member on the embedded grid. ``items`` and ``size`` are snapshots.
+    """
+
+    kind = "set"
+
+    def _open(self) -> SetStore:
+        return self._cluster.backend.set(self.name)
+
+    async def add(self, item: T) -> bool:
+        """Add ``item``; False if it was already a member (nothing changed)."""
+        return await self._store.add(self._key(item))
+
+    async def add_all(self, items: Iterable[T]) -> bool:
+        """Add every item; True if the set changed. Encodes all first: an item that
+        cannot be encoded raises EncodeError and adds nothing."""
+        encoded = [self._key(item) for item in items]
+        return await self._store.add_all(encoded) if encoded else False
+
+    async def remove(self, item: T) -> bool:
+        """Remove ``item``; False if it was not a member."""
+        return await self._store.remove(self._key(item))
+
+    async def discard(self, item: T) -> None:
+        """Remove ``item`` if it is a member (like ``set.discard``)."""
+        await self._store.remove(self._key(item))
+
+    async def pop(self) -> T:
+        """Remove and return some member; KeyError if the set is empty.
+
+        Atomic: when several nodes pop at once, each member goes to exactly one.
+        """
+        store = self._store
+        while items := await store.items():
+            for data in items:
+                if await store.remove(data):
+                    result: T = self._decode_key(data)
+                    return result
+        raise KeyError(f"pop from an empty set {self.name!r}")
+
+    async def contains(self, item: T) -> bool:
+        """Whether ``item`` is a member."""
+        return await self._store.contains(self._key(item))
+
+    async def size(self) -> int:
+        """The number of members (a snapshot)."""
+        return await self._store.size()
+
+    async def items(self) -> list[T]:
+        """Every member, in no particular order (a snapshot, as a list: members need
+        not be hashable)."""
+        return [self._decode_key(data) for data in await self._store.items()]
+
+    async def clear(self) -> None:
+        """Remove every member (fires a REMOVED event per member)."""
+        await self._store.clear()
+
+    async def destroy(self) -> None:
+        """Remove the set from the grid; it is recreated empty on next use."""
+        await self._store.destroy()
+
+    def events(
+        self,
+        *,
+        include_values: bool = True,
+        capacity: int = 1024,
+        overflow: Overflow = Overflow.SLIDE,
+    ) -> EventStream[ItemEvent[T]]:
+        """A stream of members added and removed (see :meth:`hazelkit.Queue.events`)."""
+        store = self._store
+        return event_stream(
+            self._cluster,
+            lambda callback: store.listen(callback, include_values=include_values),
+            item_converter(self._decode_key),
+            capacity=capacity,
+            overflow=overflow,
+        )
