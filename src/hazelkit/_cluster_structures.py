@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hazelkit._atom import Atom
     from hazelkit._cluster import Cluster
+    from hazelkit._counter import Counter, IdGenerator
     from hazelkit._list import List
     from hazelkit._map import Map
     from hazelkit._multimap import MultiMap
@@ -58,3 +62,28 @@ class StructureFactories:
         from hazelkit._list import List
 
         return List(self._cluster, name)
+
+    def atom(
+        self, name: str, *, initial: Any = None, validator: Callable[[Any], object] | None = None
+    ) -> Atom[Any]:
+        """The atom called ``name``: Clojure atom semantics (``deref``, ``swap``, ``reset``,
+        ``compare_and_set``, watches), reading ``initial`` until first written.
+
+        ``validator`` checks every proposed value on this node; it must accept
+        ``initial`` (ValidationError otherwise).
+        """
+        from hazelkit._atom import Atom
+
+        return Atom(self._cluster, name, initial=initial, validator=validator)
+
+    def counter(self, name: str) -> Counter:
+        """The exact counter called ``name`` (starts at 0)."""
+        from hazelkit._counter import Counter
+
+        return Counter(self._cluster, name)
+
+    def ids(self, name: str) -> IdGenerator:
+        """The generator of cluster-unique, roughly time-ordered ids called ``name``."""
+        from hazelkit._counter import IdGenerator
+
+        return IdGenerator(self._cluster, name)
