@@ -244,7 +244,9 @@ class TypeRegistry:
 
     def __contains__(self, item: object) -> bool:
         """Whether a class, or a name, is registered."""
-        return item in self._by_name if isinstance(item, str) else item in self._by_type
+        if isinstance(item, str):
+            return item in self._by_name
+        return isinstance(item, type) and item in self._by_type
 
     def __len__(self) -> int:
         return len(self._by_name)
