@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -87,3 +88,24 @@ async def cluster2(url: str) -> AsyncIterator[hazelkit.Cluster]:
     """A second, independent connection to the same grid (another node)."""
     async with hazelkit.connect(url) as connected:
         yield connected
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Show how many tests passed on each backend, so a run proves both were exercised."""
+    counts: dict[str, dict[str, int]] = {b: {} for b in BACKENDS}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            for backend_name in BACKENDS:
+                if (
+                    f"[{backend_name}" in nodeid
+                    or f"-{backend_name}]" in nodeid
+                    or f"-{backend_name}-" in nodeid
+                ):
+                    bucket = counts[backend_name]
+                    bucket[outcome] = bucket.get(outcome, 0) + 1
+    if any(counts.values()):
+        terminalreporter.section("tests per backend")
+        for backend_name, bucket in counts.items():
+            summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(bucket.items()))
+            terminalreporter.write_line(f"{backend_name}: {summary or 'none'}")
