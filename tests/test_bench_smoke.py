@@ -1,0 +1,130 @@
+"""The benchmarks in smoke mode: every one runs to the end and reports well-formed
+results, so they cannot rot. Never assertions on timings: the numbers mean nothing here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hazelkit.bench import Mode, Result, discover, main, run_benchmarks, select
+from hazelkit.bench._make_document import DOCUMENT_PATH, make_document
+from hazelkit.bench._payloads import codec_payloads
+from hazelkit.bench._suites._codec_contenders import codec_contenders, lost_types
+
+CODEC_CONTENDERS = {
+    "hazelkit",
+    "hazelkit lz4-always",
+    "hazelkit AES-GCM",
+    "pickle",
+    "msgpack",
+    "msgspec",
+}
+MAP_POINTS = 13  # get/put/set at 1, 8, 64 tasks; get_all/put_all at 1, 8
+
+
+def quiet(line: str) -> None:
+    pass
+
+
+def test_benchmarks_are_discovered_in_order() -> None:
+    names = [benchmark.name for benchmark in discover()]
+    assert names[:2] == ["codec", "map"]
+    assert len(set(names)) == len(names)
+
+
+def test_payload_document_is_the_committed_one() -> None:
+    assert DOCUMENT_PATH.read_text(encoding="utf-8") == make_document()
+    assert 64 * 1024 <= len(DOCUMENT_PATH.read_bytes()) < 70 * 1024
+
+
+def test_payload_records_are_distinct_and_deterministic() -> None:
+    first, again = codec_payloads(), codec_payloads()
+    records = first[1].value
+    assert len(records) == 100
+    assert len({record["uuid"] for record in records}) == 100
+    assert len({id(record["name"]) for record in records}) == 100
+    assert [p.value for p in first] == [p.value for p in again]
+
+
+def test_lost_types_names_what_the_raw_codecs_lose() -> None:
+    record = codec_payloads()[0].value
+    lost = {c.name: lost_types(record, c.decode(c.encode(record))) for c in codec_contenders()}
+    assert lost["hazelkit"] == lost["pickle"] == lost["hazelkit AES-GCM"] == []
+    assert "UUID→str" in lost["msgspec"]
+    assert "set→list" in lost["msgpack"]
+    assert "tuple→list" in lost["msgpack"]
+
+
+def check_files(out: Path, result: Result) -> dict[str, object]:
+    markdown = (out / "results.md").read_text(encoding="utf-8")
+    assert f"## {result.title}" in markdown
+    for table in result.tables:
+        assert f"### {table.title}" in markdown
+        assert all(len(row) == len(table.columns) for row in table.rows)
+    for chart in result.charts:
+        assert (out / chart.filename).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({chart.filename})" in markdown
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert data["mode"] == "smoke"
+    assert {"machine", "load_average", "started_at", "command"} <= set(data)
+    return data["benchmarks"][result.name]  # type: ignore[no-any-return]
+
+
+async def test_codec_benchmark_smoke(tmp_path: Path) -> None:
+    run = await run_benchmarks(
+        select(discover(), ["codec"]), mode=Mode.SMOKE, out=tmp_path, echo=quiet
+    )
+    [result] = run.results
+    data = check_files(tmp_path, result)
+    payloads = data["data"]["payloads"]  # type: ignore[index]
+    assert set(payloads) == {"record", "records", "document", "ints", "small"}
+    for payload in payloads.values():
+        assert set(payload["results"]) == CODEC_CONTENDERS
+        for point in payload["results"].values():
+            assert point["size_bytes"] > 0
+            assert point["encode_decode_s"]["median"] > 0
+    assert [goal.met in (True, False) for goal in result.goals] == [True, True, True]
+    assert len(result.tables[0].rows) == 5 + 2  # payloads, geometric mean, types kept
+
+
+async def test_map_benchmark_smoke(tmp_path: Path, url: str, backend: str) -> None:
+    run = await run_benchmarks(
+        select(discover(), ["map"]), mode=Mode.SMOKE, out=tmp_path, url=url, echo=quiet
+    )
+    [result] = run.results
+    data = check_files(tmp_path, result)
+    points = data["data"]["points"]  # type: ignore[index]
+    assert len(points) == MAP_POINTS
+    contenders = {"hazelkit embedded"}
+    if backend == "hazelcast":
+        contenders |= {"hazelkit", "raw client", "raw client + pickle"}
+    for point in points:
+        assert set(point["contenders"]) == contenders
+        for summary in point["contenders"].values():
+            assert summary["ops"] > 0
+            assert summary["p50"] <= summary["p99"]
+    assert len(result.tables[0].rows) == MAP_POINTS * len(contenders)
+    measured = [goal.met is not None for goal in result.goals]
+    assert measured == [backend == "hazelcast"] * 2
+    if backend == "memory":
+        assert run.hazelcast["unavailable"].startswith("--url memory://")
+
+
+def test_command_line_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["codec", "--smoke", "--out", str(tmp_path)]) == 0
+    assert "results written to" in capsys.readouterr().out
+    assert (tmp_path / "results.md").exists()
+
+
+def test_command_line_rejects_unknown_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["no-such-bench", "--smoke"]) == 2
+    assert "unknown benchmark(s) no-such-bench" in capsys.readouterr().err
+
+
+def test_command_line_help_lists_benchmarks(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "codec" in capsys.readouterr().out
