@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from hazelkit._atom import Atom
+    from hazelkit._cache import Cache
     from hazelkit._cluster import Cluster
     from hazelkit._counter import Counter, IdGenerator
     from hazelkit._list import List
@@ -62,6 +63,32 @@ class StructureFactories:
         from hazelkit._list import List
 
         return List(self._cluster, name)
+
+    def cache(
+        self,
+        name: str,
+        *,
+        ttl: float | None = None,
+        max_size: int | None = None,
+        near_cache: bool = False,
+        near_cache_size: int = 1024,
+        near_cache_ttl: float = 5.0,
+    ) -> Cache[Any, Any]:
+        """The cache called ``name``: entries expire ``ttl`` seconds after they are written
+        (None: never), at most about ``max_size`` are kept (random eviction), and with
+        ``near_cache`` this node keeps up to ``near_cache_size`` recent reads for at most
+        ``near_cache_ttl`` seconds. Options are per handle: give every node the same."""
+        from hazelkit._cache import Cache
+
+        return Cache(
+            self._cluster,
+            name,
+            ttl=ttl,
+            max_size=max_size,
+            near_cache=near_cache,
+            near_cache_size=near_cache_size,
+            near_cache_ttl=near_cache_ttl,
+        )
 
     def atom(
         self, name: str, *, initial: Any = None, validator: Callable[[Any], object] | None = None

@@ -75,7 +75,9 @@ class Map(Handle[MapStore], Generic[K, V]):
         ``ttl``: seconds until the entry expires; ``max_idle``: seconds without access
         after which it expires. ``None`` means never (unless the map's configuration on
         the Hazelcast members says otherwise). Every write without them, ``replace``
-        included, resets the entry to "never expires", as Hazelcast does.
+        included, resets the entry to "never expires", as Hazelcast does. Hazelcast
+        counts both in whole seconds from the second of the last write or access, so
+        an entry may expire up to 1 s early there (and one under 1 s, at once).
         """
         previous = await self._store.put(
             self._key(key), self._value(value), ttl=ttl, max_idle=max_idle

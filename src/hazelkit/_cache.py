@@ -1,0 +1,305 @@
+"""Cache: entries with a TTL and a size bound, an optional near cache, and memoize."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import random
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Generic, ParamSpec, TypeVar, overload
+
+from hazelkit._backends.protocol import MapStore, RawEntryEvent
+from hazelkit._events import own
+from hazelkit._exceptions import ConfigurationError
+from hazelkit._handle import check_name, check_seconds
+from hazelkit._memoize import Memoized
+from hazelkit._near_cache import MISS, NearCache
+from hazelkit._single_flight import SingleFlight
+
+if TYPE_CHECKING:
+    from hazelkit._cluster import Cluster
+
+__all__ = ["Cache", "CacheStatistics"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+D = TypeVar("D")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: The lease of a memoized computation, renewed while it runs (seconds).
+DEFAULT_LEASE: Final = 30.0
+#: Hazelcast counts TTLs in whole seconds from the second an entry was written, so an
+#: entry may expire up to 1 s early: a shorter lease could lapse before its renewal.
+MIN_LEASE: Final = 2.0
+_DEFAULT: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStatistics:
+    """What one Cache handle did on this node (counters since it was created)."""
+
+    near_cache_size: int
+    near_cache_hits: int
+    near_cache_misses: int
+    computations: int
+    evictions: int
+
+
+def _check_size(value: object, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{what} must be a positive int or None, not {value!r}")
+    return value
+
+
+class Cache(Generic[K, V]):
+    """A cluster-wide cache: a map with a default TTL, a size bound, an optional near
+    cache, and :meth:`memoize`, which computes a missing key once in the whole cluster.
+
+    - ``ttl``: seconds an entry lives after it is written (None: until evicted). On
+      Hazelcast, TTLs count in whole seconds from the second of the write, so an
+      entry may expire up to 1 s early.
+    - ``max_size``: a soft bound on the number of entries. After each write the
+      writer checks the size and, above ``max_size``, deletes randomly chosen other
+      entries down to 90 % of it. So the cache holds at most ``max_size`` entries
+      whenever no write is in flight; while N nodes write at once it may hold up to
+      N more, and concurrent evictions may remove a few more than needed. Eviction
+      is random, not LRU (Hazelcast's own eviction needs member configuration).
+      Each write of a bounded cache costs one extra ``size`` call.
+    - ``near_cache``: keep up to ``near_cache_size`` recently read entries (absent
+      ones too) on this node, each for at most ``near_cache_ttl`` seconds. Writes
+      anywhere invalidate them through entry events; since events can be lost, a
+      stale value is served for at most ``near_cache_ttl`` seconds (``clear()`` by
+      another node sends no events: it shows within that bound too).
+
+    Values are read fresh from the cluster on every :meth:`get` without a near cache.
+    Entries live in the map ``hazelkit.cache/NAME``; memoize claims in
+    ``hazelkit.cache-flights/NAME``.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        name: str,
+        *,
+        ttl: float | None = None,
+        max_size: int | None = None,
+        near_cache: bool = False,
+        near_cache_size: int = 1024,
+        near_cache_ttl: float = 5.0,
+    ) -> None:
+        self._cluster = cluster
+        self.name = check_name(name, "cache")
+        self.ttl = check_seconds(ttl, "ttl", optional=True)
+        self.max_size = _check_size(max_size, "max_size")
+        self._near: NearCache | None = None
+        if near_cache:
+            size = _check_size(near_cache_size, "near_cache_size") or 1
+            near_ttl = check_seconds(near_cache_ttl, "near_cache_ttl") or 0.0
+            self._near = NearCache(size, near_ttl)
+        self._near_listening = False
+        self._values_store: MapStore | None = None
+        self._flights_store: MapStore | None = None
+        self._near_lock = asyncio.Lock()
+        self._flight = SingleFlight(self)
+        self._evictions = 0
+
+    @property
+    def _values(self) -> MapStore:
+        self._cluster.check_open()
+        if self._values_store is None:
+            self._values_store = self._cluster.backend.map(f"hazelkit.cache/{self.name}")
+        return self._values_store
+
+    @property
+    def _flights(self) -> MapStore:
+        self._cluster.check_open()
+        if self._flights_store is None:
+            self._flights_store = self._cluster.backend.map(f"hazelkit.cache-flights/{self.name}")
+        return self._flights_store
+
+    def _key(self, key: K) -> bytes:
+        return self._cluster.codec.encode_key(key)
+
+    def _encode(self, value: Any) -> bytes:
+        return self._cluster.codec.encode(value)
+
+    def _decode(self, data: bytes) -> Any:
+        return self._cluster.codec.decode(data)
+
+    def _ttl(self, ttl: float | None) -> float | None:
+        return self.ttl if ttl is _DEFAULT else check_seconds(ttl, "ttl", optional=True)
+
+    # -- reads and writes -------------------------------------------------------------
+
+    @overload
+    async def get(self, key: K) -> V | None: ...
+    @overload
+    async def get(self, key: K, default: D) -> V | D: ...
+    async def get(self, key: K, default: Any = None) -> Any:
+        """The cached value of ``key``, or ``default`` (see the near cache's bound)."""
+        data = await self._read(self._key(key))
+        return default if data is None else self._decode(data)
+
+    async def set(self, key: K, value: V, *, ttl: float | None = _DEFAULT) -> None:
+        """Cache ``value`` under ``key`` for ``ttl`` seconds (default: the cache's TTL;
+        None or 0: no expiry), then enforce the size bound."""
+        raw_ttl = self._ttl(ttl)
+        await self._store_value(self._key(key), self._encode(value), raw_ttl)
+
+    async def delete(self, key: K) -> None:
+        """Remove ``key`` from the cache (every node's near cache drops it too)."""
+        raw = self._key(key)
+        await self._values.delete(raw)
+        if self._near is not None:
+            self._near.invalidate(raw)
+
+    async def contains(self, key: K) -> bool:
+        """Whether ``key`` is cached (asks the cluster, not the near cache)."""
+        return await self._values.contains(self._key(key))
+
+    async def size(self) -> int:
+        """The number of cached entries in the cluster."""
+        return await self._values.size()
+
+    async def clear(self) -> None:
+        """Remove every entry. Other nodes' near caches may serve old values for up to
+        ``near_cache_ttl`` seconds (a clear sends no per-entry events)."""
+        await self._values.clear()
+        if self._near is not None:
+            self._near.clear()
+
+    async def destroy(self) -> None:
+        """Remove the cache's maps from the grid."""
+        await self._values.destroy()
+        await self._flights.destroy()
+        if self._near is not None:
+            self._near.clear()
+
+    async def _read(self, raw: bytes) -> bytes | None:
+        near = self._near
+        if near is None:
+            return await self._values.get(raw)
+        found = near.lookup(raw)
+        if found is not MISS:
+            return found  # type: ignore[return-value]
+        await self._listen_for_invalidations()
+        generation, read_at = near.generation, time.monotonic()
+        data = await self._values.get(raw)
+        near.store(raw, data, generation, read_at)
+        return data
+
+    async def _store_value(self, raw: bytes, data: bytes, ttl: float | None) -> None:
+        await self._values.set(raw, data, ttl=ttl)
+        if self._near is not None:
+            self._near.invalidate(raw)
+        if self.max_size is not None:
+            await self._evict(self.max_size, keep=raw)
+
+    async def _evict(self, max_size: int, keep: bytes) -> None:
+        values = self._values
+        if await values.size() <= max_size:
+            return
+        keys = [key for key in await values.keys() if key != keep]
+        target = max_size - max(1, max_size // 10)
+        excess = len(keys) + 1 - target
+        if excess <= 0:
+            return
+        victims = random.sample(keys, min(excess, len(keys)))
+        await asyncio.gather(*(values.delete(key) for key in victims))
+        self._evictions += len(victims)
+
+    async def _listen_for_invalidations(self) -> None:
+        if self._near_listening:
+            return
+        async with self._near_lock:
+            if not self._near_listening:
+                registration = await self._values.listen(self._invalidate, include_values=False)
+                own(self._cluster, registration.close)
+                self._near_listening = True
+
+    def _invalidate(self, event: RawEntryEvent) -> None:
+        if self._near is not None:
+            self._near.invalidate(event.key)
+
+    # -- single flight ---------------------------------------------------------------
+
+    async def get_or_compute(
+        self,
+        key: K,
+        compute: Callable[[], Awaitable[V]],
+        *,
+        ttl: float | None = _DEFAULT,
+        lease: float = DEFAULT_LEASE,
+        timeout: float | None = None,
+    ) -> V:
+        """The value of ``key``; if missing, ``await compute()`` runs on exactly one node
+        of the cluster while concurrent callers everywhere wait for its result.
+
+        The computing node holds a claim with a ``lease`` (seconds), renewed while it
+        computes; if it dies, its claim lapses and a waiter takes over, so nobody waits
+        for a dead node longer than about ``lease`` + 0.5 s. ``timeout`` bounds how long
+        this call waits for another node's computation (None: as long as that node is
+        alive), then raises OperationTimeoutError; it does not bound this node's own
+        computation. An exception from ``compute`` reaches its caller and is not cached
+        (a waiter computes again). The result is cached for ``ttl`` as :meth:`set` does.
+        """
+        raw_ttl, raw = self._ttl(ttl), self._key(key)
+        lease = check_seconds(lease, "lease") or 0.0
+        if lease < MIN_LEASE:
+            raise ConfigurationError(f"lease must be at least {MIN_LEASE:g} s, not {lease!r}")
+        limit = check_seconds(timeout, "timeout", optional=True)
+        return await self._flight.get_or_compute(  # type: ignore[no-any-return]
+            raw, compute, ttl=raw_ttl, lease=lease, timeout=limit
+        )
+
+    def memoize(
+        self,
+        *,
+        ttl: float | None = _DEFAULT,
+        lease: float = DEFAULT_LEASE,
+        timeout: float | None = None,
+        name: str | None = None,
+    ) -> Callable[[Callable[P, Coroutine[Any, Any, R]]], Memoized[P, R]]:
+        """Decorate an async function so that its results are cached cluster-wide and a
+        missing result is computed once in the cluster (see :meth:`get_or_compute`)::
+
+            @cache.memoize(ttl=60)
+            async def profile(user_id: int) -> dict: ...
+
+        The key is the encoded call: ``name`` (default: the function's module and
+        qualified name, the same in every process running the same code), the
+        positional arguments and the keyword arguments, so ``f(1, b=2)`` and
+        ``f(1, 2)`` are two keys. Arguments must be encodable (EncodeError, before
+        anything runs); the result must be encodable to be cached.
+        """
+
+        def decorate(fn: Callable[P, Coroutine[Any, Any, R]]) -> Memoized[P, R]:
+            if not inspect.iscoroutinefunction(fn):
+                raise TypeError(
+                    "Cache.memoize decorates async functions (BlockingCache.memoize "
+                    "decorates plain ones)"
+                )
+            prefix = name or f"{fn.__module__}.{fn.__qualname__}"
+            return Memoized(self, fn, prefix, ttl=ttl, lease=lease, timeout=timeout)
+
+        return decorate
+
+    def statistics(self) -> CacheStatistics:
+        """This handle's counters on this node: near cache hits and misses, computations
+        run by :meth:`get_or_compute` here, entries evicted here."""
+        near = self._near
+        return CacheStatistics(
+            near_cache_size=0 if near is None else len(near),
+            near_cache_hits=0 if near is None else near.hits,
+            near_cache_misses=0 if near is None else near.misses,
+            computations=self._flight.computations,
+            evictions=self._evictions,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Cache {self.name!r} of {self._cluster.url}>"

@@ -1,0 +1,298 @@
+"""Cache on both backends: TTL, size bound, near cache and single-flight memoize."""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+import anyio
+import pytest
+
+import hazelkit
+from hazelkit._near_cache import MISS, NearCache
+
+
+async def test_get_set_delete_and_ttl(cluster: hazelkit.Cluster, name: str) -> None:
+    cache = cluster.cache(name, ttl=1)
+    await cache.set("short", {"v": 1})
+    await cache.set("long", 2, ttl=None)
+    await cache.set("zero", 3, ttl=0)
+    assert await cache.get("short") == {"v": 1}
+    assert await cache.contains("long")
+    assert await cache.size() == 3
+    await anyio.sleep(2)
+    assert await cache.get("short") is None
+    assert await cache.get("short", "gone") == "gone"
+    assert await cache.get("long") == 2
+    assert await cache.get("zero") == 3
+    await cache.delete("long")
+    assert not await cache.contains("long")
+    await cache.clear()
+    assert await cache.size() == 0
+
+
+async def test_size_bound_evicts_random_entries(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    caches = [cluster.cache(name, max_size=20), cluster2.cache(name, max_size=20)]
+    for i in range(60):
+        await caches[i % 2].set(i, "x")
+        assert await caches[0].size() <= 20
+        assert await caches[0].get(i) == "x"  # the entry just written is never the victim
+    evicted = sum(c.statistics().evictions for c in caches)
+    assert evicted == 60 - await caches[0].size()
+    assert await caches[0].size() >= 18 - 2  # down to 90 %, not emptied
+
+
+async def test_near_cache_serves_locally_and_is_invalidated(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    near = cluster.cache(name, near_cache=True)
+    other = cluster2.cache(name)
+    await other.set("k", 1)
+    assert await near.get("k") == 1
+    assert await near.get("k") == 1
+    assert await near.get("missing") is None
+    assert await near.get("missing") is None  # absence is cached too
+    stats = near.statistics()
+    assert (stats.near_cache_hits, stats.near_cache_misses, stats.near_cache_size) == (2, 2, 2)
+
+    await other.set("k", 2)
+    await other.set("missing", "now here")
+
+    async def fresh() -> bool:
+        return await near.get("k") == 2 and await near.get("missing") == "now here"
+
+    with anyio.fail_after(10):
+        while not await fresh():
+            await anyio.sleep(0.02)
+    await other.delete("k")
+    with anyio.fail_after(10):
+        while await near.get("k") is not None:
+            await anyio.sleep(0.02)
+
+
+async def test_values_are_fresh_copies(cluster: hazelkit.Cluster, name: str) -> None:
+    near = cluster.cache(name, near_cache=True)
+    await near.set("k", [1])
+    first = await near.get("k")
+    first.append(2)  # mutating a returned value does not change the cache
+    assert await near.get("k") == [1]
+
+
+async def test_lost_invalidations_are_bounded_by_the_near_cache_ttl(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    near = cluster.cache(name, near_cache=True, near_cache_ttl=1.0)
+    other = cluster2.cache(name)
+    await other.set("k", "old")
+    assert await near.get("k") == "old"
+    await other.clear()  # sends no per-entry events: the near copy is not invalidated
+    started = time.monotonic()
+    while await near.get("k") is not None:
+        await anyio.sleep(0.05)
+    assert time.monotonic() - started < 1.0 + 1.0
+
+
+async def test_near_cache_is_bounded(cluster: hazelkit.Cluster, name: str) -> None:
+    near = cluster.cache(name, near_cache=True, near_cache_size=3)
+    for i in range(10):
+        await near.get(i)
+    assert near.statistics().near_cache_size == 3
+
+
+def test_a_read_racing_with_an_invalidation_is_not_kept() -> None:
+    near = NearCache(10, 5.0)
+    generation = near.generation
+    near.invalidate(b"k")  # arrives while the read is in flight
+    near.store(b"k", b"stale", generation, time.monotonic())
+    assert near.lookup(b"k") is MISS
+    near.store(b"k", b"fresh", near.generation, time.monotonic())
+    assert near.lookup(b"k") == b"fresh"
+    near.store(b"old", b"v", near.generation, time.monotonic() - 10)
+    assert near.lookup(b"old") is MISS  # read longer ago than the TTL
+
+
+async def test_memoize_computes_once_across_nodes(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    runs: list[tuple[int, str]] = []
+
+    def memoized(node: hazelkit.Cluster) -> Any:
+        @node.cache(name).memoize(name="square")
+        async def square(x: int, *, tag: str = "") -> dict[str, int]:
+            runs.append((x, tag))
+            await anyio.sleep(0.3)
+            return {"square": x * x}
+
+        return square
+
+    functions = [memoized(cluster), memoized(cluster2)]
+    results: list[Any] = []
+
+    async def call(i: int) -> None:
+        results.append(await functions[i % 2](i % 3))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(24):
+            tg.start_soon(call, i)
+    assert sorted(runs) == [(0, ""), (1, ""), (2, "")]
+    assert sorted(r["square"] for r in results) == [0] * 8 + [1] * 8 + [4] * 8
+    assert await functions[0](2, tag="t") == {"square": 4}  # keywords make another key
+    assert len(runs) == 4
+    await functions[1].invalidate(2)
+    assert await functions[0](2) == {"square": 4}
+    assert len(runs) == 5
+
+
+async def test_memoized_none_and_ttl(cluster: hazelkit.Cluster, name: str) -> None:
+    runs = 0
+
+    @cluster.cache(name, ttl=60).memoize(ttl=1)
+    async def nothing() -> None:
+        nonlocal runs
+        runs += 1
+
+    assert await nothing() is None
+    assert await nothing() is None  # None is a cached result, not a miss
+    assert runs == 1
+    await anyio.sleep(2)
+    await nothing()
+    assert runs == 2
+
+
+async def test_a_failed_computation_is_not_cached_and_a_waiter_takes_over(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    attempts = 0
+
+    async def flaky() -> str:
+        nonlocal attempts
+        attempts += 1
+        await anyio.sleep(0.3)
+        if attempts == 1:
+            raise RuntimeError("first attempt fails")
+        return "ok"
+
+    outcomes: list[str] = []
+
+    async def call(node: hazelkit.Cluster, delay: float) -> None:
+        await anyio.sleep(delay)
+        try:
+            outcomes.append(await node.cache(name).get_or_compute("k", flaky))
+        except RuntimeError as error:
+            outcomes.append(str(error))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call, cluster, 0)
+        tg.start_soon(call, cluster2, 0.1)
+    assert sorted(outcomes) == ["first attempt fails", "ok"]
+    assert attempts == 2
+
+
+async def test_unencodable_results_and_arguments(cluster: hazelkit.Cluster, name: str) -> None:
+    cache = cluster.cache(name)
+    calls = 0
+
+    @cache.memoize()
+    async def make(x: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return object() if x == 1 else x
+
+    with pytest.raises(hazelkit.EncodeError):
+        await make(object())
+    assert calls == 0
+    with pytest.raises(hazelkit.EncodeError):
+        await make(1)
+    with pytest.raises(hazelkit.EncodeError):
+        await make(1)  # nothing was cached and the claim was released: computed again
+    assert calls == 2
+    assert await cache.size() == 0
+    with pytest.raises(hazelkit.EncodeError):
+        await cache.set("k", object())
+    with pytest.raises(TypeError, match="async functions"):
+        cache.memoize()(lambda: 1)  # type: ignore[arg-type,return-value]
+
+
+async def test_waiters_take_over_from_a_dead_computing_node(url: str, name: str) -> None:
+    started = anyio.Event()
+
+    async def forever() -> str:
+        started.set()
+        await anyio.sleep(3600)
+        return "never"
+
+    async def late() -> str:
+        return "from the survivor"
+
+    async with hazelkit.connect(url) as survivor:
+        dying = await hazelkit.connect(url)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(
+                functools.partial(dying.cache(name).get_or_compute, lease=2.0), "k", forever
+            )
+            await started.wait()
+            await dying.close()  # the node is gone: its claim is never released
+            tg.cancel_scope.cancel()
+        began = time.monotonic()
+        value = await survivor.cache(name).get_or_compute("k", late, timeout=20)
+        assert value == "from the survivor"
+        assert time.monotonic() - began < 2.0 + 0.5 + 3  # lease + recheck + slack
+
+
+async def test_waiting_for_a_live_computation_times_out(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    started = anyio.Event()
+
+    async def slow() -> str:
+        started.set()
+        await anyio.sleep(3.5)  # longer than the lease: it is renewed meanwhile
+        return "slow"
+
+    async def other() -> str:
+        return "other"
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(functools.partial(cluster.cache(name).get_or_compute, lease=2.0), "k", slow)
+        await started.wait()
+        with pytest.raises(hazelkit.OperationTimeoutError, match="did not finish"):
+            await cluster2.cache(name).get_or_compute("k", other, timeout=0.5)
+        assert await cluster2.cache(name).get_or_compute("k", other, timeout=20) == "slow"
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"ttl": -1}, "ttl"),
+        ({"max_size": 0}, "max_size"),
+        ({"near_cache": True, "near_cache_size": 0}, "near_cache_size"),
+        ({"near_cache": True, "near_cache_ttl": "1"}, "near_cache_ttl"),
+    ],
+)
+async def test_bad_options(
+    cluster: hazelkit.Cluster, name: str, options: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(hazelkit.ConfigurationError, match=match):
+        cluster.cache(name, **options)
+
+
+async def test_bad_call_options_and_closed_cluster(url: str, name: str) -> None:
+    async def compute() -> int:
+        return 1
+
+    async with hazelkit.connect(url) as node:
+        cache = node.cache(name)
+        with pytest.raises(hazelkit.ConfigurationError, match="lease"):
+            await cache.get_or_compute("k", compute, lease=1.5)
+        with pytest.raises(hazelkit.ConfigurationError, match="timeout"):
+            await cache.get_or_compute("k", compute, timeout=-1)
+        with pytest.raises(hazelkit.ConfigurationError, match="ttl"):
+            await cache.set("k", 1, ttl=-5)
+        assert await cache.size() == 0
+    with pytest.raises(hazelkit.ClusterClosedError):
+        await cache.get("k")
+    with pytest.raises(hazelkit.ClusterClosedError):
+        await cache.get_or_compute("k", compute)
