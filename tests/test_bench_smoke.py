@@ -99,7 +99,7 @@ async def test_map_benchmark_smoke(tmp_path: Path, url: str, backend: str) -> No
     assert len(points) == MAP_POINTS
     contenders = {"hazelkit embedded"}
     if backend == "hazelcast":
-        contenders |= {"hazelkit", "raw client", "raw client + pickle"}
+        contenders |= {"hazelkit", "raw client", "raw client + pickle", "hazelkit adapter, bytes"}
     for point in points:
         assert set(point["contenders"]) == contenders
         for summary in point["contenders"].values():

@@ -1,73 +1,30 @@
-"""The Map benchmark's contenders: hazelkit's Map on Hazelcast, the raw asyncio client on
-the same cluster, and hazelkit's Map on the embedded grid.
+"""The hazelkit contenders of the Map benchmark, and opening every contender.
 
-Fairness: both Hazelcast contenders store *identical bytes* under *identical keys*. The
-raw client is given hazelkit's encoding of the key and of the value, pre-encoded once,
-wrapped in the same ``Blob`` marker type with the same ``StreamSerializer`` and the
-same client configuration as hazelkit's own client. It therefore does the least work a
-client can do per operation (no encoding, no decoding, no type checks); hazelkit does
-all of that plus its own layers (key canonicalisation, codec, Map, backend adapter,
-error translation). The gap between them is exactly what hazelkit costs, and this
-baseline is the strictest one available.
-
-For perspective, a fourth contender is what a user of the raw client would write: str
-keys, and values pickled (protocol 5) into a ``bytearray`` on every operation. Its bytes
-differ, and it is measured for information only (pickle must never read data others
-can write).
+hazelkit's Map (on Hazelcast and on the embedded grid) encodes keys and values on every
+operation; the adapter contender calls hazelkit's Hazelcast backend store directly with
+pre-encoded bytes, so the difference between the two is the codec and the Map layer.
 """
 
 from __future__ import annotations
 
 import contextlib
-import pickle
-import warnings
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import hazelkit
-from hazelkit._backends.protocol import BackendListener
-from hazelkit._codec import Codec
-from hazelkit.bench._payloads import map_value
+from hazelkit._backends.protocol import MapStore
+from hazelkit.bench._suites._map_raw import raw_map
+from hazelkit.bench._suites._map_workload import (
+    ADAPTER,
+    EMBEDDED,
+    HAZELKIT,
+    PICKLED,
+    RAW,
+    MapContender,
+    Workload,
+)
 
-__all__ = ["OPERATIONS", "MapContender", "Workload", "open_contenders"]
-
-OPERATIONS = ("get", "put", "set", "get_all", "put_all")
-HAZELKIT, RAW, EMBEDDED = "hazelkit", "raw client", "hazelkit embedded"
-PICKLED = "raw client + pickle"
-
-
-@dataclass
-class Workload:
-    """The keys and the ~1 KB value every contender works on, in both forms."""
-
-    key_count: int
-    batch: int
-    codec: Codec = field(default_factory=Codec)
-
-    def __post_init__(self) -> None:
-        self.keys = [f"user:{index:06d}" for index in range(self.key_count)]
-        self.value = map_value()
-        self.key_bytes = [self.codec.encode_key(key) for key in self.keys]
-        self.value_bytes = self.codec.encode(self.value)
-        starts = range(0, self.key_count - self.batch + 1, self.batch)
-        self.batches = [self.keys[start : start + self.batch] for start in starts]
-
-    def key(self, index: int) -> str:
-        """The key operation ``index`` uses."""
-        return self.keys[index % self.key_count]
-
-
-class MapContender(Protocol):
-    """One way of running the Map operations; ``index`` picks the key or batch."""
-
-    name: str
-
-    async def get(self, index: int) -> object: ...
-    async def put(self, index: int) -> object: ...
-    async def set(self, index: int) -> object: ...
-    async def get_all(self, index: int) -> object: ...
-    async def put_all(self, index: int) -> object: ...
+__all__ = ["AdapterMap", "HazelkitMap", "open_contenders"]
 
 
 class HazelkitMap:
@@ -100,75 +57,34 @@ class HazelkitMap:
         return None
 
 
-class RawMap:
-    """The raw client's Map proxy with pre-encoded Blob keys and value."""
+class AdapterMap:
+    """hazelkit's backend store (the Hazelcast adapter) with pre-encoded bytes."""
 
-    def __init__(self, name: str, proxy: Any, workload: Workload) -> None:
-        from hazelkit._backends.hazelcast._serialization import Blob
-
+    def __init__(self, name: str, store: MapStore, workload: Workload) -> None:
         self.name = name
-        self.proxy = proxy
-        self._keys = [Blob(key) for key in workload.key_bytes]
+        self.store = store
+        self._keys = workload.key_bytes
         self._count = workload.key_count
-        self._value = Blob(workload.value_bytes)
-        positions = range(0, workload.key_count - workload.batch + 1, workload.batch)
-        self._batches = [self._keys[p : p + workload.batch] for p in positions]
-        self._items = [dict.fromkeys(batch, self._value) for batch in self._batches]
+        self._value = workload.value_bytes
+        self._batches = workload.byte_batches
+        self._items = [dict.fromkeys(batch, workload.value_bytes) for batch in self._batches]
 
     async def get(self, index: int) -> object:
-        return await self.proxy.get(self._keys[index % self._count])
+        return await self.store.get(self._keys[index % self._count])
 
     async def put(self, index: int) -> object:
-        return await self.proxy.put(self._keys[index % self._count], self._value)
+        return await self.store.put(self._keys[index % self._count], self._value)
 
     async def set(self, index: int) -> object:
-        return await self.proxy.set(self._keys[index % self._count], self._value)
+        await self.store.set(self._keys[index % self._count], self._value)
+        return None
 
     async def get_all(self, index: int) -> object:
-        return await self.proxy.get_all(self._batches[index % len(self._batches)])
+        return await self.store.get_all(self._batches[index % len(self._batches)])
 
     async def put_all(self, index: int) -> object:
-        return await self.proxy.put_all(self._items[index % len(self._items)])
-
-
-def _dumps(value: object) -> bytearray:
-    return bytearray(pickle.dumps(value, protocol=5))
-
-
-def _loads(data: bytearray | None) -> Any:
-    return None if data is None else pickle.loads(data)  # noqa: S301 - our own values
-
-
-class PickledMap:
-    """What a user of the raw client writes: str keys (the client's string serializer),
-    values pickled into a ``bytearray`` (the client's byte-array serializer; its own
-    pickle fallback writes protocol 0 as UTF-8 and fails on a datetime)."""
-
-    def __init__(self, name: str, proxy: Any, workload: Workload) -> None:
-        self.name = name
-        self.proxy = proxy
-        self._keys = workload.keys
-        self._count = workload.key_count
-        self._value = workload.value
-        self._batches = workload.batches
-
-    async def get(self, index: int) -> object:
-        return _loads(await self.proxy.get(self._keys[index % self._count]))
-
-    async def put(self, index: int) -> object:
-        key = self._keys[index % self._count]
-        return _loads(await self.proxy.put(key, _dumps(self._value)))
-
-    async def set(self, index: int) -> object:
-        return await self.proxy.set(self._keys[index % self._count], _dumps(self._value))
-
-    async def get_all(self, index: int) -> object:
-        found = await self.proxy.get_all(self._batches[index % len(self._batches)])
-        return {key: _loads(data) for key, data in found.items()}
-
-    async def put_all(self, index: int) -> object:
-        batch = self._batches[index % len(self._batches)]
-        return await self.proxy.put_all({key: _dumps(self._value) for key in batch})
+        await self.store.put_all(self._items[index % len(self._items)])
+        return None
 
 
 @contextlib.asynccontextmanager
@@ -184,29 +100,13 @@ async def _hazelkit_map(
 
 
 @contextlib.asynccontextmanager
-async def _raw_map(
-    url: str, map_name: str, workload: Workload, *, pickled: bool
-) -> AsyncIterator[RawMap | PickledMap]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "The asyncore module", DeprecationWarning)
-        from hazelcast.asyncio import HazelcastClient
-    from hazelkit._backends.hazelcast import HazelcastBackend
-    from hazelkit._url import parse_url
-
-    # hazelkit's own client configuration, so both clients are set up identically.
-    ignore = BackendListener(lambda state: None, lambda event: None)
-    config = HazelcastBackend(parse_url(url))._client_config(ignore)
-    if pickled:  # the client's default serializers
-        del config["custom_serializers"], config["global_serializer"]
-    client = await HazelcastClient.create_and_start(**config)
-    try:
-        proxy: Any = await client.get_map(map_name)
+async def _adapter_map(url: str, map_name: str, workload: Workload) -> AsyncIterator[AdapterMap]:
+    async with hazelkit.connect(url) as cluster:
+        store = cluster.backend.map(map_name)
         try:
-            yield PickledMap(PICKLED, proxy, workload) if pickled else RawMap(RAW, proxy, workload)
+            yield AdapterMap(ADAPTER, store, workload)
         finally:
-            await proxy.destroy()
-    finally:
-        await client.shutdown()
+            await store.destroy()
 
 
 @contextlib.asynccontextmanager
@@ -224,8 +124,10 @@ async def open_contenders(
                 )
             )
             for label, pickled in ((RAW, False), (PICKLED, True)):
-                raw = _raw_map(hazelcast_url, map_names[label], workload, pickled=pickled)
+                raw = raw_map(hazelcast_url, map_names[label], workload, pickled=pickled)
                 contenders.append(await stack.enter_async_context(raw))
+            adapter = _adapter_map(hazelcast_url, map_names[ADAPTER], workload)
+            contenders.append(await stack.enter_async_context(adapter))
         grid = f"memory://{map_names[EMBEDDED]}"
         contenders.append(
             await stack.enter_async_context(

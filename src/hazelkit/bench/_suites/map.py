@@ -17,7 +17,10 @@ from functools import partial
 from hazelkit.bench._context import Benchmark, Context
 from hazelkit.bench._model import Result
 from hazelkit.bench._runner import Load, LoadSummary, drive, interleave_async, summarize_load
-from hazelkit.bench._suites._map_contenders import (
+from hazelkit.bench._suites._map_contenders import open_contenders
+from hazelkit.bench._suites._map_report import build_result, codec_costs
+from hazelkit.bench._suites._map_workload import (
+    ADAPTER,
     EMBEDDED,
     HAZELKIT,
     OPERATIONS,
@@ -25,9 +28,7 @@ from hazelkit.bench._suites._map_contenders import (
     RAW,
     MapContender,
     Workload,
-    open_contenders,
 )
-from hazelkit.bench._suites._map_report import build_result, codec_costs
 
 __all__ = ["BENCHMARK", "Point", "PointResult"]
 
@@ -102,7 +103,7 @@ async def run(context: Context) -> Result:
     workload = Workload(keys, BATCH)
     names = {
         label: context.name(f"map-{index}")
-        for index, label in enumerate((HAZELKIT, RAW, PICKLED, EMBEDDED))
+        for index, label in enumerate((HAZELKIT, RAW, ADAPTER, PICKLED, EMBEDDED))
     }
     measured: list[PointResult] = []
     async with open_contenders(url, names, workload) as contenders:
