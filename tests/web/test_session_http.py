@@ -78,10 +78,13 @@ async def test_tampered_and_forged_cookies_get_a_fresh_empty_session(start_site:
     await owner.call("login", user="ada")
     assert owner.cookie is not None
     real_id, signature = owner.cookie.rsplit(".", 1)
-    flipped = "A" if signature[-2] != "A" else "B"
+
+    def flip(char: str) -> str:
+        return "B" if char == "A" else "A"
+
     forgeries = [
-        f"{real_id}.{signature[:-2]}{flipped}{signature[-1]}",  # tampered signature
-        f"{real_id[:-2]}{flipped}{real_id[-1]}.{signature}",  # tampered id
+        f"{real_id}.{signature[:-2]}{flip(signature[-2])}{signature[-1]}",  # tampered signature
+        f"{real_id[:-2]}{flip(real_id[-2])}{real_id[-1]}.{signature}",  # tampered id
         CookieSigner([b"not-the-server-key-0123456789"]).sign(real_id),  # another key
         real_id,  # no signature at all
         "garbage",

@@ -1,0 +1,166 @@
+"""The per-request rules (what is saved, which headers are sent) of SessionManager and
+Session, on both backends, without an HTTP server."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+
+import pytest
+from web_apps import SECRET
+
+import hazelkit
+from hazelkit import EncodeError, HazelkitError
+from hazelkit.web import Session, SessionConfig, SessionManager, SessionStore
+from hazelkit.web._cookies import CookieSigner
+from hazelkit.web._store import Loaded
+
+
+class CountingStore(SessionStore):
+    """A store that counts its lookups."""
+
+    lookups = 0
+
+    async def load(self, session_id: str) -> Loaded | None:
+        self.lookups += 1
+        return await super().load(session_id)
+
+
+@pytest.fixture
+def manager(cluster: hazelkit.Cluster, name: str) -> SessionManager:
+    return SessionManager(CountingStore(cluster, SessionConfig(secret_key=SECRET, map_name=name)))
+
+
+async def new_cookie(manager: SessionManager, **data: object) -> str:
+    session = await manager.open([], session_class=Session)
+    session.update(data)
+    result = await manager.save(session, https=False)
+    assert result.set_cookie is not None
+    return result.set_cookie.split(";")[0].split("=", 1)[1]
+
+
+async def test_bad_cookies_cost_no_lookup(manager: SessionManager) -> None:
+    store = manager.store
+    assert isinstance(store, CountingStore)
+    cookie = await new_cookie(manager, user="ada")
+
+    def flip(char: str) -> str:
+        return "B" if char == "A" else "A"
+
+    # (the last base64 character of a signature carries padding bits: change another)
+    tampered_signature = cookie[:-2] + flip(cookie[-2]) + cookie[-1]
+    tampered_id = flip(cookie[0]) + cookie[1:]
+    for bad in [tampered_signature, tampered_id, "nonsense", "", cookie.split(".")[0]]:
+        session = await manager.open([bad], session_class=Session)
+        assert session.new
+        assert dict(session) == {}
+    assert store.lookups == 0
+    session = await manager.open(["nonsense", cookie], session_class=Session)  # repeated names
+    assert session["user"] == "ada"
+    assert store.lookups == 1
+
+
+async def test_typed_values_round_trip(manager: SessionManager) -> None:
+    values = {
+        "when": datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.UTC),
+        "amount": decimal.Decimal("12.50"),
+        "id": uuid.UUID(int=7),
+        "tags": {"a", "b"},
+        "pair": (1, "x"),
+        "raw": b"\x00\x01",
+    }
+    cookie = await new_cookie(manager, **values)
+    session = await manager.open([cookie], session_class=Session)
+    assert dict(session) == values
+    assert type(session["pair"]) is tuple
+
+
+async def test_headers_per_kind_of_request(manager: SessionManager) -> None:
+    untouched = await manager.open([], session_class=Session)
+    result = await manager.save(untouched, https=False)
+    assert (result.set_cookie, result.vary, result.refresh) == (None, False, None)
+
+    cookie = await new_cookie(manager, a=1)
+    reader = await manager.open([cookie], session_class=Session)
+    assert reader["a"] == 1
+    result = await manager.save(reader, https=True)
+    assert result.set_cookie is None  # read-only: no Set-Cookie
+    assert result.vary
+    assert result.refresh is not None  # renewed after the response
+
+    writer = await manager.open([cookie], session_class=Session)
+    writer["b"] = 2
+    result = await manager.save(writer, https=True)
+    assert result.set_cookie is None  # same id: no Set-Cookie
+    assert result.refresh is None
+
+    ender = await manager.open([cookie], session_class=Session)
+    ender.clear()
+    result = await manager.save(ender, https=True)
+    assert result.set_cookie is not None
+    assert "Max-Age=0" in result.set_cookie
+    assert "Secure" in result.set_cookie
+    assert (await manager.open([cookie], session_class=Session)).new
+
+
+async def test_logout_then_new_data_starts_a_new_session(manager: SessionManager) -> None:
+    cookie = await new_cookie(manager, user="ada", cart=["x"])
+    session = await manager.open([cookie], session_class=Session)
+    old_id = session.id
+    session.clear()
+    session["flash"] = "bye"
+    result = await manager.save(session, https=False)
+    assert result.set_cookie is not None
+    assert session.id != old_id
+    assert await manager.store.data(str(old_id)) is None
+    assert await manager.store.data(str(session.id)) == {"flash": "bye"}
+
+
+async def test_bad_values_are_refused_at_once(manager: SessionManager) -> None:
+    session = await manager.open([], session_class=Session)
+    session["ok"] = 1
+    with pytest.raises(EncodeError, match="keys must be str"):
+        session[1] = "x"  # type: ignore[index]
+    with pytest.raises(EncodeError):
+        session["bad"] = object()
+    assert dict(session) == {"ok": 1}
+
+
+async def test_read_only_session(manager: SessionManager) -> None:
+    cookie = await new_cookie(manager, user="ada")
+    session = await manager.open([cookie], session_class=Session, read_only=True)
+    assert session["user"] == "ada"
+    with pytest.raises(HazelkitError, match="read-only"):
+        session["user"] = "eve"
+    with pytest.raises(HazelkitError, match="read-only"):
+        session.clear()
+    assert (await manager.save(session, https=False)).set_cookie is None
+
+
+async def test_state_flags(manager: SessionManager) -> None:
+    session = await manager.open([], session_class=Session)
+    assert session.new
+    assert session.id is None
+    assert not session.modified
+    assert not session.accessed
+    session["a"] = "secret-value"
+    assert session.modified
+    assert session.accessed
+    await manager.save(session, https=False)
+    assert session.id is not None
+    assert not session.modified
+    assert session.id[:6] in repr(session)
+    assert "secret-value" not in repr(session)  # reprs end up in logs
+
+
+async def test_rotated_keys_keep_old_cookies_valid(cluster: hazelkit.Cluster, name: str) -> None:
+    old_key, new_key = "old-key-0123456789abcdef", "new-key-0123456789abcdef"
+    before = SessionManager(SessionStore(cluster, SessionConfig(secret_key=old_key, map_name=name)))
+    cookie = await new_cookie(before, user="ada")
+    rotated_config = SessionConfig(secret_key=[new_key, old_key], map_name=name)
+    after = SessionManager(SessionStore(cluster, rotated_config))
+    assert (await after.open([cookie], session_class=Session))["user"] == "ada"
+    fresh = await new_cookie(after, user="bob")
+    assert CookieSigner([new_key.encode()]).unsign(fresh) is not None  # new key signs
+    assert CookieSigner([old_key.encode()]).unsign(fresh) is None

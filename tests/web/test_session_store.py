@@ -1,0 +1,157 @@
+"""The session store on both backends: per-key merging by compare-and-set, regeneration,
+deletion, lifetimes, size limit, encryption at rest."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from web_apps import SECRET
+
+import hazelkit
+from hazelkit import CapacityError, Codec, ConflictError, Encryption
+from hazelkit.web import SessionConfig, SessionStore, SessionTooLargeError
+from hazelkit.web._record import DELETED
+
+
+@pytest.fixture
+def config(name: str) -> SessionConfig:
+    return SessionConfig(secret_key=SECRET, map_name=name)
+
+
+async def test_two_nodes_saving_at_once_merge_per_key(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, config: SessionConfig
+) -> None:
+    first, second = SessionStore(cluster, config), SessionStore(cluster2, config)
+    created = await first.create({"shared": 0, "untouched": 1})
+    seen_by_first = await first.load(created.session_id)
+    seen_by_second = await second.load(created.session_id)
+    assert seen_by_first is not None
+    assert seen_by_second is not None
+    assert await first.save(seen_by_first, {"x": 1, "shared": "first"}) is not None
+    # second read the old version: its compare-and-set fails, it re-reads and merges.
+    assert await second.save(seen_by_second, {"y": 2, "shared": "second"}) is not None
+    stored = await first.data(created.session_id)
+    assert stored == {"shared": "second", "untouched": 1, "x": 1, "y": 2}
+
+
+async def test_many_concurrent_saves_lose_nothing(
+    cluster: hazelkit.Cluster, config: SessionConfig
+) -> None:
+    store = SessionStore(cluster, config)
+    created = await store.create({"base": True})
+    saves = [store.save(created, {f"k{i}": i}) for i in range(40)]  # all from one stale view
+    assert None not in await asyncio.gather(*saves)
+    assert await store.data(created.session_id) == {"base": True, **{f"k{i}": i for i in range(40)}}
+
+
+async def test_deletions_merge_too(cluster: hazelkit.Cluster, config: SessionConfig) -> None:
+    store = SessionStore(cluster, config)
+    created = await store.create({"a": 1, "b": 2})
+    await store.save(created, {"a": DELETED})
+    await store.save(created, {"c": 3})  # stale view that still had "a": keeps the deletion
+    assert await store.data(created.session_id) == {"b": 2, "c": 3}
+
+
+async def test_a_deleted_session_is_never_revived(
+    cluster: hazelkit.Cluster, config: SessionConfig
+) -> None:
+    store = SessionStore(cluster, config)
+    created = await store.create({"user": "ada"})
+    await store.delete(created.session_id)
+    assert await store.save(created, {"late": "write"}) is None
+    assert await store.load(created.session_id) is None
+    await store.touch(created)  # renewing a deleted session does nothing
+    assert await store.load(created.session_id) is None
+
+
+async def test_regenerate_moves_the_data_and_kills_the_old_id(
+    cluster: hazelkit.Cluster, config: SessionConfig
+) -> None:
+    store = SessionStore(cluster, config)
+    old = await store.create({"cart": ["book"]})
+    await store.save(old, {"theme": "dark"})  # written after `old` was read
+    new = await store.regenerate(old, {"user": "ada"})
+    assert new.session_id != old.session_id
+    assert await store.load(old.session_id) is None
+    assert await store.data(new.session_id) == {"cart": ["book"], "theme": "dark", "user": "ada"}
+    fresh = await store.regenerate(None, {"user": "bob"})
+    assert await store.data(fresh.session_id) == {"user": "bob"}
+
+
+async def test_conflict_error_after_too_many_lost_races(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    store = SessionStore(
+        cluster, SessionConfig(secret_key=SECRET, map_name=name, max_merge_attempts=1)
+    )
+    created = await store.create({"a": 1})
+    await store.save(created, {"a": 2})
+    with pytest.raises(ConflictError, match="max_merge_attempts"):
+        await store.save(created, {"a": 3})  # stale and only one attempt allowed
+    assert await store.data(created.session_id) == {"a": 2}
+
+
+async def test_size_limit(cluster: hazelkit.Cluster, name: str) -> None:
+    config = SessionConfig(secret_key=SECRET, map_name=name, max_size=1024)
+    store = SessionStore(cluster, config)
+    with pytest.raises(SessionTooLargeError, match="over its max_size of 1024 bytes") as caught:
+        await store.create({"blob": os.urandom(2000)})
+    assert isinstance(caught.value, CapacityError)
+    assert caught.value.limit == 1024
+    assert caught.value.size > 2000
+    created = await store.create({"small": 1})
+    with pytest.raises(SessionTooLargeError):
+        await store.save(created, {"blob": os.urandom(2000)})
+    assert await store.data(created.session_id) == {"small": 1}
+
+
+async def test_absolute_lifetime_is_enforced_on_read(cluster: hazelkit.Cluster, name: str) -> None:
+    config = SessionConfig(secret_key=SECRET, map_name=name, max_age=0.3)
+    store = SessionStore(cluster, config)
+    created = await store.create({"a": 1})
+    assert await store.load(created.session_id) is not None
+    await asyncio.sleep(0.5)
+    assert await store.load(created.session_id) is None
+    assert await store.save(created, {"a": 2}) is None
+    assert await cluster.map(name).size() == 0
+
+
+async def test_encryption_at_rest(cluster: hazelkit.Cluster, name: str) -> None:
+    encrypted = Codec(encryption=Encryption(keys=[os.urandom(32)]))
+    store = SessionStore(cluster, SessionConfig(secret_key=SECRET, map_name=name, codec=encrypted))
+    created = await store.create({"card": "4111-1111-secret"})
+    await store.save(created, {"more": "private-words"})  # CAS works on encrypted bytes
+    [raw] = await cluster.backend.map(name).values()
+    assert b"4111" not in raw
+    assert b"private-words" not in raw
+    other_key = Codec(encryption=Encryption(keys=[os.urandom(32)]))
+    stranger = SessionStore(
+        cluster, SessionConfig(secret_key=SECRET, map_name=name, codec=other_key)
+    )
+    assert await stranger.load(created.session_id) is None  # unreadable: ignored, kept
+    assert await store.data(created.session_id) == {
+        "card": "4111-1111-secret",
+        "more": "private-words",
+    }
+
+
+async def test_the_map_reveals_no_session_id(
+    cluster: hazelkit.Cluster, config: SessionConfig
+) -> None:
+    store = SessionStore(cluster, config)
+    ids = {(await store.create({"i": i})).session_id for i in range(20)}
+    assert len(ids) == 20
+    assert all(len(session_id) == 43 for session_id in ids)  # 256 bits each
+    keys = await cluster.map(config.map_name).keys()
+    assert not ids & {str(key) for key in keys}
+
+
+async def test_records_that_are_not_sessions_are_ignored(
+    cluster: hazelkit.Cluster, config: SessionConfig
+) -> None:
+    store = SessionStore(cluster, config)
+    created = await store.create({"a": 1})
+    await cluster.backend.map(config.map_name).set(store._key(created.session_id), b"\x01junk")
+    assert await store.load(created.session_id) is None
