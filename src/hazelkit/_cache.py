@@ -34,7 +34,8 @@ DEFAULT_LEASE: Final = 30.0
 #: Hazelcast counts TTLs in whole seconds from the second an entry was written, so an
 #: entry may expire up to 1 s early: a shorter lease could lapse before its renewal.
 MIN_LEASE: Final = 2.0
-_DEFAULT: Any = object()
+#: The default of the ``ttl`` arguments: the TTL the Cache was created with.
+CACHE_TTL: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,7 @@ class Cache(Generic[K, V]):
         return self._cluster.codec.decode(data)
 
     def _ttl(self, ttl: float | None) -> float | None:
-        return self.ttl if ttl is _DEFAULT else check_seconds(ttl, "ttl", optional=True)
+        return self.ttl if ttl is CACHE_TTL else check_seconds(ttl, "ttl", optional=True)
 
     # -- reads and writes -------------------------------------------------------------
 
@@ -145,7 +146,7 @@ class Cache(Generic[K, V]):
         data = await self._read(self._key(key))
         return default if data is None else self._decode(data)
 
-    async def set(self, key: K, value: V, *, ttl: float | None = _DEFAULT) -> None:
+    async def set(self, key: K, value: V, *, ttl: float | None = CACHE_TTL) -> None:
         """Cache ``value`` under ``key`` for ``ttl`` seconds (default: the cache's TTL;
         None or 0: no expiry), then enforce the size bound."""
         raw_ttl = self._ttl(ttl)
@@ -233,7 +234,7 @@ class Cache(Generic[K, V]):
         key: K,
         compute: Callable[[], Awaitable[V]],
         *,
-        ttl: float | None = _DEFAULT,
+        ttl: float | None = CACHE_TTL,
         lease: float = DEFAULT_LEASE,
         timeout: float | None = None,
     ) -> V:
@@ -260,7 +261,7 @@ class Cache(Generic[K, V]):
     def memoize(
         self,
         *,
-        ttl: float | None = _DEFAULT,
+        ttl: float | None = CACHE_TTL,
         lease: float = DEFAULT_LEASE,
         timeout: float | None = None,
         name: str | None = None,

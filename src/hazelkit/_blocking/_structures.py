@@ -1,146 +1,47 @@
-"""Blocking wrappers of the data structures, with Python's own protocols."""
+"""Blocking wrappers of the data structures, with Python's own protocols.
+
+One class per structure, each in its own module (``_map``, ``_collections``,
+``_multimap``, ``_queue``, ``_values``, ``_cache``); this module holds the factories of
+:class:`~hazelkit.blocking.BlockingCluster`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from hazelkit._blocking._cache import BlockingCache, BlockingMemoized
+from hazelkit._blocking._collections import BlockingList, BlockingSet
+from hazelkit._blocking._map import BlockingMap
+from hazelkit._blocking._multimap import BlockingMultiMap
+from hazelkit._blocking._queue import BlockingQueue
 from hazelkit._blocking._runner import Runner
-from hazelkit._map import Map
+from hazelkit._blocking._values import BlockingAtom, BlockingCounter, BlockingIdGenerator
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
 
-__all__ = ["BlockingMap", "BlockingStructures"]
-
-K = TypeVar("K")
-V = TypeVar("V")
-D = TypeVar("D")
-_MISSING: Any = object()
-
-
-class BlockingMap(MutableMapping[K, V]):
-    """A :class:`~hazelkit.Map` that blocks, and is a ``MutableMapping``.
-
-    Same guarantees as the async Map. ``m[k]`` raises KeyError for a missing key;
-    iteration walks a snapshot of the keys taken when it starts.
-    """
-
-    def __init__(self, run: Runner, amap: Map[K, V]) -> None:
-        self._run = run
-        self.async_map = amap
-        self.name = amap.name
-
-    # -- the MutableMapping protocol ---------------------------------------------------------
-
-    def __getitem__(self, key: K) -> V:
-        value = self._run(self.async_map.get, key, _MISSING)
-        if value is _MISSING:
-            raise KeyError(key)
-        result: V = value
-        return result
-
-    def __setitem__(self, key: K, value: V) -> None:
-        self._run(self.async_map.set, key, value)
-
-    def __delitem__(self, key: K) -> None:
-        self._run(self.async_map.pop, key)
-
-    def __contains__(self, key: object) -> bool:
-        return self._run(self.async_map.contains, key)  # type: ignore[arg-type]
-
-    def __len__(self) -> int:
-        return self._run(self.async_map.size)
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(self._run(self.async_map.keys))
-
-    # -- the Map API, blocking -------------------------------------------------------------
-
-    @overload
-    def get(self, key: K) -> V | None: ...
-    @overload
-    def get(self, key: K, default: D) -> V | D: ...
-    def get(self, key: K, default: Any = None) -> Any:
-        """See :meth:`hazelkit.Map.get`."""
-        return self._run(self.async_map.get, key, default)
-
-    def put(
-        self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
-    ) -> V | None:
-        """See :meth:`hazelkit.Map.put`."""
-        return self._run(self.async_map.put, key, value, ttl=ttl, max_idle=max_idle)
-
-    def set(
-        self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
-    ) -> None:
-        """See :meth:`hazelkit.Map.set`."""
-        self._run(self.async_map.set, key, value, ttl=ttl, max_idle=max_idle)
-
-    def put_if_absent(
-        self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
-    ) -> V | None:
-        """See :meth:`hazelkit.Map.put_if_absent`."""
-        return self._run(self.async_map.put_if_absent, key, value, ttl=ttl, max_idle=max_idle)
-
-    def replace(self, key: K, value: V) -> V | None:
-        """See :meth:`hazelkit.Map.replace`."""
-        return self._run(self.async_map.replace, key, value)
-
-    def replace_if_same(self, key: K, old: V, new: V) -> bool:
-        """See :meth:`hazelkit.Map.replace_if_same`."""
-        return self._run(self.async_map.replace_if_same, key, old, new)
-
-    def remove(self, key: K) -> V | None:
-        """See :meth:`hazelkit.Map.remove`."""
-        return self._run(self.async_map.remove, key)
-
-    def remove_if_same(self, key: K, value: V) -> bool:
-        """See :meth:`hazelkit.Map.remove_if_same`."""
-        return self._run(self.async_map.remove_if_same, key, value)
-
-    def contains(self, key: K) -> bool:
-        """See :meth:`hazelkit.Map.contains`."""
-        return self._run(self.async_map.contains, key)
-
-    def set_ttl(self, key: K, ttl: float) -> None:
-        """See :meth:`hazelkit.Map.set_ttl`."""
-        self._run(self.async_map.set_ttl, key, ttl)
-
-    def size(self) -> int:
-        """See :meth:`hazelkit.Map.size`."""
-        return self._run(self.async_map.size)
-
-    def keys_list(self) -> list[K]:
-        """All keys as a list (``keys()`` is the Mapping view)."""
-        return self._run(self.async_map.keys)
-
-    def items_list(self) -> list[tuple[K, V]]:
-        """All entries as a list of pairs, fetched in one call."""
-        return self._run(self.async_map.items)
-
-    def get_all(self, keys: Iterable[K]) -> dict[K, V]:
-        """See :meth:`hazelkit.Map.get_all`."""
-        return self._run(self.async_map.get_all, list(keys))
-
-    def put_all(self, items: Mapping[K, V]) -> None:
-        """See :meth:`hazelkit.Map.put_all`."""
-        self._run(self.async_map.put_all, items)
-
-    def clear(self) -> None:
-        """See :meth:`hazelkit.Map.clear` (one call, not one removal per key)."""
-        self._run(self.async_map.clear)
-
-    def destroy(self) -> None:
-        """See :meth:`hazelkit.Map.destroy`."""
-        self._run(self.async_map.destroy)
-
-    def __repr__(self) -> str:
-        return f"<BlockingMap {self.name!r}>"
+__all__ = [
+    "BlockingAtom",
+    "BlockingCache",
+    "BlockingCounter",
+    "BlockingIdGenerator",
+    "BlockingList",
+    "BlockingMap",
+    "BlockingMemoized",
+    "BlockingMultiMap",
+    "BlockingQueue",
+    "BlockingSet",
+    "BlockingStructures",
+]
 
 
 class BlockingStructures:
-    """The data-structure factories of :class:`~hazelkit.blocking.BlockingCluster`."""
+    """The data-structure factories of :class:`~hazelkit.blocking.BlockingCluster`.
+
+    Each returns the blocking wrapper of the handle :class:`~hazelkit.Cluster`'s method
+    of the same name returns; arguments and errors are the same.
+    """
 
     _run: Runner
     async_cluster: Cluster
@@ -148,3 +49,56 @@ class BlockingStructures:
     def map(self, name: str) -> BlockingMap[Any, Any]:
         """See :meth:`hazelkit.Cluster.map`."""
         return BlockingMap(self._run, self.async_cluster.map(name))
+
+    def multimap(self, name: str) -> BlockingMultiMap[Any, Any]:
+        """See :meth:`hazelkit.Cluster.multimap`."""
+        return BlockingMultiMap(self._run, self.async_cluster.multimap(name))
+
+    def queue(self, name: str, capacity: int | None = None) -> BlockingQueue[Any]:
+        """See :meth:`hazelkit.Cluster.queue`; the result behaves like ``queue.Queue``."""
+        return BlockingQueue(self._run, self.async_cluster.queue(name, capacity))
+
+    def set(self, name: str) -> BlockingSet[Any]:
+        """See :meth:`hazelkit.Cluster.set`; the result is a ``MutableSet``."""
+        return BlockingSet(self._run, self.async_cluster.set(name))
+
+    def list(self, name: str) -> BlockingList[Any]:
+        """See :meth:`hazelkit.Cluster.list`; the result is a ``MutableSequence``."""
+        return BlockingList(self._run, self.async_cluster.list(name))
+
+    def cache(
+        self,
+        name: str,
+        *,
+        ttl: float | None = None,
+        max_size: int | None = None,
+        near_cache: bool = False,
+        near_cache_size: int = 1024,
+        near_cache_ttl: float = 5.0,
+    ) -> BlockingCache[Any, Any]:
+        """See :meth:`hazelkit.Cluster.cache`."""
+        cache = self.async_cluster.cache(
+            name,
+            ttl=ttl,
+            max_size=max_size,
+            near_cache=near_cache,
+            near_cache_size=near_cache_size,
+            near_cache_ttl=near_cache_ttl,
+        )
+        return BlockingCache(self._run, cache)
+
+    def atom(
+        self, name: str, *, initial: Any = None, validator: Callable[[Any], object] | None = None
+    ) -> BlockingAtom[Any]:
+        """See :meth:`hazelkit.Cluster.atom`."""
+        return BlockingAtom(
+            self._run, self.async_cluster.atom(name, initial=initial, validator=validator)
+        )
+
+    def counter(self, name: str) -> BlockingCounter:
+        """See :meth:`hazelkit.Cluster.counter`."""
+        return BlockingCounter(self._run, self.async_cluster.counter(name))
+
+    def ids(self, name: str) -> BlockingIdGenerator:
+        """See :meth:`hazelkit.Cluster.ids`."""
+        return BlockingIdGenerator(self._run, self.async_cluster.ids(name))

@@ -1,0 +1,200 @@
+"""BlockingMap: a Map that blocks, and is a ``MutableMapping``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import Any, TypeVar, overload
+
+from hazelkit._blocking._runner import BlockingIterator, Runner
+from hazelkit._buffer import Overflow
+from hazelkit._events import EntryEvent, EventStream
+from hazelkit._map import Map, _Delete
+from hazelkit._subscription import Subscription
+
+__all__ = ["BlockingMap", "open_events"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+D = TypeVar("D")
+T = TypeVar("T")
+_MISSING: Any = object()
+
+
+def open_events(run: Runner, make: Callable[[], EventStream[T]]) -> BlockingIterator[T]:
+    """Open an event stream on the portal's loop and wrap it in a blocking iterator."""
+
+    async def open_stream() -> Subscription[T]:
+        return await make()
+
+    return BlockingIterator(run, run(open_stream))
+
+
+class BlockingMap(MutableMapping[K, V]):
+    """A :class:`~hazelkit.Map` that blocks, and is a ``MutableMapping``.
+
+    Same guarantees as the async Map. ``m[k]`` raises KeyError for a missing key;
+    iteration walks a snapshot of the keys taken when it starts. ``pop`` and
+    ``setdefault`` are single atomic operations (``MutableMapping``'s defaults are not).
+    """
+
+    def __init__(self, run: Runner, amap: Map[K, V]) -> None:
+        self._run = run
+        self.async_map = amap
+        self.name = amap.name
+
+    # -- the MutableMapping protocol ---------------------------------------------------------
+
+    def __getitem__(self, key: K) -> V:
+        value = self._run(self.async_map.get, key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        result: V = value
+        return result
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self._run(self.async_map.set, key, value)
+
+    def __delitem__(self, key: K) -> None:
+        self._run(self.async_map.pop, key)
+
+    def __contains__(self, key: object) -> bool:
+        return self._run(self.async_map.contains, key)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return self._run(self.async_map.size)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._run(self.async_map.keys))
+
+    @overload
+    def pop(self, key: K) -> V: ...
+    @overload
+    def pop(self, key: K, default: D) -> V | D: ...
+    def pop(self, key: K, default: Any = _MISSING) -> Any:
+        """See :meth:`hazelkit.Map.pop` (one atomic removal)."""
+        if default is _MISSING:
+            return self._run(self.async_map.pop, key)
+        return self._run(self.async_map.pop, key, default)
+
+    def setdefault(self, key: K, default: V = None) -> V:  # type: ignore[assignment]
+        """The value of ``key``, storing ``default`` first if it has none (atomic)."""
+        existing = self._run(self.async_map.put_if_absent, key, default)
+        return default if existing is None else existing
+
+    # -- the Map API, blocking -------------------------------------------------------------
+
+    @overload
+    def get(self, key: K) -> V | None: ...
+    @overload
+    def get(self, key: K, default: D) -> V | D: ...
+    def get(self, key: K, default: Any = None) -> Any:
+        """See :meth:`hazelkit.Map.get`."""
+        return self._run(self.async_map.get, key, default)
+
+    def put(
+        self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
+    ) -> V | None:
+        """See :meth:`hazelkit.Map.put`."""
+        return self._run(self.async_map.put, key, value, ttl=ttl, max_idle=max_idle)
+
+    def set(
+        self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
+    ) -> None:
+        """See :meth:`hazelkit.Map.set`."""
+        self._run(self.async_map.set, key, value, ttl=ttl, max_idle=max_idle)
+
+    def put_if_absent(
+        self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
+    ) -> V | None:
+        """See :meth:`hazelkit.Map.put_if_absent`."""
+        return self._run(self.async_map.put_if_absent, key, value, ttl=ttl, max_idle=max_idle)
+
+    def replace(self, key: K, value: V) -> V | None:
+        """See :meth:`hazelkit.Map.replace`."""
+        return self._run(self.async_map.replace, key, value)
+
+    def replace_if_same(self, key: K, old: V, new: V) -> bool:
+        """See :meth:`hazelkit.Map.replace_if_same`."""
+        return self._run(self.async_map.replace_if_same, key, old, new)
+
+    def remove(self, key: K) -> V | None:
+        """See :meth:`hazelkit.Map.remove`."""
+        return self._run(self.async_map.remove, key)
+
+    def remove_if_same(self, key: K, value: V) -> bool:
+        """See :meth:`hazelkit.Map.remove_if_same`."""
+        return self._run(self.async_map.remove_if_same, key, value)
+
+    def delete(self, key: K) -> None:
+        """See :meth:`hazelkit.Map.delete`."""
+        self._run(self.async_map.delete, key)
+
+    def compute(
+        self,
+        key: K,
+        fn: Callable[[V | None], V | _Delete],
+        *,
+        default: V | None = None,
+        max_attempts: int | None = None,
+    ) -> V | None:
+        """See :meth:`hazelkit.Map.compute` (``fn`` runs on the cluster's event loop
+        thread, and may run more than once)."""
+        return self._run(
+            self.async_map.compute, key, fn, default=default, max_attempts=max_attempts
+        )
+
+    def contains(self, key: K) -> bool:
+        """See :meth:`hazelkit.Map.contains`."""
+        return self._run(self.async_map.contains, key)
+
+    def set_ttl(self, key: K, ttl: float) -> None:
+        """See :meth:`hazelkit.Map.set_ttl`."""
+        self._run(self.async_map.set_ttl, key, ttl)
+
+    def size(self) -> int:
+        """See :meth:`hazelkit.Map.size`."""
+        return self._run(self.async_map.size)
+
+    def keys_list(self) -> list[K]:
+        """All keys as a list (``keys()`` is the Mapping view)."""
+        return self._run(self.async_map.keys)
+
+    def items_list(self) -> list[tuple[K, V]]:
+        """All entries as a list of pairs, fetched in one call."""
+        return self._run(self.async_map.items)
+
+    def get_all(self, keys: Iterable[K]) -> dict[K, V]:
+        """See :meth:`hazelkit.Map.get_all`."""
+        return self._run(self.async_map.get_all, list(keys))
+
+    def put_all(self, items: Mapping[K, V]) -> None:
+        """See :meth:`hazelkit.Map.put_all`."""
+        self._run(self.async_map.put_all, items)
+
+    def clear(self) -> None:
+        """See :meth:`hazelkit.Map.clear` (one call, not one removal per key)."""
+        self._run(self.async_map.clear)
+
+    def destroy(self) -> None:
+        """See :meth:`hazelkit.Map.destroy`."""
+        self._run(self.async_map.destroy)
+
+    def events(
+        self,
+        key: K | None = None,
+        *,
+        include_values: bool = True,
+        capacity: int = 1024,
+        overflow: Overflow = Overflow.SLIDE,
+    ) -> BlockingIterator[EntryEvent[K, V]]:
+        """See :meth:`hazelkit.Map.events`: a blocking iterator (``with m.events() as
+        events: for event in events: ...``; ``events.get(timeout=...)`` waits for one)."""
+        return open_events(
+            self._run,
+            lambda: self.async_map.events(
+                key, include_values=include_values, capacity=capacity, overflow=overflow
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"<BlockingMap {self.name!r}>"
