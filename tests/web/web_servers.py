@@ -8,6 +8,7 @@ and can send forged, tampered or stale cookies.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -41,7 +42,12 @@ def serve_asgi(app: Any) -> Iterator[str]:
         forwarded_allow_ips="127.0.0.1",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+
+    def run() -> None:
+        with contextlib.suppress(SystemExit):  # uvicorn exits when its startup fails
+            server.run()
+
+    thread = threading.Thread(target=run, name="uvicorn", daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + START_TIMEOUT

@@ -85,6 +85,7 @@ class SessionMiddleware:
                     if cluster is None:
                         cluster = await connect(self._url)
                         self._cluster = cluster
+                    cluster.check_open()  # a cluster given unstarted fails here, clearly
                     self._manager = SessionManager(SessionStore(cluster, self.config))
         return self._manager
 
