@@ -4,6 +4,7 @@ each on the embedded grid and on real Hazelcast members."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 
 from web_apps import SECRET
@@ -154,6 +155,20 @@ async def test_size_limit_is_a_clear_error_and_keeps_the_session(start_site: Sta
     assert refused.status_code == 413
     assert "max_size of 2048 bytes" in refused.json()["error"]
     assert len(await visitor.value("big")) == 100
+
+
+async def test_growing_a_value_in_place_past_the_limit_fails_the_request(
+    start_site: StartSite,
+) -> None:
+    site = await start_site(max_size=2048)
+    visitor = site.visitor()
+    first, second = secrets.token_hex(600), secrets.token_hex(600)
+    assert (await visitor.call("append", key="items", item=first)).status_code == 200
+    # (uvicorn closes the connection after an app error: do not let httpx reuse it)
+    closing = {"connection": "close"}
+    failed = await visitor.call("append", key="items", item=second, headers=closing)
+    assert failed.status_code == 500
+    assert await visitor.value("items") == [first]  # nothing of the failed request stored
 
 
 async def test_concurrent_requests_keep_every_key(start_site: StartSite) -> None:

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from hazelkit.web._config import SessionConfig
 from hazelkit.web._cookies import CookieSigner, deletion_cookie, session_cookie
+from hazelkit.web._record import Changes
 from hazelkit.web._session import Session
 from hazelkit.web._store import Loaded, SessionStore, written
 
@@ -73,32 +74,34 @@ class SessionManager:
         """
         if session.read_only:
             return SaveResult(None, session.accessed, None)
-        before = session._loaded
         changes = session._collect_changes()
-        after: Loaded | None
-        cookie: str | None = None
+        if not (changes or session._ended or session._regenerate):
+            return SaveResult(None, session.accessed, session._loaded)
+        after, cookie = await self._write(session, changes, https)
+        session._saved(after)
+        return SaveResult(cookie, True, None)
+
+    async def _write(
+        self, session: Session, changes: Changes, https: bool
+    ) -> tuple[Loaded | None, str | None]:
+        """The session after writing, and the Set-Cookie value if its id changed."""
+        before = session._loaded
         if session._ended:
             if before is not None:
                 await self.store.delete(before.session_id)
-            after = await self.store.create(written(changes)) if written(changes) else None
-            cookie = (
-                self._cookie(after, https) if after else deletion_cookie(self.config, https=https)
-            )
+            if not written(changes):
+                return None, deletion_cookie(self.config, https=https)
+            after = await self.store.create(written(changes))
         elif session._regenerate:
             after = await self.store.regenerate(before, changes)
-            cookie = self._cookie(after, https)
-        elif not changes:
-            session._saved(before)
-            return SaveResult(None, session.accessed, before)
         elif before is None:
             after = await self.store.create(written(changes))
-            cookie = self._cookie(after, https)
         else:
-            after = await self.store.save(before, changes)
-            if after is None:
+            saved = await self.store.save(before, changes)
+            if saved is None:
                 logger.info("a session ended while a request was changing it; changes dropped")
-        session._saved(after)
-        return SaveResult(cookie, True, None)
+            return saved, None
+        return after, self._cookie(after, https)
 
     async def refresh(self, loaded: Loaded | None) -> None:
         """Renew the idle timeout of a session that was used but not written.

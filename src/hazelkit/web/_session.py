@@ -17,7 +17,8 @@ class Session(MutableMapping[str, Any]):
 
     A mapping of string keys to values the hazelkit codec encodes (never pickled). It
     is loaded when the request starts and saved once, before the response headers
-    leave; a request that fails with an exception saves nothing.
+    leave. Under ASGI a request whose handler raises saves nothing; Flask saves with
+    whatever response it sends, error pages included, as it does for its own sessions.
 
     Saving writes only what this request changed, key by key: keys it set or deleted,
     and keys whose value it changed in place (``session["cart"].append(item)`` counts,
