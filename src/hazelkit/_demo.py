@@ -6,6 +6,7 @@ processes would be. The demo prints what each node does and what the others see.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import uuid
@@ -31,6 +32,7 @@ async def run_demo(url: str, count: int, console: Console) -> None:
     async with _nodes(url, count) as nodes:
         console.print(f"started {count} nodes; node 1 sees {len(nodes[0].members())} member(s)")
         await _maps(nodes, f"demo-users-{run}", console)
+        await _structures(nodes, run, console)
         if url.startswith("memory://"):
             # Embedded nodes are grid members; Hazelcast clients are not, so only here
             # does a new node show up as a membership event.
@@ -85,3 +87,55 @@ async def _membership(url: str, observer: hazelkit.Cluster, console: Console) ->
         console.print(
             f"it left again: {left.member.address}; members now {len(observer.members())}"
         )
+
+
+async def _structures(nodes: list[hazelkit.Cluster], run: str, console: Console) -> None:
+    """A queue moving jobs between nodes, an atom swapped from every node at once, and a
+    memoized function computed once for all of them."""
+    first, *others = nodes
+    jobs = first.queue(f"demo-jobs-{run}", capacity=10)
+    for job in range(len(others) * 2):
+        await jobs.put({"job": job})
+    taken = {
+        number: [(await node.queue(jobs.name).get(timeout=10))["job"] for _ in range(2)]
+        for number, node in enumerate(others, start=2)
+    }
+    console.print(
+        f"queue: node 1 put {len(others) * 2} jobs; "
+        + ", ".join(f"node {n} took {t}" for n, t in taken.items())
+    )
+
+    atom_name, swaps = f"demo-visits-{run}", 20
+    seen: list[int] = []
+    await first.atom(atom_name, initial=0).add_watch("demo", lambda old, new: seen.append(new))
+
+    async def visit(node: hazelkit.Cluster) -> None:
+        for _ in range(swaps):
+            await node.atom(atom_name, initial=0).swap(lambda count: count + 1)
+
+    await asyncio.gather(*(visit(node) for node in nodes))
+    total = await first.atom(atom_name, initial=0).deref()
+    console.print(
+        f"atom: {len(nodes)} nodes swapped {swaps} times each at once: value {total} "
+        f"(exact: {total == swaps * len(nodes)}); node 1's watch saw {len(seen)} changes so far"
+    )
+
+    runs: list[int] = []
+
+    async def computed_by(node_number: int, node: hazelkit.Cluster) -> object:
+        @node.cache(f"demo-cache-{run}").memoize(name="demo.report")
+        async def report(year: int) -> str:
+            runs.append(node_number)
+            await asyncio.sleep(0.2)
+            return f"report {year} by node {node_number}"
+
+        return await report(2026)
+
+    answers = await asyncio.gather(*(computed_by(n, node) for n, node in enumerate(nodes, 1)))
+    console.print(
+        f"memoize: {len(nodes)} nodes asked for one report at once; computed {len(runs)} "
+        f"time(s), on node {runs[0]}; everyone got {answers[0]!r}"
+    )
+    await first.queue(jobs.name).destroy()
+    await first.atom(atom_name).destroy()
+    await first.cache(f"demo-cache-{run}").destroy()
