@@ -22,9 +22,10 @@ import msgspec
 
 from hazelkit._codec import Codec, Encryption
 
-__all__ = ["BASELINE", "CodecContender", "codec_contenders", "lost_types"]
+__all__ = ["BASELINE", "NO_LZ4", "CodecContender", "codec_contenders", "lost_types"]
 
 BASELINE = "pickle"
+NO_LZ4 = "hazelkit no-lz4"
 #: A fixed AES-256 key: the benchmark measures encryption, not key derivation.
 _BENCH_KEY = bytes(range(32))
 
@@ -58,9 +59,10 @@ def _pickle_loads(data: bytes) -> Any:
 
 
 def codec_contenders() -> list[CodecContender]:
-    """hazelkit (default, compression forced, encrypted), pickle 5, msgpack, msgspec."""
+    """hazelkit (default, compression forced, none, encrypted), pickle 5, msgpack, msgspec."""
     default = Codec()
     forced = Codec(compression_threshold=0)
+    plain = Codec(compression=None)
     encrypted = Codec(encryption=Encryption(keys=[_BENCH_KEY]))
     return [
         CodecContender(
@@ -71,6 +73,13 @@ def codec_contenders() -> list[CodecContender]:
             forced.encode,
             forced.decode,
             "Codec(compression_threshold=0): lz4 whenever it helps",
+            hazelkit=True,
+        ),
+        CodecContender(
+            NO_LZ4,
+            plain.encode,
+            plain.decode,
+            "Codec(compression=None): a diagnostic, to show what lz4 costs and saves",
             hazelkit=True,
         ),
         CodecContender(

@@ -116,7 +116,7 @@ def _round(
 
 async def run(context: Context) -> Result:
     """Measure every payload with every contender; see the module docstring."""
-    target, rounds = context.mode.pick(smoke=(0.0002, 2), quick=(0.004, 6), full=(0.02, 24))
+    target, rounds = context.mode.pick(smoke=(0.0002, 2), quick=(0.004, 7), full=(0.02, 21))
     contenders = codec_contenders()
     started = time.perf_counter()
     measured: dict[str, dict[str, CodecPoint]] = {}

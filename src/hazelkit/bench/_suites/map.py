@@ -96,7 +96,7 @@ async def run(context: Context) -> Result:
     duration, rounds, warmup, warm, keys = context.mode.pick(
         smoke=(0.01, 1, 0, 0.0, 200),
         quick=(0.06, 3, 1, 0.5, 1000),
-        full=(0.3, 9, 1, 3.0, 1000),
+        full=(0.3, 10, 1, 3.0, 1000),
     )
     started = time.perf_counter()
     url = await context.hazelcast_url()
