@@ -37,7 +37,8 @@ class SessionConfig:
 
     Lifetimes: a session ends after ``idle_timeout`` seconds without a request (the map
     entry's time to live, refreshed on use), and at the latest ``max_age`` seconds after
-    it was created or regenerated, however busy it is.
+    it was created or regenerated, however busy it is. Hazelcast members keep expiry
+    times to about a second, so on Hazelcast an idle session may end up to a second early.
 
     Cookie: ``cookie_name``, ``path``, ``domain``; ``http_only`` (default on);
     ``same_site`` ``"lax"`` (default), ``"strict"`` or ``"none"`` (which needs Secure);

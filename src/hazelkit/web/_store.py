@@ -51,7 +51,9 @@ class SessionStore:
 
     - A session ends ``idle_timeout`` seconds after its last use (the entry's time to
       live) and at the latest ``max_age`` seconds after it was created (checked on every
-      read, and the time to live never reaches past it).
+      read, and the time to live never reaches past it). A write renews the time to
+      live with the write; a request that only reads renews it with one ``set_ttl``
+      (:meth:`touch`) after its response, never by rewriting the data.
     - :meth:`save` never loses a concurrent request's change and never overwrites a key
       this request did not change (see :meth:`Record.merged`).
     - :meth:`delete` takes effect at once for every process: the next read finds nothing.
