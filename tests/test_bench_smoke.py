@@ -16,6 +16,7 @@ from hazelkit.bench._suites._codec_contenders import codec_contenders, lost_type
 CODEC_CONTENDERS = {
     "hazelkit",
     "hazelkit lz4-always",
+    "hazelkit no-lz4",
     "hazelkit AES-GCM",
     "pickle",
     "msgpack",
