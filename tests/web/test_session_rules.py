@@ -14,7 +14,7 @@ import hazelkit
 from hazelkit import EncodeError, HazelkitError
 from hazelkit.web import Session, SessionConfig, SessionManager, SessionStore
 from hazelkit.web._cookies import CookieSigner
-from hazelkit.web._store import Loaded
+from hazelkit.web._store import StoredSession
 
 
 class CountingStore(SessionStore):
@@ -22,7 +22,7 @@ class CountingStore(SessionStore):
 
     lookups = 0
 
-    async def load(self, session_id: str) -> Loaded | None:
+    async def load(self, session_id: str) -> StoredSession | None:
         self.lookups += 1
         return await super().load(session_id)
 

@@ -27,7 +27,7 @@ from hazelkit.web._config import SessionConfig
 from hazelkit.web._manager import SaveResult, SessionManager
 from hazelkit.web._record import SessionTooLargeError
 from hazelkit.web._session import Session
-from hazelkit.web._store import SessionStore
+from hazelkit.web._store import SessionStore, StoredSession
 
 if TYPE_CHECKING:
     from hazelkit.web._flask import FlaskSession, HazelkitSessionInterface
@@ -42,6 +42,7 @@ __all__ = [
     "SessionMiddleware",
     "SessionStore",
     "SessionTooLargeError",
+    "StoredSession",
 ]
 
 _FLASK_NAMES = ("FlaskSession", "HazelkitSessionInterface")

@@ -17,7 +17,7 @@ from hazelkit.web._config import SessionConfig
 from hazelkit.web._cookies import CookieSigner, deletion_cookie, session_cookie
 from hazelkit.web._record import Changes
 from hazelkit.web._session import Session
-from hazelkit.web._store import Loaded, SessionStore, written
+from hazelkit.web._store import SessionStore, StoredSession, written
 
 __all__ = ["SaveResult", "SessionManager"]
 
@@ -33,7 +33,7 @@ class SaveResult:
 
     set_cookie: str | None
     vary: bool
-    refresh: Loaded | None
+    refresh: StoredSession | None
 
 
 class SessionManager:
@@ -83,7 +83,7 @@ class SessionManager:
 
     async def _write(
         self, session: Session, changes: Changes, https: bool
-    ) -> tuple[Loaded | None, str | None]:
+    ) -> tuple[StoredSession | None, str | None]:
         """The session after writing, and the Set-Cookie value if its id changed."""
         before = session._loaded
         if session._ended:
@@ -103,7 +103,7 @@ class SessionManager:
             return saved, None
         return after, self._cookie(after, https)
 
-    async def refresh(self, loaded: Loaded | None) -> None:
+    async def refresh(self, loaded: StoredSession | None) -> None:
         """Renew the idle timeout of a session that was used but not written.
 
         Runs after the response has gone, so it adds no latency; a failure is logged
@@ -116,7 +116,7 @@ class SessionManager:
         except Exception:
             logger.warning("could not renew a session's idle timeout", exc_info=True)
 
-    def _cookie(self, loaded: Loaded, https: bool) -> str:
+    def _cookie(self, loaded: StoredSession, https: bool) -> str:
         max_age = loaded.record.created + self.config.max_age - time.time()
         value = self._signer.sign(loaded.session_id)
         return session_cookie(self.config, value, max_age=max_age, https=https)

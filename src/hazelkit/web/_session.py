@@ -7,7 +7,7 @@ from typing import Any
 
 from hazelkit._exceptions import EncodeError, HazelkitError
 from hazelkit.web._record import DELETED, Changes, Record, RecordCodec
-from hazelkit.web._store import Loaded
+from hazelkit.web._store import StoredSession
 
 __all__ = ["Session"]
 
@@ -38,7 +38,7 @@ class Session(MutableMapping[str, Any]):
     def __init__(
         self,
         records: RecordCodec,
-        loaded: Loaded | None,
+        loaded: StoredSession | None,
         *,
         had_cookie: bool = False,
         read_only: bool = False,
@@ -166,7 +166,7 @@ class Session(MutableMapping[str, Any]):
                 changes[key] = value
         return changes
 
-    def _saved(self, loaded: Loaded | None) -> None:
+    def _saved(self, loaded: StoredSession | None) -> None:
         """Record the outcome of the save: the session now is ``loaded`` (or gone)."""
         self._loaded = loaded
         self._changes.clear()

@@ -28,14 +28,14 @@ if TYPE_CHECKING:
     from hazelkit._backends.protocol import MapStore
     from hazelkit._cluster import Cluster
 
-__all__ = ["Loaded", "SessionStore"]
+__all__ = ["SessionStore", "StoredSession"]
 
 logger = logging.getLogger("hazelkit.web")
 _MAX_BACKOFF = 0.05
 
 
 @dataclass(frozen=True, slots=True)
-class Loaded:
+class StoredSession:
     """A session as read from the store: its id, the exact stored bytes, the record."""
 
     session_id: str
@@ -86,7 +86,7 @@ class SessionStore:
             idle_timeout=config.idle_timeout, max_age=config.max_age, now=time.time()
         )
 
-    async def load(self, session_id: str) -> Loaded | None:
+    async def load(self, session_id: str) -> StoredSession | None:
         """The live session ``session_id``, or None if it does not exist, has expired
         (idle or absolute; an absolutely expired entry is removed), or cannot be decoded
         (logged; left in place, since another process may hold the right key)."""
@@ -102,9 +102,9 @@ class SessionStore:
         if self._time_left(record) <= 0:
             await self._map.remove_if_same(key, raw)
             return None
-        return Loaded(session_id, raw, record)
+        return StoredSession(session_id, raw, record)
 
-    async def create(self, data: dict[str, Any]) -> Loaded:
+    async def create(self, data: dict[str, Any]) -> StoredSession:
         """Store a new session holding ``data`` under a fresh id, and return it.
 
         Raises SessionTooLargeError or EncodeError (nothing stored) for bad data.
@@ -115,10 +115,10 @@ class SessionStore:
             session_id = new_session_id()
             key, ttl = self._key(session_id), self._time_left(record)
             if await self._map.put_if_absent(key, raw, ttl=ttl) is None:
-                return Loaded(session_id, raw, record)
+                return StoredSession(session_id, raw, record)
         raise ConflictError("could not find an unused session id")  # pragma: no cover
 
-    async def save(self, loaded: Loaded, changes: Changes) -> Loaded | None:
+    async def save(self, loaded: StoredSession, changes: Changes) -> StoredSession | None:
         """Merge ``changes`` into the stored session by compare-and-set, renew its time
         to live, and return the new state; None if the session was deleted or expired
         meanwhile (the changes are then dropped: a logged-out session is never revived).
@@ -137,7 +137,7 @@ class SessionStore:
             if await self._map.replace_if_same(key, raw, new_raw):
                 # replace resets the entry to "never expires": give it its TTL back.
                 await self._map.set_ttl(key, ttl)
-                return Loaded(loaded.session_id, new_raw, merged)
+                return StoredSession(loaded.session_id, new_raw, merged)
             current = await self._map.get(key)
             if current is None:
                 return None
@@ -148,7 +148,7 @@ class SessionStore:
             "in a row; raise max_merge_attempts if one session takes that many concurrent writes"
         )
 
-    async def regenerate(self, loaded: Loaded | None, changes: Changes) -> Loaded:
+    async def regenerate(self, loaded: StoredSession | None, changes: Changes) -> StoredSession:
         """Move the session to a fresh id with ``changes`` applied, and delete the old id
         (session-fixation defence; call on login). The old entry is removed first and
         atomically, so any request still using the old id finds nothing; its absolute
@@ -174,7 +174,7 @@ class SessionStore:
         """End the session ``session_id`` at once, for every process (idempotent)."""
         await self._map.delete(self._key(session_id))
 
-    async def touch(self, loaded: Loaded) -> None:
+    async def touch(self, loaded: StoredSession) -> None:
         """Renew the session's time to live without rewriting it (a no-op if it is gone).
 
         The renewal never reaches past the absolute lifetime.
