@@ -42,12 +42,14 @@ class Watches:
         self._lock = asyncio.Lock()
 
     async def add(self, key: Hashable, fn: Watch) -> None:
+        """Add (or replace) a watch, registering the listener first if needed."""
         async with self._lock:
             if self._subscription is None or self._subscription.closed:
                 await self._start()
             self._callbacks[key] = fn
 
     async def remove(self, key: Hashable) -> None:
+        """Remove a watch; the last one removed closes the listener."""
         async with self._lock:
             self._callbacks.pop(key, None)
             if not self._callbacks and self._subscription is not None:
