@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import pytest
 from web_apps import SECRET
@@ -12,7 +13,8 @@ from web_apps import SECRET
 import hazelkit
 from hazelkit import CapacityError, Codec, ConflictError, Encryption
 from hazelkit.web import SessionConfig, SessionStore, SessionTooLargeError
-from hazelkit.web._record import DELETED
+from hazelkit.web._record import DELETED, Record
+from hazelkit.web._store import StoredSession
 
 
 @pytest.fixture
@@ -108,13 +110,18 @@ async def test_size_limit(cluster: hazelkit.Cluster, name: str) -> None:
 
 
 async def test_absolute_lifetime_is_enforced_on_read(cluster: hazelkit.Cluster, name: str) -> None:
-    config = SessionConfig(secret_key=SECRET, map_name=name, max_age=0.3)
+    config = SessionConfig(secret_key=SECRET, map_name=name, max_age=60)
     store = SessionStore(cluster, config)
     created = await store.create({"a": 1})
     assert await store.load(created.session_id) is not None
-    await asyncio.sleep(0.5)
+    # An entry that outlived max_age without expiring (its TTL lost, say): still refused.
+    old = store.records.encode(Record(time.time() - 61, {"a": 1}))
+    await cluster.backend.map(name).set(store._key(created.session_id), old)
     assert await store.load(created.session_id) is None
-    assert await store.save(created, {"a": 2}) is None
+    assert await cluster.map(name).size() == 0  # and removed
+    stale = StoredSession(created.session_id, old, store.records.decode(old))
+    await cluster.backend.map(name).set(store._key(created.session_id), old)
+    assert await store.save(stale, {"a": 2}) is None  # a write cannot extend it either
     assert await cluster.map(name).size() == 0
 
 
