@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,28 +59,30 @@ def test_lost_types_names_what_the_raw_codecs_lose() -> None:
     assert "tuple→list" in lost["msgpack"]
 
 
-def check_files(out: Path, result: Result) -> dict[str, object]:
+def check_files(out: Path, result: Result) -> dict[str, Any]:
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert f"## {result.title}" in markdown
+    assert result.tables, "a benchmark reports at least one table"
     for table in result.tables:
         assert f"### {table.title}" in markdown
+        assert table.rows
         assert all(len(row) == len(table.columns) for row in table.rows)
     for chart in result.charts:
         assert (out / chart.filename).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({chart.filename})" in markdown
+    for goal in result.goals:
+        assert goal.measured
+        assert goal.verdict in markdown
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert data["mode"] == "smoke"
-    assert {"machine", "load_average", "started_at", "command"} <= set(data)
-    return data["benchmarks"][result.name]  # type: ignore[no-any-return]
+    assert {"machine", "load_average", "started_at", "command", "benchmarks"} <= set(data)
+    benchmark: dict[str, Any] = data["benchmarks"][result.name]
+    assert {"title", "goals", "tables", "charts", "data"} <= set(benchmark)
+    return benchmark
 
 
-async def test_codec_benchmark_smoke(tmp_path: Path) -> None:
-    run = await run_benchmarks(
-        select(discover(), ["codec"]), mode=Mode.SMOKE, out=tmp_path, echo=quiet
-    )
-    [result] = run.results
-    data = check_files(tmp_path, result)
-    payloads = data["data"]["payloads"]  # type: ignore[index]
+def check_codec(result: Result, data: dict[str, Any], backend: str) -> None:
+    payloads = data["data"]["payloads"]
     assert set(payloads) == {"record", "records", "document", "ints", "small"}
     for payload in payloads.values():
         assert set(payload["results"]) == CODEC_CONTENDERS
@@ -90,13 +93,8 @@ async def test_codec_benchmark_smoke(tmp_path: Path) -> None:
     assert len(result.tables[0].rows) == 5 + 2  # payloads, geometric mean, types kept
 
 
-async def test_map_benchmark_smoke(tmp_path: Path, url: str, backend: str) -> None:
-    run = await run_benchmarks(
-        select(discover(), ["map"]), mode=Mode.SMOKE, out=tmp_path, url=url, echo=quiet
-    )
-    [result] = run.results
-    data = check_files(tmp_path, result)
-    points = data["data"]["points"]  # type: ignore[index]
+def check_map(result: Result, data: dict[str, Any], backend: str) -> None:
+    points = data["data"]["points"]
     assert len(points) == MAP_POINTS
     contenders = {"hazelkit embedded"}
     if backend == "hazelcast":
@@ -107,10 +105,26 @@ async def test_map_benchmark_smoke(tmp_path: Path, url: str, backend: str) -> No
             assert summary["ops"] > 0
             assert summary["p50"] <= summary["p99"]
     assert len(result.tables[0].rows) == MAP_POINTS * len(contenders)
-    measured = [goal.met is not None for goal in result.goals]
-    assert measured == [backend == "hazelcast"] * 2
+    assert [goal.met is not None for goal in result.goals] == [backend == "hazelcast"] * 2
+
+
+CHECKS = {"codec": check_codec, "map": check_map}
+
+
+@pytest.mark.parametrize("name", [benchmark.name for benchmark in discover()])
+async def test_benchmark_smoke(name: str, tmp_path: Path, url: str, backend: str) -> None:
+    """Every benchmark (those added later too) runs in smoke mode on both backends and
+    writes a well-formed report; known ones are checked in more detail."""
+    run = await run_benchmarks(
+        select(discover(), [name]), mode=Mode.SMOKE, out=tmp_path, url=url, echo=quiet
+    )
+    [result] = run.results
+    assert result.name == name
+    data = check_files(tmp_path, result)
+    if name in CHECKS:
+        CHECKS[name](result, data, backend)
     if backend == "memory":
-        assert run.hazelcast["unavailable"].startswith("--url memory://")
+        assert run.hazelcast.get("unavailable", "--url memory://").startswith("--url memory://")
 
 
 def test_command_line_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

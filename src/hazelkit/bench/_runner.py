@@ -28,6 +28,7 @@ __all__ = [
     "interleave_async",
     "rotations",
     "summarize_load",
+    "timed",
 ]
 
 T = TypeVar("T")
