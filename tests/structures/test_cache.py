@@ -14,14 +14,15 @@ from hazelkit._near_cache import MISS, NearCache
 
 
 async def test_get_set_delete_and_ttl(cluster: hazelkit.Cluster, name: str) -> None:
-    cache = cluster.cache(name, ttl=1)
+    # Hazelcast counts TTLs in whole seconds: an entry may expire up to 1 s early.
+    cache = cluster.cache(name, ttl=2)
     await cache.set("short", {"v": 1})
     await cache.set("long", 2, ttl=None)
     await cache.set("zero", 3, ttl=0)
     assert await cache.get("short") == {"v": 1}
     assert await cache.contains("long")
     assert await cache.size() == 3
-    await anyio.sleep(2)
+    await anyio.sleep(3)
     assert await cache.get("short") is None
     assert await cache.get("short", "gone") == "gone"
     assert await cache.get("long") == 2
@@ -149,7 +150,7 @@ async def test_memoize_computes_once_across_nodes(
 async def test_memoized_none_and_ttl(cluster: hazelkit.Cluster, name: str) -> None:
     runs = 0
 
-    @cluster.cache(name, ttl=60).memoize(ttl=1)
+    @cluster.cache(name, ttl=60).memoize(ttl=2)
     async def nothing() -> None:
         nonlocal runs
         runs += 1
@@ -157,7 +158,7 @@ async def test_memoized_none_and_ttl(cluster: hazelkit.Cluster, name: str) -> No
     assert await nothing() is None
     assert await nothing() is None  # None is a cached result, not a miss
     assert runs == 1
-    await anyio.sleep(2)
+    await anyio.sleep(3)
     await nothing()
     assert runs == 2
 
