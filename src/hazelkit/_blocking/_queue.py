@@ -28,7 +28,9 @@ class BlockingQueue(Generic[T]):
     ``empty``, ``full`` and ``maxsize`` too. ``task_done`` and ``join`` are not offered:
     the cluster does not track unfinished work. The other methods are those of the
     async Queue, without ``await``. As with the async Queue, an item taken by a
-    consumer that then dies is lost.
+    consumer that then dies is lost; so is one taken by a ``get`` that was interrupted
+    (Ctrl-C) while waiting, since the wait goes on in the cluster's thread until it
+    ends: prefer a ``timeout``.
     """
 
     def __init__(self, run: Runner, aqueue: Queue[T]) -> None:
