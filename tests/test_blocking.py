@@ -137,3 +137,20 @@ def test_connect_failure_leaves_no_thread() -> None:
     with pytest.raises(hazelkit.ClusterUnavailableError):
         hazelkit.connect_blocking("hazelcast://127.0.0.1:9?cluster=none", connect_timeout=0.5)
     assert threading.active_count() == before
+
+
+def test_an_unclosed_blocking_cluster_does_not_hang_interpreter_exit(url: str) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import hazelkit\n"
+        f"c = hazelkit.connect_blocking({url!r})\n"
+        "c.map('exit-test')['k'] = 1\n"
+        "print('done', flush=True)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done"

@@ -18,6 +18,9 @@ coroutine each, concurrently.
 
 from __future__ import annotations
 
+import logging
+import threading
+import weakref
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager
 from types import TracebackType
@@ -116,6 +119,7 @@ class BlockingCluster(BlockingStructures, BlockingCoordination):
         if self._closed:
             return
         self._closed = True
+        _open_clusters.discard(self)
         try:
             self._run(self.async_cluster.close)
         finally:
@@ -152,4 +156,28 @@ def connect_blocking(
     except BaseException:
         manager.__exit__(None, None, None)
         raise
-    return BlockingCluster(manager, portal, cluster)
+    blocking = BlockingCluster(manager, portal, cluster)
+    _open_clusters.add(blocking)
+    return blocking
+
+
+_open_clusters: weakref.WeakSet[BlockingCluster] = weakref.WeakSet()
+
+
+def _close_open_clusters() -> None:
+    """Close every BlockingCluster still open when the interpreter exits.
+
+    Their event loops run in non-daemon helper threads, which the interpreter would wait
+    for forever. This runs before those threads are joined (``atexit`` would be too
+    late: it runs after).
+    """
+    for blocking in list(_open_clusters):
+        try:
+            blocking.close()
+        except Exception:  # the interpreter is exiting; report and go on
+            logging.getLogger("hazelkit").warning(
+                "error closing %r at exit", blocking, exc_info=True
+            )
+
+
+threading._register_atexit(_close_open_clusters)  # type: ignore[attr-defined]
