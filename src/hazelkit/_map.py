@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, Final, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, overload
 
 from hazelkit._backends.protocol import MapStore
 from hazelkit._buffer import Overflow
 from hazelkit._cas import check_attempts, update_entry
 from hazelkit._events import EntryEvent, EventStream, entry_converter, event_stream
 from hazelkit._handle import Handle
+
+if TYPE_CHECKING:
+    from hazelkit._lock import Lock
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -246,6 +249,21 @@ class Map(Handle[MapStore], Generic[K, V]):
     async def destroy(self) -> None:
         """Remove the map and its data from the grid; it is recreated empty on next use."""
         await self._store.destroy()
+
+    def locked(self, key: K, *, lease: float = 30.0) -> Lock:
+        """The cluster-wide lock of one key: ``async with m.locked(key) as token: ...``.
+
+        A :class:`~hazelkit.Lock` named after the map and the key's canonical bytes, with
+        its guarantees: one holder at a time on every node, a lease of ``lease`` seconds
+        renewed while held (a holder that dies frees it within the lease), a fencing
+        token. The lock is advisory: it does not stop writes that do not take it. For a
+        single read-modify-write, :meth:`compute` needs no lock.
+        """
+        from hazelkit._lock import Lock
+
+        return Lock(
+            self._cluster, f"hazelkit.map-lock/{self.name}/{self._key(key).hex()}", lease=lease
+        )
 
     def events(
         self,

@@ -243,3 +243,18 @@ async def test_bad_values_and_closed_cluster_change_nothing(url: str, name: str)
     async with hazelkit.connect(url) as again:
         if url.startswith("hazelcast"):
             assert await again.map(name).get("k") == "v"
+
+
+async def test_per_key_locks(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    one, two = cluster.map(name), cluster2.map(name)
+    async with one.locked(("k", 1), lease=5) as first_token:
+        with pytest.raises(hazelkit.OperationTimeoutError):
+            await two.locked(("k", 1)).acquire(timeout=0.3)
+        async with two.locked(("k", 2)):  # another key, another lock
+            pass
+        await one.set(("k", 1), "written under the lock")
+    async with two.locked(("k", 1), lease=5) as second_token:
+        assert second_token > first_token
+        assert await two.get(("k", 1)) == "written under the lock"
