@@ -112,16 +112,6 @@ class Panel:
     log_y: bool = False
     reference: float | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """The panel as a JSON-ready dict."""
-        return {
-            "title": self.title,
-            "xlabel": self.xlabel,
-            "ylabel": self.ylabel,
-            "x": self.x,
-            "series": self.series,
-        }
-
 
 @dataclass
 class Chart:
@@ -133,12 +123,12 @@ class Chart:
     panels: list[Panel]
 
     def to_json(self) -> dict[str, Any]:
-        """The chart's description (the figures it plots) as a JSON-ready dict."""
+        """The chart's file and panels (its figures are in the result's data)."""
         return {
             "filename": self.filename,
             "title": self.title,
             "kind": self.kind,
-            "panels": [panel.to_json() for panel in self.panels],
+            "panels": [panel.title for panel in self.panels],
         }
 
 

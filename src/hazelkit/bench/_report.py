@@ -61,8 +61,20 @@ def write_report(run: Run, out: Path) -> list[Path]:
             "charts skipped: matplotlib is not installed (pip install 'hazelkit[bench]')"
         )
     (out / MARKDOWN_NAME).write_text(markdown(run, charts=charts_available()), encoding="utf-8")
-    (out / JSON_NAME).write_text(json.dumps(run.to_json(), indent=1) + "\n", encoding="utf-8")
+    document = json.dumps(_rounded(run.to_json()), indent=1, ensure_ascii=False)
+    (out / JSON_NAME).write_text(document + "\n", encoding="utf-8")
     return [out / MARKDOWN_NAME, out / JSON_NAME, *written]
+
+
+def _rounded(data: Any) -> Any:
+    """``data`` with every float cut to 4 significant digits (the noise is larger)."""
+    if isinstance(data, float):
+        return float(f"{data:.4g}")
+    if isinstance(data, dict):
+        return {key: _rounded(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_rounded(value) for value in data]
+    return data
 
 
 def markdown(run: Run, *, charts: bool = True) -> str:

@@ -146,25 +146,31 @@ async def drive(
     return Load(len(latencies), clock() - began, latencies)
 
 
+#: The latency percentiles kept in JSON (the full curve only feeds the charts).
+PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+
+
 @dataclass(frozen=True)
 class LoadSummary:
     """Throughput over rounds (median, spread) and latency percentiles of all operations
-    of all rounds pooled, in seconds."""
+    of all rounds pooled, in seconds; ``curve`` is the latency distribution as 101
+    quantiles (for CDF charts)."""
 
     throughput: Summary
     p50: float
     p99: float
     ops: int
     curve: list[float]
+    percentiles: dict[str, float]
 
     def to_json(self) -> dict[str, Any]:
         """The summary as a JSON-ready dict (latencies in seconds)."""
         return {
             "throughput": self.throughput.to_json(),
+            "ops": self.ops,
             "p50": self.p50,
             "p99": self.p99,
-            "ops": self.ops,
-            "latency_quantiles": self.curve,
+            "latency_percentiles": self.percentiles,
         }
 
 
@@ -180,4 +186,5 @@ def summarize_load(rounds: Sequence[Load], curve_points: int = 101) -> LoadSumma
         p99=percentile(pooled, 99),
         ops=len(pooled),
         curve=quantile_curve(pooled, curve_points),
+        percentiles={f"p{p:g}": percentile(pooled, p) for p in PERCENTILES} | {"max": pooled[-1]},
     )
