@@ -1,6 +1,15 @@
-"""hazelkit: clustered services on Hazelcast, embedded or on a real cluster."""
+"""hazelkit: clustered services on Hazelcast, embedded or on a real cluster.
 
+    async with hazelkit.connect("memory://app") as cluster:   # or hazelcast://host:5701
+        users = cluster.map("users")
+
+See :func:`connect`, :class:`Cluster` and, for code that does not await,
+:func:`connect_blocking`.
+"""
+
+from hazelkit._atom import Atom
 from hazelkit._buffer import BufferStatistics, Overflow
+from hazelkit._cache import Cache, CacheStatistics
 from hazelkit._cluster import (
     Cluster,
     ClusterState,
@@ -10,7 +19,10 @@ from hazelkit._cluster import (
     connect,
 )
 from hazelkit._codec import Codec, Encryption
+from hazelkit._counter import Counter, IdGenerator
+from hazelkit._events import EntryEvent, EntryEventType, EventStream, ItemEvent, ItemEventType
 from hazelkit._exceptions import (
+    ArgumentError,
     BackendError,
     CapacityError,
     ClusterClosedError,
@@ -27,21 +39,33 @@ from hazelkit._exceptions import (
     MessageLossError,
     NotLockOwnerError,
     OperationTimeoutError,
+    QueueEmpty,
+    QueueFull,
     SerializationError,
     UnknownTypeError,
     UnsupportedVersionError,
     ValidationError,
 )
+from hazelkit._list import List
 from hazelkit._map import Map
+from hazelkit._memoize import Memoized
+from hazelkit._multimap import MultiMap
+from hazelkit._queue import Queue
+from hazelkit._set import Set
+from hazelkit._url import TLSOptions
 from hazelkit.blocking import BlockingCluster, BlockingMap, connect_blocking
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
+    "Atom",
     "BackendError",
     "BlockingCluster",
     "BlockingMap",
     "BufferStatistics",
+    "Cache",
+    "CacheStatistics",
     "CapacityError",
     "Cluster",
     "ClusterClosedError",
@@ -52,21 +76,36 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "CorruptDataError",
+    "Counter",
     "DecryptionError",
     "EncodeError",
     "Encryption",
+    "EntryEvent",
+    "EntryEventType",
+    "EventStream",
     "HazelkitError",
+    "IdGenerator",
+    "ItemEvent",
+    "ItemEventType",
     "LeaseExpiredError",
     "LifecycleEvent",
+    "List",
     "LockError",
     "Map",
     "Member",
     "MembershipEvent",
+    "Memoized",
     "MessageLossError",
+    "MultiMap",
     "NotLockOwnerError",
     "OperationTimeoutError",
     "Overflow",
+    "Queue",
+    "QueueEmpty",
+    "QueueFull",
     "SerializationError",
+    "Set",
+    "TLSOptions",
     "UnknownTypeError",
     "UnsupportedVersionError",
     "ValidationError",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 from hazelkit._atom_watches import Watch, Watches
 from hazelkit._backends.protocol import MapStore
 from hazelkit._cas import UNCHANGED, Unchanged, update_entry
-from hazelkit._exceptions import ValidationError
+from hazelkit._exceptions import ArgumentError, ValidationError
 from hazelkit._handle import Handle
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def _plain_result(result: object, what: str) -> object:
     if inspect.isawaitable(result):
         if inspect.iscoroutine(result):
             result.close()
-        raise TypeError(f"{what} must be a plain function; it returned an awaitable")
+        raise ArgumentError(f"{what} must be a plain function; it returned an awaitable")
     return result
 
 
@@ -68,7 +68,9 @@ class Atom(Handle[MapStore], Generic[T]):
     ) -> None:
         super().__init__(cluster, name)
         if validator is not None and not callable(validator):
-            raise TypeError(f"an atom validator must be callable, not {type(validator).__name__}")
+            raise ArgumentError(
+                f"an atom validator must be callable, not {type(validator).__name__}"
+            )
         self._initial = initial
         self._validator = validator
         self._validate(initial)
@@ -125,7 +127,7 @@ class Atom(Handle[MapStore], Generic[T]):
         """Like :meth:`swap`, but return ``(old, new)``: the value the winning attempt
         replaced and the one it stored."""
         if not callable(fn):
-            raise TypeError(f"swap needs a function, not {type(fn).__name__}")
+            raise ArgumentError(f"swap needs a function, not {type(fn).__name__}")
         seen: list[Any] = [None, None]
 
         def transform(old: bytes | None) -> bytes:
@@ -167,7 +169,7 @@ class Atom(Handle[MapStore], Generic[T]):
         see the class docs.
         """
         if not callable(fn):
-            raise TypeError(f"a watch must be callable, not {type(fn).__name__}")
+            raise ArgumentError(f"a watch must be callable, not {type(fn).__name__}")
         await self._watches.add(key, fn)
 
     async def remove_watch(self, key: Hashable) -> None:

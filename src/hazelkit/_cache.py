@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, ParamSpec, TypeVar, overl
 
 from hazelkit._backends.protocol import MapStore, RawEntryEvent
 from hazelkit._events import own
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._exceptions import ArgumentError, ConfigurationError
 from hazelkit._handle import check_name, check_seconds
 from hazelkit._memoize import Memoized
 from hazelkit._near_cache import MISS, NearCache
@@ -281,7 +281,7 @@ class Cache(Generic[K, V]):
 
         def decorate(fn: Callable[P, Coroutine[Any, Any, R]]) -> Memoized[P, R]:
             if not inspect.iscoroutinefunction(fn):
-                raise TypeError(
+                raise ArgumentError(
                     "Cache.memoize decorates async functions (BlockingCache.memoize "
                     "decorates plain ones)"
                 )

@@ -2,6 +2,7 @@
 
     HazelkitError
     ├── ConfigurationError           a bad URL, an unknown scheme, a bad option or definition
+    ├── ArgumentError                an argument of the wrong type (also a TypeError)
     ├── ClusterError
     │   ├── ClusterUnavailableError  the cluster could not be reached, or was lost
     │   ├── ClusterClosedError       the Cluster (or a handle of it) was used after close()
@@ -14,6 +15,8 @@
     │   ├── UnknownTypeError         a registered-type name this process does not know
     │   └── UnsupportedVersionError  a format version or flag this codec does not read
     ├── CapacityError                a bounded structure is full and the policy is to fail
+    │   └── QueueFull                a queue is full (also queue.Full)
+    ├── QueueEmpty                   a queue stayed empty (also queue.Empty)
     ├── ValidationError              a validator rejected a new value; nothing was changed
     ├── ConflictError                an optimistic update lost too many races in a row
     ├── LockError
@@ -28,7 +31,10 @@ hazelkit: they are translated where the backend is called, and the original is k
 
 from __future__ import annotations
 
+import queue
+
 __all__ = [
+    "ArgumentError",
     "BackendError",
     "CapacityError",
     "ClusterClosedError",
@@ -45,6 +51,8 @@ __all__ = [
     "MessageLossError",
     "NotLockOwnerError",
     "OperationTimeoutError",
+    "QueueEmpty",
+    "QueueFull",
     "SerializationError",
     "UnknownTypeError",
     "UnsupportedVersionError",
@@ -58,6 +66,10 @@ class HazelkitError(Exception):
 
 class ConfigurationError(HazelkitError, ValueError):
     """A URL, option or definition is malformed or names something unknown."""
+
+
+class ArgumentError(HazelkitError, TypeError):
+    """An argument is of the wrong type (a function that is not callable, say)."""
 
 
 class ClusterError(HazelkitError):
@@ -112,6 +124,20 @@ class UnsupportedVersionError(SerializationError):
 
 class CapacityError(HazelkitError):
     """A bounded structure (queue, ringbuffer, session store) is full and the policy is to fail."""
+
+
+class QueueFull(CapacityError, queue.Full):
+    """A bounded queue had no room (within the timeout); nothing was added.
+
+    Also a ``queue.Full``, so code written for ``queue.Queue`` catches it unchanged.
+    """
+
+
+class QueueEmpty(HazelkitError, queue.Empty):
+    """A queue had no item (within the timeout); nothing was taken.
+
+    Also a ``queue.Empty``, so code written for ``queue.Queue`` catches it unchanged.
+    """
 
 
 class ValidationError(HazelkitError, ValueError):

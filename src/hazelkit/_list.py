@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 from hazelkit._backends.protocol import ListStore
 from hazelkit._buffer import Overflow
 from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
-from hazelkit._exceptions import ConflictError
+from hazelkit._exceptions import ArgumentError, ConflictError
 from hazelkit._handle import Handle, find_equal
 
 __all__ = ["List"]
@@ -22,7 +22,7 @@ _INDEX_RETRIES = 3
 
 def _check_index(index: object) -> None:
     if isinstance(index, bool) or not isinstance(index, int):
-        raise TypeError(f"list indices must be integers, not {type(index).__name__}")
+        raise ArgumentError(f"list indices must be integers, not {type(index).__name__}")
 
 
 class List(Handle[ListStore], Generic[T]):

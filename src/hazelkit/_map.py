@@ -10,6 +10,7 @@ from hazelkit._backends.protocol import MapStore
 from hazelkit._buffer import Overflow
 from hazelkit._cas import check_attempts, update_entry
 from hazelkit._events import EntryEvent, EventStream, entry_converter, event_stream
+from hazelkit._exceptions import ArgumentError
 from hazelkit._handle import Handle
 
 if TYPE_CHECKING:
@@ -185,7 +186,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         entry never expires.
         """
         if not callable(fn):
-            raise TypeError(f"compute needs a function, not {type(fn).__name__}")
+            raise ArgumentError(f"compute needs a function, not {type(fn).__name__}")
         max_attempts = check_attempts(max_attempts)
         codec = self._cluster.codec
         result: Any = None
@@ -196,7 +197,7 @@ class Map(Handle[MapStore], Generic[K, V]):
             if inspect.isawaitable(result):
                 if inspect.iscoroutine(result):
                     result.close()
-                raise TypeError("compute needs a plain function; it returned an awaitable")
+                raise ArgumentError("compute needs a plain function; it returned an awaitable")
             return None if result is DELETE else codec.encode(result)
 
         await update_entry(self._store, self._key(key), transform, max_attempts=max_attempts)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from hazelkit._backends.protocol import QueueStore
 from hazelkit._buffer import Overflow
 from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
-from hazelkit._exceptions import CapacityError, ConfigurationError, OperationTimeoutError
+from hazelkit._exceptions import ConfigurationError, OperationTimeoutError, QueueFull
 from hazelkit._handle import Handle, check_seconds, find_equal
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class Queue(Handle[QueueStore], Generic[T]):
         """Add ``item`` at the tail without waiting; CapacityError if the queue is full
         (then nothing was added)."""
         if not await self._store.offer(self._encode(item)):
-            raise CapacityError(f"queue {self.name!r} is full")
+            raise QueueFull(f"queue {self.name!r} is full")
 
     @overload
     async def poll(self, *, timeout: float = 0) -> T | None: ...

@@ -30,7 +30,19 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from hazelkit._blocking._coordination import BlockingCoordination
 from hazelkit._blocking._runner import BlockingIterator, Runner
-from hazelkit._blocking._structures import BlockingMap, BlockingStructures
+from hazelkit._blocking._structures import (
+    BlockingAtom,
+    BlockingCache,
+    BlockingCounter,
+    BlockingIdGenerator,
+    BlockingList,
+    BlockingMap,
+    BlockingMemoized,
+    BlockingMultiMap,
+    BlockingQueue,
+    BlockingSet,
+    BlockingStructures,
+)
 from hazelkit._cluster import (
     Cluster,
     ClusterState,
@@ -42,7 +54,21 @@ from hazelkit._cluster import (
 from hazelkit._codec import Codec
 from hazelkit._subscription import Subscription
 
-__all__ = ["BlockingCluster", "BlockingIterator", "BlockingMap", "connect_blocking"]
+__all__ = [
+    "BlockingAtom",
+    "BlockingCache",
+    "BlockingCluster",
+    "BlockingCounter",
+    "BlockingIdGenerator",
+    "BlockingIterator",
+    "BlockingList",
+    "BlockingMap",
+    "BlockingMemoized",
+    "BlockingMultiMap",
+    "BlockingQueue",
+    "BlockingSet",
+    "connect_blocking",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -181,3 +181,25 @@ async def test_list_index_out_of_range(cluster: hazelkit.Cluster, name: str, ind
     with pytest.raises(IndexError):
         await store.pop(index)
     assert await store.items() == [b"a", b"b", b"c"]
+
+
+async def test_capacity_for_a_queue_already_used_unbounded_is_refused(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    await cluster.backend.queue(name).offer(b"x")
+    with pytest.raises(hazelkit.ConfigurationError, match=name):
+        await cluster.backend.queue(name, capacity=5).offer(b"y")
+    assert await cluster.backend.queue(name).items() == [b"x"]
+
+
+async def test_list_pop_event_has_no_item(cluster: hazelkit.Cluster, name: str) -> None:
+    store = cluster.backend.list(name)
+    events: list[RawItemEvent] = []
+    await store.listen(events.append)
+    await store.append(b"a")
+    await store.pop(0)
+    await wait_for(lambda: len(events) >= 2)
+    assert [(e.type, e.item) for e in events] == [
+        (ItemEventType.ADDED, b"a"),
+        (ItemEventType.REMOVED, None),
+    ]

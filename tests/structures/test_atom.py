@@ -74,7 +74,7 @@ async def test_validator_rejections_change_nothing(cluster: hazelkit.Cluster, na
     assert await atom.deref() == 3
     with pytest.raises(hazelkit.ValidationError, match="rejected -5"):
         cluster.atom(name, initial=-5, validator=lambda v: v >= 0)
-    with pytest.raises(TypeError, match="validator must be callable"):
+    with pytest.raises(hazelkit.ArgumentError, match="validator must be callable"):
         cluster.atom(name, validator=3)  # type: ignore[arg-type]
 
 
@@ -89,9 +89,9 @@ async def test_failing_or_bad_swaps_change_nothing(cluster: hazelkit.Cluster, na
 
     with pytest.raises(KeyError, match="boom"):
         await atom.swap(boom)
-    with pytest.raises(TypeError, match="plain function"):
+    with pytest.raises(hazelkit.ArgumentError, match="plain function"):
         await atom.swap(coroutine)
-    with pytest.raises(TypeError, match="needs a function"):
+    with pytest.raises(hazelkit.ArgumentError, match="needs a function"):
         await atom.swap("not callable")  # type: ignore[arg-type]
     with pytest.raises(hazelkit.EncodeError):
         await atom.swap(lambda v: object())
@@ -148,7 +148,7 @@ async def test_a_failing_watch_does_not_stop_the_others(
     await atom.reset(2)
     await wait_for(lambda: seen == [1, 2])
     assert "watch broke" in caplog.text
-    with pytest.raises(TypeError, match="callable"):
+    with pytest.raises(hazelkit.ArgumentError, match="callable"):
         await atom.add_watch("x", "nope")  # type: ignore[arg-type]
 
 

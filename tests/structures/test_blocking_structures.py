@@ -87,9 +87,9 @@ def test_list_is_a_mutable_sequence(node: BlockingCluster, name: str) -> None:
         lst.remove(4)
     lst.reverse()
     assert lst.items() == [3, 2, "zero"]
-    with pytest.raises(TypeError, match="slice"):
+    with pytest.raises(hazelkit.ArgumentError, match="slice"):
         lst[0:1] = [1]
-    with pytest.raises(TypeError, match="slice"):
+    with pytest.raises(hazelkit.ArgumentError, match="slice"):
         del lst[0:1]
 
 
@@ -103,16 +103,16 @@ def test_queue_is_like_queue_queue(
     q.put_nowait("b")
     assert q.full()
     assert q.qsize() == 2
-    with pytest.raises(queue.Full):
+    with pytest.raises(hazelkit.QueueFull):
         q.put_nowait("c")
-    with pytest.raises(queue.Full):
+    with pytest.raises(hazelkit.QueueFull):
         q.put("c", timeout=0.3)
     with pytest.raises(queue.Full):
         q.put("c", block=False)
     consumer = node2.queue(name)
     assert consumer.get() == "a"
     assert consumer.get(block=False) == "b"
-    with pytest.raises(queue.Empty):
+    with pytest.raises(hazelkit.QueueEmpty):
         consumer.get_nowait()
     started = time.monotonic()
     with pytest.raises(queue.Empty):
@@ -209,5 +209,5 @@ def test_cache_memoizes_plain_functions(
 
     async def coroutine_function() -> None: ...
 
-    with pytest.raises(TypeError, match="plain functions"):
+    with pytest.raises(hazelkit.ArgumentError, match="plain functions"):
         cache.memoize()(coroutine_function)

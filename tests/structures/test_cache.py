@@ -213,7 +213,7 @@ async def test_unencodable_results_and_arguments(cluster: hazelkit.Cluster, name
     assert await cache.size() == 0
     with pytest.raises(hazelkit.EncodeError):
         await cache.set("k", object())
-    with pytest.raises(TypeError, match="async functions"):
+    with pytest.raises(hazelkit.ArgumentError, match="async functions"):
         cache.memoize()(lambda: 1)  # type: ignore[arg-type,return-value]
 
 

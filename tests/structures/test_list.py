@@ -66,7 +66,7 @@ async def test_index_errors(cluster: hazelkit.Cluster, name: str) -> None:
             await lst.set(index, "x")
         with pytest.raises(IndexError):
             await lst.pop(index)
-    with pytest.raises(TypeError, match="integers"):
+    with pytest.raises(hazelkit.ArgumentError, match="integers"):
         await lst.get("0")  # type: ignore[arg-type]
     with pytest.raises(IndexError):
         await cluster.list(f"{name}-empty").pop()

@@ -132,9 +132,9 @@ async def test_compute_failures_change_nothing(
     async def coroutine_fn(value: int | None) -> int:
         return 5
 
-    with pytest.raises(TypeError, match="plain function"):
+    with pytest.raises(hazelkit.ArgumentError, match="plain function"):
         await m.compute("k", coroutine_fn)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="needs a function"):
+    with pytest.raises(hazelkit.ArgumentError, match="needs a function"):
         await m.compute("k", 5)  # type: ignore[arg-type]
     with pytest.raises(hazelkit.EncodeError):
         await m.compute("k", lambda v: object())

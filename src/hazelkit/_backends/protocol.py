@@ -8,7 +8,9 @@ compare-and-set compares exactly the bytes that were read.
 Rules every backend follows (the conformance suite checks them):
 
 - ``ttl`` and ``max_idle`` are seconds; ``None`` means the structure's default, which is
-  "never" unless the Hazelcast member configuration says otherwise.
+  "never" unless the Hazelcast member configuration says otherwise. Hazelcast members
+  keep expiry times in whole seconds: an entry may expire up to a second early there,
+  and the Hazelcast adapter raises a TTL below one second to one second.
 - Waiting calls take a ``timeout`` in seconds and return (``None``/``False``/an empty
   result) when it runs out; they never wait longer than the timeout plus a small margin.
 - Listener callbacks are plain functions called on the event loop of the caller that
@@ -213,7 +215,10 @@ class SetStore(Protocol):
 
 
 class ListStore(Protocol):
-    """A distributed list of byte strings (a Hazelcast ``IList``)."""
+    """A distributed list of byte strings (a Hazelcast ``IList``).
+
+    A removal by index (``pop``) is reported as a REMOVED event without the item.
+    """
 
     name: str
 

@@ -11,6 +11,7 @@ import anyio.to_thread
 
 from hazelkit._blocking._runner import Runner
 from hazelkit._cache import CACHE_TTL, DEFAULT_LEASE, Cache, CacheStatistics
+from hazelkit._exceptions import ArgumentError
 
 __all__ = ["BlockingCache", "BlockingMemoized"]
 
@@ -93,7 +94,7 @@ class BlockingCache(Generic[K, V]):
 
         def decorate(fn: Callable[P, R]) -> BlockingMemoized[P, R]:
             if inspect.iscoroutinefunction(fn):
-                raise TypeError("BlockingCache.memoize decorates plain functions: use Cache")
+                raise ArgumentError("BlockingCache.memoize decorates plain functions: use Cache")
             prefix = name or f"{fn.__module__}.{fn.__qualname__}"
             return BlockingMemoized(self, fn, prefix, ttl=ttl, lease=lease, timeout=timeout)
 

@@ -10,6 +10,7 @@ from hazelkit._blocking._map import open_events
 from hazelkit._blocking._runner import BlockingIterator, Runner
 from hazelkit._buffer import Overflow
 from hazelkit._events import ItemEvent
+from hazelkit._exceptions import ArgumentError
 from hazelkit._list import List
 from hazelkit._set import Set
 
@@ -140,7 +141,7 @@ class BlockingList(MutableSequence[T]):
     def __setitem__(self, index: slice, value: Iterable[T]) -> None: ...
     def __setitem__(self, index: int | slice, value: Any) -> None:
         if isinstance(index, slice):
-            raise TypeError("a BlockingList does not support slice assignment")
+            raise ArgumentError("a BlockingList does not support slice assignment")
         self._run(self.async_list.set, index, value)
 
     @overload
@@ -149,7 +150,7 @@ class BlockingList(MutableSequence[T]):
     def __delitem__(self, index: slice) -> None: ...
     def __delitem__(self, index: int | slice) -> None:
         if isinstance(index, slice):
-            raise TypeError("a BlockingList does not support slice deletion")
+            raise ArgumentError("a BlockingList does not support slice deletion")
         self._run(self.async_list.pop, index)
 
     def __len__(self) -> int:

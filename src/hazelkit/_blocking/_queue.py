@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import queue
 from typing import Any, Generic, TypeVar, overload
 
 from hazelkit._blocking._map import open_events
 from hazelkit._blocking._runner import BlockingIterator, Runner
 from hazelkit._buffer import Overflow
 from hazelkit._events import ItemEvent
-from hazelkit._exceptions import CapacityError, OperationTimeoutError
+from hazelkit._exceptions import CapacityError, OperationTimeoutError, QueueEmpty, QueueFull
 from hazelkit._queue import Queue
 
 __all__ = ["BlockingQueue"]
@@ -54,14 +53,14 @@ class BlockingQueue(Generic[T]):
         try:
             self._run(self.async_queue.put, item, timeout=timeout)
         except OperationTimeoutError as error:
-            raise queue.Full(str(error)) from error
+            raise QueueFull(str(error)) from error
 
     def put_nowait(self, item: T) -> None:
         """Add ``item`` without waiting; ``queue.Full`` if the queue is full."""
         try:
             self._run(self.async_queue.put_nowait, item)
         except CapacityError as error:
-            raise queue.Full(str(error)) from error
+            raise QueueFull(str(error)) from error
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
         """Take the head item, waiting up to ``timeout`` (None: as long as it takes);
@@ -71,13 +70,13 @@ class BlockingQueue(Generic[T]):
         try:
             return self._run(self.async_queue.get, timeout=timeout)
         except OperationTimeoutError as error:
-            raise queue.Empty(str(error)) from error
+            raise QueueEmpty(str(error)) from error
 
     def get_nowait(self) -> T:
         """Take the head item without waiting; ``queue.Empty`` if there is none."""
         item = self._run(self.async_queue.poll, default=_MISSING)
         if item is _MISSING:
-            raise queue.Empty(f"queue {self.name!r} is empty")
+            raise QueueEmpty(f"queue {self.name!r} is empty")
         result: T = item
         return result
 

@@ -33,6 +33,7 @@ from hazelkit._backends.protocol import (
     ReadBatch,
     check_read,
 )
+from hazelkit._exceptions import ConfigurationError
 
 _ENTRY_TYPES = {
     HzEntryEventType.ADDED: EntryEventType.ADDED,
@@ -45,6 +46,13 @@ _OVERFLOW = {
     OverflowPolicy.OVERWRITE: OVERFLOW_POLICY_OVERWRITE,
     OverflowPolicy.FAIL: OVERFLOW_POLICY_FAIL,
 }
+
+
+def _seconds(duration: float | None) -> float | None:
+    """A TTL or max-idle the member keeps: it counts whole seconds, so 0 < d < 1 → 1."""
+    if duration is not None and 0 < duration < 1:
+        return 1.0
+    return duration
 
 
 def _data(blob: Blob | None) -> bytes | None:
@@ -115,20 +123,24 @@ class HzMap(_Structure):
     async def put(
         self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
     ) -> bytes | None:
-        return _data(await (await self._proxy()).put(Blob(key), Blob(value), ttl, max_idle))
+        proxy = await self._proxy()
+        return _data(await proxy.put(Blob(key), Blob(value), _seconds(ttl), _seconds(max_idle)))
 
     @translated
     async def set(
         self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
     ) -> None:
-        await (await self._proxy()).set(Blob(key), Blob(value), ttl, max_idle)
+        await (await self._proxy()).set(Blob(key), Blob(value), _seconds(ttl), _seconds(max_idle))
 
     @translated
     async def put_if_absent(
         self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
     ) -> bytes | None:
         proxy = await self._proxy()
-        return _data(await proxy.put_if_absent(Blob(key), Blob(value), ttl, max_idle))
+        previous = await proxy.put_if_absent(
+            Blob(key), Blob(value), _seconds(ttl), _seconds(max_idle)
+        )
+        return _data(previous)
 
     @translated
     async def replace(self, key: bytes, value: bytes) -> bytes | None:
@@ -156,7 +168,7 @@ class HzMap(_Structure):
 
     @translated
     async def set_ttl(self, key: bytes, ttl: float) -> None:
-        await (await self._proxy()).set_ttl(Blob(key), ttl)
+        await (await self._proxy()).set_ttl(Blob(key), _seconds(ttl))
 
     @translated
     async def size(self) -> int:
@@ -322,6 +334,21 @@ class HzQueue(_ItemStructure):
     async def _configure(self) -> None:
         if self._capacity is not None:
             await add_queue_config(self._client, self.name, max_size=self._capacity)
+
+    async def _proxy(self) -> Any:
+        first_use = self._cached is None
+        proxy = await super()._proxy()
+        if first_use and self._capacity is not None:
+            # A queue used before its config was sent keeps its old (often unbounded)
+            # capacity, silently; catch the unbounded case here.
+            remaining = await proxy.remaining_capacity()
+            if remaining > self._capacity:
+                self._cached = None
+                raise ConfigurationError(
+                    f"queue {self.name!r} already exists with a larger capacity than "
+                    f"{self._capacity} (room for {remaining} more items)"
+                )
+        return proxy
 
     @translated
     async def offer(self, item: bytes, timeout: float = 0) -> bool:

@@ -29,7 +29,7 @@ class ItemState:
         self.changed = Signal()
         self.listeners: Listeners[RawItemEvent] = Listeners(grid.lock)
 
-    def fire(self, kind: ItemEventType, item: bytes) -> None:
+    def fire(self, kind: ItemEventType, item: bytes | None) -> None:
         self.changed.notify_all()
         self.listeners.fire(lambda include: RawItemEvent(kind, item if include else None))
 
@@ -242,7 +242,8 @@ class MemoryList(_Collection):
         with self._grid.lock:
             state = self._state()
             item = state.items.pop(self._checked(state.items, index))
-            state.fire(ItemEventType.REMOVED, item)
+            # Hazelcast reports a removal by index without the item; so do we.
+            state.fire(ItemEventType.REMOVED, None)
             return item
 
     async def remove(self, item: bytes) -> bool:

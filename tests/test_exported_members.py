@@ -1,0 +1,49 @@
+"""Every public module's ``__all__`` is sorted, complete and importable (as httpx checks)."""
+
+from __future__ import annotations
+
+import importlib
+import types
+
+import pytest
+
+PUBLIC_MODULES = [
+    "hazelkit",
+    "hazelkit.blocking",
+    "hazelkit.codec",
+    "hazelkit.testing",
+    "hazelkit.web",
+]
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_all_is_sorted_and_complete(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    exported = list(module.__all__)
+    assert exported == sorted(exported)
+    for name in exported:
+        assert hasattr(module, name), f"{module_name}.{name} is in __all__ but missing"
+
+
+def test_the_package_exports_everything_public_it_defines() -> None:
+    module_name = "hazelkit"
+    module = importlib.import_module(module_name)
+    exported = set(module.__all__)
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and isinstance(value, type | types.FunctionType)
+        and value.__module__.startswith("hazelkit")
+    }
+    missing = public - exported
+    assert not missing, f"{module_name} exposes {sorted(missing)} without listing them in __all__"
+
+
+def test_every_error_is_a_hazelkit_error() -> None:
+    import hazelkit
+
+    for name in hazelkit.__all__:
+        value = getattr(hazelkit, name)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            assert issubclass(value, hazelkit.HazelkitError), name
