@@ -1,0 +1,296 @@
+"""Lock: exclusion, fencing, leases, ownership, reentrancy and cancellation, on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import anyio
+import pytest
+
+import hazelkit
+from hazelkit import (
+    ConfigurationError,
+    LeaseExpiredError,
+    LockError,
+    NotLockOwnerError,
+    OperationTimeoutError,
+)
+from hazelkit._lock import Lock, LockStatistics
+
+LEASE = 2.0  # the shortest lease: lapses within 2 s on both backends
+
+
+async def test_acquire_release_and_tokens_increase(cluster: hazelkit.Cluster, name: str) -> None:
+    lock = cluster.lock(name)
+    assert not await lock.locked()
+    first = await lock.acquire()
+    assert first >= 1
+    assert await lock.locked()
+    assert lock.held and lock.token == first
+    await lock.release()
+    assert not await lock.locked()
+    assert not lock.held and lock.token is None
+    async with lock as second:
+        assert second > first
+        assert lock.held
+    async with cluster.lock(name) as third:  # another handle, same lock
+        assert third > second
+
+
+async def test_other_node_waits_and_gets_a_higher_token(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    a, b = cluster.lock(name), cluster2.lock(name)
+    acquired = anyio.Event()
+    tokens: list[int] = []
+
+    async def hold_briefly() -> None:
+        async with a as token:
+            tokens.append(token)
+            acquired.set()
+            await anyio.sleep(1.0)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(hold_briefly)
+        await acquired.wait()
+        with pytest.raises(OperationTimeoutError):
+            await b.acquire(timeout=0.3)
+        with pytest.raises(OperationTimeoutError):
+            await b.acquire(timeout=0)
+        started = time.monotonic()
+        token_b = await b.acquire(timeout=10)
+        waited = time.monotonic() - started
+    assert token_b > tokens[0]
+    assert waited < 5  # woken by the release, not much later
+    await b.release()
+
+
+async def test_mutual_exclusion_under_contention(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    inside = 0
+    most = 0
+    tokens: list[int] = []
+
+    async def worker(node: hazelkit.Cluster) -> None:
+        nonlocal inside, most
+        lock = node.lock(name, lease=5)
+        for _ in range(4):
+            async with lock as token:
+                inside += 1
+                most = max(most, inside)
+                tokens.append(token)
+                await anyio.sleep(0.01)
+                inside -= 1
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as tg:
+            for node in (cluster, cluster2, cluster, cluster2):
+                tg.start_soon(worker, node)
+    assert most == 1
+    assert tokens == sorted(tokens) and len(set(tokens)) == len(tokens) == 16
+
+
+async def test_not_reentrant(cluster: hazelkit.Cluster, name: str) -> None:
+    lock = cluster.lock(name)
+    async with lock:
+        with pytest.raises(LockError, match="not reentrant"):
+            await lock.acquire()
+        with pytest.raises(LockError, match="not reentrant"):
+            await cluster.lock(name).acquire(timeout=0)
+        assert lock.held  # the failed re-acquire changed nothing
+    assert not await lock.locked()
+
+
+async def test_release_by_non_holder_raises(cluster: hazelkit.Cluster, name: str) -> None:
+    lock = cluster.lock(name)
+    with pytest.raises(NotLockOwnerError):
+        await lock.release()
+    await lock.acquire()
+
+    async def other_task() -> None:
+        with pytest.raises(NotLockOwnerError):
+            await lock.release()
+        assert not lock.held
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(other_task)
+    assert await lock.locked()
+    await lock.release()
+    with pytest.raises(NotLockOwnerError):
+        await lock.release()
+
+
+async def test_same_process_tasks_exclude_each_other(cluster: hazelkit.Cluster, name: str) -> None:
+    lock = cluster.lock(name)
+    order: list[str] = []
+
+    async def second() -> None:
+        async with lock:
+            order.append("second")
+
+    async with lock:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(second)
+            await anyio.sleep(0.3)
+            order.append("first")
+            await lock.release()
+            await lock.acquire()  # second got it first and released it: we wait our turn
+    assert order == ["first", "second"]
+
+
+async def test_lease_is_renewed_while_held(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    lock = cluster.lock(name, lease=LEASE)
+    token = await lock.acquire()
+    await anyio.sleep(LEASE * 2.5)
+    assert lock.held
+    with pytest.raises(OperationTimeoutError):
+        await cluster2.lock(name, lease=LEASE).acquire(timeout=0)
+    stats = await lock.statistics()
+    assert stats.held_here and stats.token == token
+    assert stats.lease_expires_in is not None and 0 < stats.lease_expires_in <= LEASE
+    await lock.release()
+
+
+async def test_dead_holder_lease_lapses(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    lock = cluster.lock(name, lease=LEASE)
+    token = await lock.acquire()
+    lease = lock._holding_of(asyncio.current_task())
+    assert lease is not None
+    lease.abandon()  # the holder "dies": no more renewals
+    started = time.monotonic()
+    token2 = await cluster2.lock(name, lease=LEASE).acquire(timeout=LEASE + 5)
+    assert time.monotonic() - started < LEASE + 1.5
+    assert token2 > token
+    assert not lock.held
+    with pytest.raises(LeaseExpiredError):
+        await lock.release()
+    stats = await cluster2.lock(name).statistics()
+    assert stats.token == token2 and stats.held_here
+    await cluster2.lock(name).release()
+
+
+async def test_renewal_notices_a_lost_lease(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    lock = cluster.lock(name, lease=LEASE)
+    await lock.acquire()
+    lease = lock._holding_of(asyncio.current_task())
+    assert lease is not None
+    lease.abandon()
+    other = cluster2.lock(name, lease=LEASE)
+    await other.acquire(timeout=LEASE + 5)
+    assert not await lease.renew()  # someone else's record now
+    assert lease.lost and not lock.held
+    with pytest.raises(LeaseExpiredError):
+        await lock.release()
+    assert await other.locked()  # the failed release did not remove the new holder's lease
+    await other.release()
+
+
+async def test_task_ending_without_release_lets_the_lease_lapse(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    lock = cluster.lock(name, lease=LEASE)
+
+    async def forgetful() -> None:
+        await lock.acquire()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(forgetful)
+    await cluster2.lock(name, lease=LEASE).acquire(timeout=LEASE * 3)
+    await cluster2.lock(name).release()
+
+
+async def test_statistics(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str) -> None:
+    lock = cluster.lock(name)
+    empty = await lock.statistics()
+    assert empty == LockStatistics(name, False, None, None, 0, 0, 30.0, None, False)
+    token = await lock.acquire()
+    waiting = asyncio.ensure_future(cluster2.lock(name).acquire(timeout=30))
+    remote = cluster2.lock(name)
+    deadline = time.monotonic() + 10
+    while (stats := await remote.statistics()).waiters != 1:
+        assert time.monotonic() < deadline, stats
+        await anyio.sleep(0.05)
+    assert stats.locked and stats.token == token == stats.last_token
+    assert stats.holder is not None and stats.holder.endswith(asyncio.current_task().get_name())
+    assert not stats.held_here and stats.lease_expires_in is None
+    assert (await lock.statistics()).held_here
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert (await remote.statistics()).waiters == 0
+    await lock.release()
+
+
+async def test_cancelled_waiter_leaves_nothing_taken(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    holder = cluster.lock(name)
+    await holder.acquire()
+    with anyio.move_on_after(0.5):
+        await cluster2.lock(name).acquire()
+    waiting = asyncio.ensure_future(cluster2.lock(name).acquire())
+    await anyio.sleep(0.3)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await holder.release()
+    assert not await holder.locked()
+    assert (await holder.statistics()).waiters == 0
+    async with cluster.lock(name) as token:
+        assert token == 2  # no token was granted to the cancelled waiters
+
+
+async def test_cancellation_at_any_point_leaves_the_lock_free(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    lock = cluster.lock(name)
+    for delay in [0, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016]:
+        task = asyncio.ensure_future(lock.acquire())
+        await asyncio.sleep(delay)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            assert not await lock.locked()
+        else:  # acquired before the cancellation arrived: it must be releasable
+            assert await lock.locked()
+            lease = lock._holdings().pop((name, task))
+            await lease.release()
+    assert not await lock.locked()
+
+
+async def test_closing_the_cluster_releases_its_locks(url: str, name: str) -> None:
+    async with hazelkit.connect(url) as other:
+        async with hazelkit.connect(url) as node:
+            await node.lock(name).acquire()
+        started = time.monotonic()
+        await other.lock(name).acquire(timeout=20)
+        assert time.monotonic() - started < 5
+        await other.lock(name).release()
+
+
+async def test_bad_arguments(cluster: hazelkit.Cluster, name: str) -> None:
+    with pytest.raises(ConfigurationError, match="lease"):
+        cluster.lock(name, lease=0.5)
+    with pytest.raises(ConfigurationError, match="lease"):
+        cluster.lock(name, lease=float("nan"))
+    with pytest.raises(ConfigurationError, match="name"):
+        Lock(cluster, "")
+    with pytest.raises(ConfigurationError, match="timeout"):
+        await cluster.lock(name).acquire(timeout=-1)
+    assert not await cluster.lock(name).locked()
+
+
+async def test_closed_cluster(url: str, name: str) -> None:
+    async with hazelkit.connect(url) as node:
+        lock = node.lock(name)
+    with pytest.raises(hazelkit.ClusterClosedError):
+        await lock.acquire()
