@@ -27,10 +27,12 @@ async def test_acquire_release_and_tokens_increase(cluster: hazelkit.Cluster, na
     first = await lock.acquire()
     assert first >= 1
     assert await lock.locked()
-    assert lock.held and lock.token == first
+    assert lock.held
+    assert lock.token == first
     await lock.release()
     assert not await lock.locked()
-    assert not lock.held and lock.token is None
+    assert not lock.held
+    assert lock.token is None
     async with lock as second:
         assert second > first
         assert lock.held
@@ -89,7 +91,8 @@ async def test_mutual_exclusion_under_contention(
             for node in (cluster, cluster2, cluster, cluster2):
                 tg.start_soon(worker, node)
     assert most == 1
-    assert tokens == sorted(tokens) and len(set(tokens)) == len(tokens) == 16
+    assert tokens == sorted(tokens)
+    assert len(set(tokens)) == len(tokens) == 16
 
 
 async def test_not_reentrant(cluster: hazelkit.Cluster, name: str) -> None:
@@ -125,18 +128,20 @@ async def test_release_by_non_holder_raises(cluster: hazelkit.Cluster, name: str
 async def test_same_process_tasks_exclude_each_other(cluster: hazelkit.Cluster, name: str) -> None:
     lock = cluster.lock(name)
     order: list[str] = []
+    done = anyio.Event()
 
     async def second() -> None:
         async with lock:
             order.append("second")
+        done.set()
 
-    async with lock:
-        async with anyio.create_task_group() as tg:
+    async with anyio.create_task_group() as tg:
+        async with lock:
             tg.start_soon(second)
             await anyio.sleep(0.3)
             order.append("first")
-            await lock.release()
-            await lock.acquire()  # second got it first and released it: we wait our turn
+        with anyio.fail_after(10):
+            await done.wait()
     assert order == ["first", "second"]
 
 
@@ -150,8 +155,10 @@ async def test_lease_is_renewed_while_held(
     with pytest.raises(OperationTimeoutError):
         await cluster2.lock(name, lease=LEASE).acquire(timeout=0)
     stats = await lock.statistics()
-    assert stats.held_here and stats.token == token
-    assert stats.lease_expires_in is not None and 0 < stats.lease_expires_in <= LEASE
+    assert stats.held_here
+    assert stats.token == token
+    assert stats.lease_expires_in is not None
+    assert 0 < stats.lease_expires_in <= LEASE
     await lock.release()
 
 
@@ -171,7 +178,8 @@ async def test_dead_holder_lease_lapses(
     with pytest.raises(LeaseExpiredError):
         await lock.release()
     stats = await cluster2.lock(name).statistics()
-    assert stats.token == token2 and stats.held_here
+    assert stats.token == token2
+    assert stats.held_here
     await cluster2.lock(name).release()
 
 
@@ -186,7 +194,8 @@ async def test_renewal_notices_a_lost_lease(
     other = cluster2.lock(name, lease=LEASE)
     await other.acquire(timeout=LEASE + 5)
     assert not await lease.renew()  # someone else's record now
-    assert lease.lost and not lock.held
+    assert lease.lost
+    assert not lock.held
     with pytest.raises(LeaseExpiredError):
         await lock.release()
     assert await other.locked()  # the failed release did not remove the new holder's lease
@@ -218,9 +227,12 @@ async def test_statistics(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster,
     while (stats := await remote.statistics()).waiters != 1:
         assert time.monotonic() < deadline, stats
         await anyio.sleep(0.05)
-    assert stats.locked and stats.token == token == stats.last_token
-    assert stats.holder is not None and stats.holder.endswith(asyncio.current_task().get_name())
-    assert not stats.held_here and stats.lease_expires_in is None
+    assert stats.locked
+    assert stats.token == token == stats.last_token
+    assert stats.holder is not None
+    assert stats.holder.endswith(asyncio.current_task().get_name())
+    assert not stats.held_here
+    assert stats.lease_expires_in is None
     assert (await lock.statistics()).held_here
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
