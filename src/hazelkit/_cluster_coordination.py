@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
+    from hazelkit._latch import CountDownLatch
     from hazelkit._lock import Lock
+    from hazelkit._semaphore import Semaphore
 
 __all__ = ["CoordinationFactories"]
 
@@ -27,3 +29,17 @@ class CoordinationFactories:
         from hazelkit._lock import Lock
 
         return Lock(self._cluster, name, lease=lease)
+
+    def latch(self, name: str) -> CountDownLatch:
+        """The count-down latch called ``name`` (see :class:`~hazelkit.CountDownLatch`)."""
+        from hazelkit._latch import CountDownLatch
+
+        return CountDownLatch(self._cluster, name)
+
+    def semaphore(self, name: str, permits: int, *, lease: float = 30.0) -> Semaphore:
+        """The semaphore called ``name`` with ``permits`` permits (see
+        :class:`~hazelkit.Semaphore`); a dead holder's permits come back within ``lease``
+        seconds."""
+        from hazelkit._semaphore import Semaphore
+
+        return Semaphore(self._cluster, name, permits, lease=lease)

@@ -1,0 +1,167 @@
+"""Semaphore: permit counting, fencing, leases, ownership and cancellation, on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import anyio
+import pytest
+
+import hazelkit
+from hazelkit import ConfigurationError, LeaseExpiredError, NotLockOwnerError, OperationTimeoutError
+
+LEASE = 2.0
+
+
+async def test_at_most_permits_holders(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    inside = 0
+    most = 0
+    tokens: list[int] = []
+
+    async def worker(node: hazelkit.Cluster) -> None:
+        nonlocal inside, most
+        for _ in range(3):
+            async with node.semaphore(name, 2) as permit:
+                inside += 1
+                most = max(most, inside)
+                tokens.append(permit.token)
+                await anyio.sleep(0.02)
+                inside -= 1
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as tg:
+            for node in (cluster, cluster2, cluster, cluster2):
+                tg.start_soon(worker, node)
+    assert most == 2
+    assert len(set(tokens)) == len(tokens) == 12
+    assert await cluster.semaphore(name, 2).available() == 2
+
+
+async def test_acquire_release_and_statistics(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    sem = cluster.semaphore(name, 2)
+    first = await sem.acquire()
+    second = await sem.acquire()  # a task may hold several permits
+    assert second.token > first.token
+    assert {first.slot, second.slot} == {0, 1}
+    assert first.held
+    assert await sem.available() == 0
+    with pytest.raises(OperationTimeoutError):
+        await cluster2.semaphore(name, 2).acquire(timeout=0.3)
+    stats = await cluster2.semaphore(name, 2).statistics()
+    assert stats.available == 0
+    assert stats.held_here == 0
+    assert sorted(h.token for h in stats.holders) == [first.token, second.token]
+    assert stats.last_token == second.token
+    assert (await sem.statistics()).held_here == 2
+    await sem.release()  # the most recent permit
+    assert not second.held
+    assert first.held
+    third = await cluster2.semaphore(name, 2).acquire(timeout=5)
+    assert third.token > second.token
+    await third.release()
+    await first.release()
+    await first.release()  # idempotent
+    assert await sem.available() == 2
+    with pytest.raises(NotLockOwnerError):
+        await sem.release()
+
+
+async def test_waiter_gets_a_released_permit(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    sem = cluster.semaphore(name, 1)
+    permit = await sem.acquire()
+
+    async def release_later() -> None:
+        await anyio.sleep(0.5)
+        await permit.release()
+
+    started = time.monotonic()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(release_later)
+        async with cluster2.semaphore(name, 1) as other:
+            assert other.token > permit.token
+    assert time.monotonic() - started < 5
+
+
+async def test_dead_holders_permits_come_back(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    sem = cluster.semaphore(name, 2, lease=LEASE)
+    permits = [await sem.acquire(), await sem.acquire()]
+    for permit in permits:
+        permit._lease.abandon()  # the holder "dies"
+    started = time.monotonic()
+    other = cluster2.semaphore(name, 2, lease=LEASE)
+    again = [await other.acquire(timeout=LEASE + 5), await other.acquire(timeout=LEASE + 5)]
+    assert time.monotonic() - started < LEASE + 2
+    assert min(p.token for p in again) > max(p.token for p in permits)
+    with pytest.raises(LeaseExpiredError):
+        await permits[0].release()
+    for permit in again:
+        await permit.release()
+
+
+async def test_permits_are_renewed_while_held(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    permit = await cluster.semaphore(name, 1, lease=LEASE).acquire()
+    await anyio.sleep(LEASE * 2)
+    assert permit.held
+    with pytest.raises(OperationTimeoutError):
+        await cluster2.semaphore(name, 1, lease=LEASE).acquire(timeout=0)
+    await permit.release()
+
+
+async def test_cancelled_waiter_takes_no_permit(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    sem = cluster.semaphore(name, 1)
+    permit = await sem.acquire()
+    waiting = asyncio.ensure_future(cluster2.semaphore(name, 1).acquire())
+    await anyio.sleep(0.3)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    with anyio.move_on_after(0.3):
+        await cluster2.semaphore(name, 1).acquire()
+    await permit.release()
+    assert await sem.available() == 1
+    stats = await sem.statistics()
+    assert stats.waiters == 0
+    assert stats.holders == ()
+    for delay in [0, 0.001, 0.002, 0.004, 0.008]:
+        task = asyncio.ensure_future(sem.acquire())
+        await asyncio.sleep(delay)
+        task.cancel()
+        try:
+            taken = await task
+        except asyncio.CancelledError:
+            assert await sem.available() == 1
+        else:
+            await taken.release()
+    assert await sem.available() == 1
+
+
+async def test_permit_count_is_fixed_by_the_first_user(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    await (await cluster.semaphore(name, 3).acquire()).release()
+    with pytest.raises(ConfigurationError, match="has 3 permits, not 4"):
+        await cluster2.semaphore(name, 4).acquire()
+    assert await cluster2.semaphore(name, 3).available() == 3
+
+
+async def test_bad_arguments(cluster: hazelkit.Cluster, name: str) -> None:
+    for bad in (0, -1, 2.5, True, 10**6):
+        with pytest.raises(ConfigurationError, match="permits"):
+            cluster.semaphore(name, bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="lease"):
+        cluster.semaphore(name, 1, lease=1)
+    with pytest.raises(ConfigurationError, match="timeout"):
+        await cluster.semaphore(name, 1).acquire(timeout=-0.5)
