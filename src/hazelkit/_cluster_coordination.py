@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
     from hazelkit._latch import CountDownLatch
     from hazelkit._lock import Lock
     from hazelkit._semaphore import Semaphore
+    from hazelkit._topic import Topic
 
 __all__ = ["CoordinationFactories"]
 
@@ -43,3 +44,9 @@ class CoordinationFactories:
         from hazelkit._semaphore import Semaphore
 
         return Semaphore(self._cluster, name, permits, lease=lease)
+
+    def topic(self, name: str) -> Topic[Any]:
+        """The best-effort topic called ``name`` (see :class:`~hazelkit.Topic`)."""
+        from hazelkit._topic import Topic
+
+        return Topic(self._cluster, name)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hazelkit._buffer import BufferClosed, BufferStatistics, MessageBuffer, Overflow
+from hazelkit._exceptions import OperationTimeoutError
+
+if TYPE_CHECKING:
+    from hazelkit._cluster import Cluster
 
 T = TypeVar("T")
+S = TypeVar("S", bound="Subscription[Any]")
 
 
 class Subscription(Generic[T]):
@@ -20,6 +27,12 @@ class Subscription(Generic[T]):
         async with cluster.membership_events() as events:
             async for event in events:
                 ...
+
+    A subscription whose source starts in the background (a topic registering its
+    listener, a reliable topic finding where to start) can be iterated at once;
+    ``await subscription`` or ``async with subscription`` first waits until the source
+    has started, so that everything published afterwards is seen. If the source cannot
+    start, they raise its error (and iteration raises it too).
     """
 
     def __init__(
@@ -28,9 +41,14 @@ class Subscription(Generic[T]):
         capacity: int = 1024,
         overflow: Overflow = Overflow.SLIDE,
         on_close: Callable[[], Awaitable[None]] | None = None,
+        started: bool = True,
     ) -> None:
         self._buffer: MessageBuffer[T] = MessageBuffer(capacity, overflow)
         self._on_close = on_close
+        self._started = asyncio.Event()
+        self._start_error: BaseException | None = None
+        if started:
+            self._started.set()
 
     # -- producer side ------------------------------------------------------------------
 
@@ -44,8 +62,43 @@ class Subscription(Generic[T]):
         return await self._buffer.put(item)
 
     def end(self, error: BaseException | None = None) -> None:
-        """End iteration after what is buffered; with ``error``, the reader gets it."""
+        """End iteration after what is buffered; with ``error``, the reader gets it.
+
+        Ending a subscription whose source had not started yet makes waiting for the
+        start raise ``error`` (or return, without one)."""
+        if not self._started.is_set():
+            self._start_error = error
+            self._started.set()
         self._buffer.close(error)
+
+    def mark_started(self) -> None:
+        """Tell waiters of :meth:`wait_started` that the source now delivers."""
+        self._started.set()
+
+    # -- start-up -----------------------------------------------------------------------
+
+    async def wait_started(self, timeout: float | None = None) -> None:
+        """Wait until the source delivers; raise its error if it could not start.
+
+        Raises OperationTimeoutError if ``timeout`` seconds pass first.
+        """
+        if not self._started.is_set():
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._started.wait()
+            except TimeoutError:
+                raise OperationTimeoutError(
+                    f"subscription did not start within {timeout:g} s"
+                ) from None
+        if self._start_error is not None:
+            raise self._start_error
+
+    def __await__(self) -> Generator[Any, None, Subscription[T]]:
+        return self._started_self().__await__()
+
+    async def _started_self(self) -> Subscription[T]:
+        await self.wait_started()
+        return self
 
     # -- consumer side ------------------------------------------------------------------
 
@@ -68,12 +121,17 @@ class Subscription(Generic[T]):
 
     async def aclose(self) -> None:
         """Stop receiving; items still buffered are discarded. Idempotent."""
-        self._buffer.close()
+        self.end()
         on_close, self._on_close = self._on_close, None
         if on_close is not None:
             await on_close()
 
     async def __aenter__(self) -> Subscription[T]:
+        try:
+            await self.wait_started()
+        except BaseException:
+            await self.aclose()
+            raise
         return self
 
     async def __aexit__(
@@ -91,6 +149,34 @@ class Subscription(Generic[T]):
     def statistics(self) -> BufferStatistics:
         """How full the local buffer is, and how many items were delivered or dropped."""
         return self._buffer.statistics()
+
+
+def background_subscription(
+    cluster: Cluster,
+    feed: Callable[[S], Coroutine[Any, Any, None]],
+    subscription: S,
+    *,
+    name: str,
+) -> S:
+    """Start ``feed(subscription)`` as a task of ``cluster`` and return ``subscription``.
+
+    Create the subscription with ``started=False``; ``feed`` calls
+    :meth:`Subscription.mark_started` once it delivers, and pushes items. Closing the
+    subscription cancels the task; the subscription ends when the task ends for any
+    reason (the Cluster closing included), even if it never ran.
+    """
+    task: asyncio.Task[None] | None = None
+
+    async def stop() -> None:
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    subscription._on_close = stop
+    task = cluster.spawn(feed(subscription), name=name)
+    task.add_done_callback(lambda _: subscription.end())
+    return subscription
 
 
 class EventHub(Generic[T]):
