@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
     from hazelkit._latch import CountDownLatch
     from hazelkit._lock import Lock
+    from hazelkit._reliable_topic import FullPolicy, ReliableTopic
     from hazelkit._semaphore import Semaphore
     from hazelkit._topic import Topic
 
@@ -15,14 +16,18 @@ __all__ = ["CoordinationFactories"]
 
 
 class CoordinationFactories:
-    """Mixed into :class:`~hazelkit.Cluster`: locks, latches, semaphores and topics."""
+    """Mixed into :class:`~hazelkit.Cluster`: locks, latches, semaphores and topics.
+
+    Every factory returns a cheap handle: nothing is created in the grid until it is
+    used, and two handles of the same name are the same structure.
+    """
 
     @property
     def _cluster(self) -> Cluster:
         return cast("Cluster", self)
 
     def lock(self, name: str, *, lease: float = 30.0) -> Lock:
-        """The distributed lock called ``name`` (a cheap handle; see :class:`~hazelkit.Lock`).
+        """The distributed lock called ``name`` (see :class:`~hazelkit.Lock`).
 
         ``lease``: seconds a holder keeps the lock without renewing it (at least 2); a
         dead holder's lock becomes free within that time.
@@ -50,3 +55,30 @@ class CoordinationFactories:
         from hazelkit._topic import Topic
 
         return Topic(self._cluster, name)
+
+    def reliable_topic(
+        self,
+        name: str,
+        *,
+        capacity: int | None = None,
+        ttl: int | None = None,
+        on_full: FullPolicy | str = "overwrite",
+        publish_timeout: float = 30.0,
+    ) -> ReliableTopic[Any]:
+        """The ringbuffer-backed topic called ``name`` (see :class:`~hazelkit.ReliableTopic`).
+
+        ``capacity`` (messages) and ``ttl`` (whole seconds) configure its ringbuffer on
+        first use (None: the members' configuration); ``on_full`` is ``"overwrite"``,
+        ``"fail"`` or ``"wait"`` (the last two need a ``ttl``); ``publish_timeout``
+        bounds a publish's retries and waits.
+        """
+        from hazelkit._reliable_topic import ReliableTopic
+
+        return ReliableTopic(
+            self._cluster,
+            name,
+            capacity=capacity,
+            ttl=ttl,
+            on_full=on_full,
+            publish_timeout=publish_timeout,
+        )

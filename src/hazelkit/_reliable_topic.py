@@ -1,0 +1,258 @@
+"""ReliableTopic: publish/subscribe on a ringbuffer, with sequences, replay and loss
+detection (hazelkit's own, not Hazelcast's ReliableTopic proxy)."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+
+from hazelkit._backends.protocol import MAX_READ_BATCH, OverflowPolicy, RingbufferStore
+from hazelkit._buffer import Overflow
+from hazelkit._envelope import pack
+from hazelkit._exceptions import (
+    CapacityError,
+    ClusterUnavailableError,
+    ConfigurationError,
+    OperationTimeoutError,
+)
+from hazelkit._reliable_reader import Reader, ReliableSubscription
+from hazelkit._subscription import background_subscription
+from hazelkit._topic import check_buffer
+
+if TYPE_CHECKING:
+    from hazelkit._cluster import Cluster
+
+__all__ = ["FullPolicy", "ReliableTopic"]
+
+logger = logging.getLogger("hazelkit")
+T = TypeVar("T")
+Start = int | Literal["oldest", "latest"]
+
+
+class FullPolicy(enum.Enum):
+    """What :meth:`ReliableTopic.publish` does when the ringbuffer is full.
+
+    A ringbuffer is *full* only when it has a TTL and holds ``capacity`` messages
+    younger than it (Hazelcast's rule: without a TTL the oldest message may always be
+    overwritten, since nothing says it is still needed).
+    """
+
+    #: Overwrite the oldest message; subscribers that had not read it get a loss report.
+    OVERWRITE = "overwrite"
+    #: Raise CapacityError (nothing is stored).
+    FAIL = "fail"
+    #: Wait until the oldest message expires, up to the publish timeout.
+    WAIT = "wait"
+
+
+class ReliableTopic(Generic[T]):
+    """A topic on a ringbuffer (``cluster.reliable_topic(name)``): messages are stored
+    with sequence numbers, and subscribers read them in order at their own pace.
+
+    Guarantees:
+
+    - :meth:`publish` returns the message's sequence once it is stored (with a backup on
+      another member, with the default member configuration), so a stored message
+      survives the failure of one member.
+    - Subscribers receive messages in sequence order, from any start (``"oldest"``,
+      ``"latest"`` or a sequence), each at most once. If messages were overwritten
+      before a subscriber read them (it fell behind, or the ringbuffer was reset), it
+      gets a MessageLossError — or, with ``tolerate_loss=True``, a :class:`MessageLoss`
+      marker — never a silent gap.
+    - *Exactly once through failures*: a publish that fails with a network error
+      (ClusterUnavailableError, OperationTimeoutError) is retried with the same envelope
+      until ``publish_timeout``; if the failed attempt had been stored after all, the
+      message is stored twice, and subscribers drop the repeat, because each handle
+      numbers its messages and publishes them one at a time, in order. If ``publish``
+      finally raises, the message may or may not have been stored. Messages published
+      through one handle are stored in publish order.
+
+    The ringbuffer is named after the topic (configure it on the members under that
+    name); ``capacity`` and ``ttl``, if given, are set on first use. ``on_full`` chooses
+    what a publish does when it is full: see :class:`FullPolicy`; FAIL and WAIT need a
+    ``ttl``, since without one the ringbuffer is never full.
+
+    A reliable topic is also a sink: ``await topic.send(x)`` publishes ``x``.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        name: str,
+        *,
+        capacity: int | None = None,
+        ttl: int | None = None,
+        on_full: FullPolicy | str = FullPolicy.OVERWRITE,
+        publish_timeout: float = 30.0,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(f"a topic name must be a non-empty str, not {name!r}")
+        self._cluster = cluster
+        self.name = name
+        self.capacity = _check_count("capacity", capacity, minimum=2)
+        self.ttl = _check_count("ttl", ttl, minimum=1)
+        self.on_full = _check_policy(on_full, self.ttl)
+        self.publish_timeout = _check_timeout(publish_timeout)
+        #: This handle's publisher id; its messages are numbered from 0.
+        self.publisher = uuid.uuid4().hex
+        self._number = 0
+        self._publishing = asyncio.Lock()
+        self._ring_cache: RingbufferStore | None = None
+
+    @property
+    def _ring(self) -> RingbufferStore:
+        self._cluster.check_open()
+        if self._ring_cache is None:
+            backend = self._cluster.backend
+            self._ring_cache = backend.ringbuffer(self.name, self.capacity, self.ttl)
+        return self._ring_cache
+
+    async def publish(self, value: T, *, timeout: float | None = None) -> int:
+        """Store ``value`` and return its sequence (see the class for the guarantees).
+
+        ``timeout`` (default ``publish_timeout``) bounds retries after network errors
+        and, with ``on_full="wait"``, the wait for room: then OperationTimeoutError.
+        With ``on_full="fail"``, a full ringbuffer raises CapacityError.
+        """
+        return await self.publish_all([value], timeout=timeout)
+
+    async def publish_all(self, values: Iterable[T], *, timeout: float | None = None) -> int:
+        """Store several values, in order, and return the sequence of the last one
+        (-1 for none). Up to 999 values are stored atomically; more go in several
+        batches, each with the guarantees of :meth:`publish`."""
+        payloads = [self._cluster.codec.encode(value) for value in values]
+        limit = self.publish_timeout if timeout is None else _check_timeout(timeout)
+        sequence = -1
+        async with self._publishing:
+            for i in range(0, len(payloads), MAX_READ_BATCH):
+                items = []
+                for payload in payloads[i : i + MAX_READ_BATCH]:
+                    items.append(pack(self.publisher, self._number, time.time(), payload))
+                    self._number += 1
+                sequence = await self._store(items, limit)
+        return sequence
+
+    async def send(self, value: T) -> int:
+        """The sink interface: the same as :meth:`publish`."""
+        return await self.publish(value)
+
+    async def _store(self, items: list[bytes], timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        policy = OverflowPolicy.OVERWRITE
+        if self.on_full is not FullPolicy.OVERWRITE:
+            policy = OverflowPolicy.FAIL
+        delay = 0.05
+        while True:
+            try:
+                sequence = await self._ring.add_all(items, policy)
+            except (ClusterUnavailableError, OperationTimeoutError):
+                if time.monotonic() + delay > deadline:
+                    raise
+                logger.info("reliable topic %r: retrying a publish", self.name, exc_info=True)
+            else:
+                if sequence >= 0:
+                    return sequence
+                if self.on_full is FullPolicy.FAIL:
+                    raise CapacityError(f"reliable topic {self.name!r} is full")
+                if time.monotonic() + delay > deadline:
+                    raise OperationTimeoutError(
+                        f"reliable topic {self.name!r} stayed full for {timeout:g} s"
+                    )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def subscribe(
+        self,
+        start: Start = "latest",
+        *,
+        tolerate_loss: bool = False,
+        buffer: int = 1024,
+        overflow: Overflow | str = Overflow.BLOCK,
+    ) -> ReliableSubscription[T]:
+        """A subscription yielding :class:`ReliableMessage` objects in sequence order.
+
+        ``start``: ``"latest"`` (messages published from now on), ``"oldest"`` (every
+        message still stored) or a sequence (e.g. a previous subscription's
+        ``next_sequence``). Iterate it at once, or ``await`` / ``async with`` it to wait
+        until its start is fixed. A reader task fetches batches into a local buffer of
+        ``buffer`` messages: with ``BLOCK`` (the default) it waits for the subscriber,
+        so the only loss is by overwriting in the ringbuffer (reported); ``DROP`` and
+        ``SLIDE`` discard locally instead, counted in ``statistics().dropped``.
+
+        Falling behind the head raises MessageLossError from the iteration (which then
+        ends) unless ``tolerate_loss``, which yields a :class:`MessageLoss` marker
+        instead and goes on. A message that cannot be decoded ends the subscription
+        with its SerializationError.
+        """
+        _check_start(start)
+        policy = check_buffer(buffer, overflow, block=True)
+        ring, codec = self._ring, self._cluster.codec
+
+        async def feed(subscription: ReliableSubscription[T]) -> None:
+            reader = Reader(ring, codec, subscription, topic=self.name, tolerate_loss=tolerate_loss)
+            await reader.run(start)
+
+        subscription: ReliableSubscription[T] = ReliableSubscription(
+            capacity=buffer, overflow=policy
+        )
+        return background_subscription(
+            self._cluster, feed, subscription, name=f"reliable topic {self.name!r}"
+        )
+
+    async def head(self) -> int:
+        """The oldest stored sequence."""
+        return await self._ring.head()
+
+    async def tail(self) -> int:
+        """The newest stored sequence (``head() - 1`` when empty)."""
+        return await self._ring.tail()
+
+    async def destroy(self) -> None:
+        """Remove the ringbuffer and its messages; subscribers find it reset."""
+        await self._ring.destroy()
+
+    def __repr__(self) -> str:
+        return f"<ReliableTopic {self.name!r} of {self._cluster.url}>"
+
+
+def _check_count(what: str, value: int | None, *, minimum: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigurationError(f"{what} must be None or an int >= {minimum}, not {value!r}")
+    return value
+
+
+def _check_policy(on_full: FullPolicy | str, ttl: int | None) -> FullPolicy:
+    try:
+        policy = FullPolicy(on_full)
+    except ValueError:
+        raise ConfigurationError(
+            f"unknown on_full policy {on_full!r}: use 'overwrite', 'fail' or 'wait'"
+        ) from None
+    if policy is not FullPolicy.OVERWRITE and ttl is None:
+        raise ConfigurationError(
+            f"on_full={policy.value!r} needs a ttl: without one the ringbuffer always"
+            " overwrites its oldest message and is never full"
+        )
+    return policy
+
+
+def _check_timeout(timeout: float) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout >= 0:
+        raise ConfigurationError(f"timeout must be a number of seconds >= 0, not {timeout!r}")
+    return float(timeout)
+
+
+def _check_start(start: object) -> None:
+    if start in ("oldest", "latest"):
+        return
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        raise ConfigurationError(
+            f"start must be 'oldest', 'latest' or a sequence >= 0, not {start!r}"
+        )
