@@ -75,7 +75,7 @@ class MessageLoss:
     next_sequence: int
 
 
-class ReliableSubscription(Subscription["ReliableMessage[T] | MessageLoss"]):
+class ReliableSubscription(Subscription[ReliableMessage[T] | MessageLoss]):
     """A subscription to a reliable topic; see :meth:`hazelkit.ReliableTopic.subscribe`."""
 
     def __init__(self, *, capacity: int, overflow: Overflow) -> None:
