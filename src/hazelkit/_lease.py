@@ -126,6 +126,13 @@ class LeaseTable:
 
     @property
     def store(self) -> MapStore:
+        """The lease map; raises ClusterClosedError once the Cluster is closing."""
+        self.cluster.check_open()
+        return self.raw_store
+
+    @property
+    def raw_store(self) -> MapStore:
+        """The lease map without the open check: for giving leases back while closing."""
         if self._store_cache is None:
             self._store_cache = self.cluster.backend.map(LEASE_MAP)
         return self._store_cache
@@ -177,9 +184,8 @@ class LeaseTable:
             except BaseException:
                 # Cancelled or failed with the record possibly stored: remove it (only if
                 # it is still this exact record) before going on.
-                await run_cleanup(
-                    self.cluster, self.store.remove_if_same(key, record), name="undo lease take"
-                )
+                undo = self.raw_store.remove_if_same(key, record)
+                await run_cleanup(self.cluster, undo, name="undo lease take")
                 raise
             await self.store.remove_if_same(key, record)
         return None
@@ -275,7 +281,7 @@ class Lease:
         self._released = True
         await self._stop_renewing()
         with contextlib.suppress(Exception):
-            remove = self.table.store.remove_if_same(self._key, self._record)
+            remove = self.table.raw_store.remove_if_same(self._key, self._record)
             await asyncio.wait_for(remove, CLOSE_RELEASE_TIMEOUT)
 
     async def _stop_renewing(self) -> None:
@@ -311,7 +317,7 @@ class Lease:
         await self._stop_renewing()
         self._released = True
         _held_by(self.table.cluster).discard(self)
-        if not await self.table.store.remove_if_same(self._key, self._record):
+        if not await self.table.raw_store.remove_if_same(self._key, self._record):
             self._lost = True
             raise LeaseExpiredError(
                 f"the lease on {self.table.kind} {self.table.name!r} (token {self.token}) "
