@@ -64,6 +64,13 @@ class ReliableTopic(Generic[T]):
       before a subscriber read them (it fell behind, or the ringbuffer was reset), it
       gets a MessageLossError — or, with ``tolerate_loss=True``, a :class:`MessageLoss`
       marker — never a silent gap.
+    - When the member holding the ringbuffer dies, its backup takes over. Messages whose
+      publish had not returned yet may be missing there; their publishers store them
+      again, possibly at sequences a subscriber already passed. Subscribers notice (each
+      read re-checks the last message read) and re-read from the newest message still in
+      place, so nothing is skipped; sequences delivered after such a failover may then
+      be lower than earlier ones. With the default member configuration (one backup),
+      one member failure loses no confirmed message.
     - *Exactly once through failures*: a publish that fails with a network error
       (ClusterUnavailableError, OperationTimeoutError) is retried with the same envelope
       until ``publish_timeout``; if the failed attempt had been stored after all, the

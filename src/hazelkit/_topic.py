@@ -135,7 +135,9 @@ class Topic(Generic[T]):
         try:
             registration = await store.listen(on_message)
             subscription.mark_started()
-            await asyncio.Event().wait()  # until cancelled by aclose() or Cluster close
+            # The listener delivers; this task only owns the registration until it is
+            # cancelled by aclose() or by the Cluster closing.
+            await asyncio.Event().wait()
         except HazelkitError as error:
             subscription.end(error)
         finally:

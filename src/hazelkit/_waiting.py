@@ -98,9 +98,10 @@ async def finish(cluster: Cluster, step: Coroutine[Any, Any, T], *, name: str) -
     The step runs as a task owned by ``cluster``; the caller waits for it at most
     :data:`CLEANUP_TIMEOUT` seconds, shielded from cancellation. A cancellation that
     arrives meanwhile is re-raised once the step is done (its result is then dropped).
-    Raises OperationTimeoutError if the step takes longer (it goes on in the background).
+    Raises the step's error, OperationTimeoutError if the step takes longer (it goes on
+    in the background), or ClusterClosedError if the Cluster closes first.
     """
-    task = cluster.spawn(step, name=name)
+    task = cluster.spawn(_outcome(step), name=name)
     cancelled = False
     deadline = time.monotonic() + CLEANUP_TIMEOUT
     with anyio.CancelScope(shield=True):
@@ -109,13 +110,30 @@ async def finish(cluster: Cluster, step: Coroutine[Any, Any, T], *, name: str) -
                 await asyncio.wait({task}, timeout=remaining)
             except asyncio.CancelledError:
                 cancelled = True
-    if cancelled:
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            logger.warning("%s failed", name, exc_info=task.exception())
-        raise asyncio.CancelledError
     if not task.done():
+        if cancelled:
+            raise asyncio.CancelledError
         raise OperationTimeoutError(f"{name} did not finish within {CLEANUP_TIMEOUT:g} s")
-    return task.result()
+    if task.cancelled():
+        raise ClusterClosedError(f"{name} was stopped: the Cluster closed")
+    ok, value = task.result()
+    if cancelled:
+        if not ok:
+            logger.warning("%s failed", name, exc_info=value)
+        raise asyncio.CancelledError
+    if not ok:
+        raise value
+    result: T = value
+    return result
+
+
+async def _outcome(step: Coroutine[Any, Any, T]) -> tuple[bool, Any]:
+    # Errors travel as values, so that the Cluster does not log an expected failure
+    # (a lapsed lease, say) as a crashed background task.
+    try:
+        return True, await step
+    except Exception as error:
+        return False, error
 
 
 async def run_cleanup(cluster: Cluster, step: Coroutine[Any, Any, object], *, name: str) -> None:
