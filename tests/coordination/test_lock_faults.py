@@ -123,7 +123,7 @@ async def test_processes_contending_for_a_lock_never_lose_an_update(
     members: LocalCluster,
 ) -> None:
     name = f"contended-{uuid.uuid4().hex[:8]}"
-    processes, rounds = 4, 25
+    processes, rounds = 4, 50
     workers = [await python(INCREMENTER, members.url, name, rounds) for _ in range(processes)]
     try:
         outputs = await asyncio.wait_for(
