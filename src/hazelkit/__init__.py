@@ -46,12 +46,20 @@ from hazelkit._exceptions import (
     UnsupportedVersionError,
     ValidationError,
 )
+from hazelkit._latch import CountDownLatch
 from hazelkit._list import List
+from hazelkit._lock import Lock, LockStatistics
 from hazelkit._map import Map
 from hazelkit._memoize import Memoized
 from hazelkit._multimap import MultiMap
 from hazelkit._queue import Queue
+from hazelkit._reliable_reader import MessageLoss, ReliableMessage, ReliableSubscription
+from hazelkit._reliable_topic import FullPolicy, ReliableTopic
+from hazelkit._semaphore import Permit, PermitInfo, Semaphore, SemaphoreStatistics
 from hazelkit._set import Set
+from hazelkit._sink import Sink, pipe
+from hazelkit._subscription import Subscription
+from hazelkit._topic import Message, Topic
 from hazelkit._url import TLSOptions
 from hazelkit.blocking import BlockingCluster, BlockingMap, connect_blocking
 
@@ -76,6 +84,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "CorruptDataError",
+    "CountDownLatch",
     "Counter",
     "DecryptionError",
     "EncodeError",
@@ -83,6 +92,7 @@ __all__ = [
     "EntryEvent",
     "EntryEventType",
     "EventStream",
+    "FullPolicy",
     "HazelkitError",
     "IdGenerator",
     "ItemEvent",
@@ -90,26 +100,41 @@ __all__ = [
     "LeaseExpiredError",
     "LifecycleEvent",
     "List",
+    "Lock",
     "LockError",
+    "LockStatistics",
     "Map",
     "Member",
     "MembershipEvent",
     "Memoized",
+    "Message",
+    "MessageLoss",
     "MessageLossError",
     "MultiMap",
     "NotLockOwnerError",
     "OperationTimeoutError",
     "Overflow",
+    "Permit",
+    "PermitInfo",
     "Queue",
     "QueueEmpty",
     "QueueFull",
+    "ReliableMessage",
+    "ReliableSubscription",
+    "ReliableTopic",
+    "Semaphore",
+    "SemaphoreStatistics",
     "SerializationError",
     "Set",
+    "Sink",
+    "Subscription",
     "TLSOptions",
+    "Topic",
     "UnknownTypeError",
     "UnsupportedVersionError",
     "ValidationError",
     "__version__",
     "connect",
     "connect_blocking",
+    "pipe",
 ]

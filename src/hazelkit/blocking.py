@@ -28,8 +28,19 @@ from typing import Any, ParamSpec, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from hazelkit._blocking._coordination import BlockingCoordination
+from hazelkit._blocking._coordination import (
+    BlockingCoordination,
+    BlockingLatch,
+    BlockingLock,
+    BlockingPermit,
+    BlockingSemaphore,
+)
 from hazelkit._blocking._runner import BlockingIterator, Runner
+from hazelkit._blocking._streams import (
+    BlockingReliableSubscription,
+    BlockingReliableTopic,
+    BlockingTopic,
+)
 from hazelkit._blocking._structures import (
     BlockingAtom,
     BlockingCache,
@@ -61,12 +72,19 @@ __all__ = [
     "BlockingCounter",
     "BlockingIdGenerator",
     "BlockingIterator",
+    "BlockingLatch",
     "BlockingList",
+    "BlockingLock",
     "BlockingMap",
     "BlockingMemoized",
     "BlockingMultiMap",
+    "BlockingPermit",
     "BlockingQueue",
+    "BlockingReliableSubscription",
+    "BlockingReliableTopic",
+    "BlockingSemaphore",
     "BlockingSet",
+    "BlockingTopic",
     "connect_blocking",
 ]
 
