@@ -99,6 +99,34 @@ class _Structure:
         self._cached = None
 
 
+class _Collection(_Structure):
+    """What every map and collection proxy shares."""
+
+    @translated
+    async def size(self) -> int:
+        return int(await (await self._proxy()).size())
+
+    @translated
+    async def clear(self) -> None:
+        await (await self._proxy()).clear()
+
+
+class _EntryStructure(_Collection):
+    """What maps and multimaps share."""
+
+    @translated
+    async def keys(self) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).key_set()]
+
+    @translated
+    async def values(self) -> list[bytes]:
+        return [blob.data for blob in await (await self._proxy()).values()]
+
+    @translated
+    async def items(self) -> list[tuple[bytes, bytes]]:
+        return [(k.data, v.data) for k, v in await (await self._proxy()).entry_set()]
+
+
 def _entry_listener(callback: EntryCallback) -> dict[str, Callable[[Any], None]]:
     def handle(event: Any) -> None:
         kind = _ENTRY_TYPES.get(event.event_type)
@@ -112,7 +140,7 @@ def _entry_listener(callback: EntryCallback) -> dict[str, Callable[[Any], None]]
     }
 
 
-class HzMap(_Structure):
+class HzMap(_EntryStructure):
     getter = "get_map"
 
     @translated
@@ -171,22 +199,6 @@ class HzMap(_Structure):
         await (await self._proxy()).set_ttl(Blob(key), _seconds(ttl))
 
     @translated
-    async def size(self) -> int:
-        return int(await (await self._proxy()).size())
-
-    @translated
-    async def keys(self) -> list[bytes]:
-        return [blob.data for blob in await (await self._proxy()).key_set()]
-
-    @translated
-    async def values(self) -> list[bytes]:
-        return [blob.data for blob in await (await self._proxy()).values()]
-
-    @translated
-    async def items(self) -> list[tuple[bytes, bytes]]:
-        return [(k.data, v.data) for k, v in await (await self._proxy()).entry_set()]
-
-    @translated
     async def get_all(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
         blobs = [Blob(key) for key in keys]
         if not blobs:
@@ -198,10 +210,6 @@ class HzMap(_Structure):
     async def put_all(self, items: Mapping[bytes, bytes]) -> None:
         if items:
             await (await self._proxy()).put_all({Blob(k): Blob(v) for k, v in items.items()})
-
-    @translated
-    async def clear(self) -> None:
-        await (await self._proxy()).clear()
 
     @translated
     async def listen(
@@ -216,7 +224,7 @@ class HzMap(_Structure):
         return HzRegistration(proxy.remove_entry_listener, registration)
 
 
-class HzMultiMap(_Structure):
+class HzMultiMap(_EntryStructure):
     getter = "get_multi_map"
 
     @translated
@@ -252,26 +260,6 @@ class HzMultiMap(_Structure):
         return int(await (await self._proxy()).value_count(Blob(key)))
 
     @translated
-    async def size(self) -> int:
-        return int(await (await self._proxy()).size())
-
-    @translated
-    async def keys(self) -> list[bytes]:
-        return [blob.data for blob in await (await self._proxy()).key_set()]
-
-    @translated
-    async def values(self) -> list[bytes]:
-        return [blob.data for blob in await (await self._proxy()).values()]
-
-    @translated
-    async def items(self) -> list[tuple[bytes, bytes]]:
-        return [(k.data, v.data) for k, v in await (await self._proxy()).entry_set()]
-
-    @translated
-    async def clear(self) -> None:
-        await (await self._proxy()).clear()
-
-    @translated
     async def listen(
         self, callback: EntryCallback, *, key: bytes | None = None, include_values: bool = True
     ) -> HzRegistration:
@@ -298,15 +286,7 @@ def _item_listener(callback: ItemCallback, include_values: bool) -> dict[str, An
     return {"include_value": include_values, "item_added_func": handle, "item_removed_func": handle}
 
 
-class _ItemStructure(_Structure):
-    @translated
-    async def size(self) -> int:
-        return int(await (await self._proxy()).size())
-
-    @translated
-    async def clear(self) -> None:
-        await (await self._proxy()).clear()
-
+class _ItemStructure(_Collection):
     @translated
     async def contains(self, item: bytes) -> bool:
         return bool(await (await self._proxy()).contains(Blob(item)))

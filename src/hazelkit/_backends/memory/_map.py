@@ -35,11 +35,10 @@ def _entry(value: bytes, ttl: float | None, max_idle: float | None) -> _Entry:
     return _Entry(value, expires_at, max_idle or None, now)
 
 
-class MapState:
-    """The entries and listeners of one embedded map."""
+class _EntryEvents:
+    """Entry listeners of one map or multimap, filtered by key."""
 
     def __init__(self, grid: Grid) -> None:
-        self.entries: dict[bytes, _Entry] = {}
         self.listeners: Listeners[RawEntryEvent] = Listeners(grid.lock)
 
     def fire(
@@ -51,6 +50,14 @@ class MapState:
             return RawEntryEvent(kind, key, None, None)
 
         self.listeners.fire(make, key)
+
+
+class MapState(_EntryEvents):
+    """The entries and listeners of one embedded map."""
+
+    def __init__(self, grid: Grid) -> None:
+        super().__init__(grid)
+        self.entries: dict[bytes, _Entry] = {}
 
     def live(self, key: bytes, *, touch: bool = False) -> _Entry | None:
         """The entry under ``key`` unless it has expired (expiring it now if due)."""
@@ -224,22 +231,12 @@ class MemoryMap:
         return self._state().listeners.add(callback, key=key, include_values=include_values)
 
 
-class MultiMapState:
+class MultiMapState(_EntryEvents):
     """The value lists and listeners of one embedded multimap."""
 
     def __init__(self, grid: Grid) -> None:
+        super().__init__(grid)
         self.entries: dict[bytes, list[bytes]] = {}
-        self.listeners: Listeners[RawEntryEvent] = Listeners(grid.lock)
-
-    def fire(
-        self, kind: EntryEventType, key: bytes, value: bytes | None, old: bytes | None
-    ) -> None:
-        def make(include_values: bool) -> RawEntryEvent:
-            if include_values:
-                return RawEntryEvent(kind, key, value, old)
-            return RawEntryEvent(kind, key, None, None)
-
-        self.listeners.fire(make, key)
 
 
 class MemoryMultiMap:
