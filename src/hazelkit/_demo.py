@@ -119,7 +119,7 @@ async def _coordination(nodes: list[hazelkit.Cluster], run: str, console: Consol
         await orders.publish({"order": order})
 
     async def read(subscription: hazelkit.ReliableSubscription[dict[str, int]]) -> list[int]:
-        got = []
+        got: list[int] = []
         async with subscription:
             while len(got) < 5:
                 message = await subscription.get(timeout=10)
