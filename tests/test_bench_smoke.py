@@ -32,7 +32,7 @@ def quiet(line: str) -> None:
 
 def test_benchmarks_are_discovered_in_order() -> None:
     names = [benchmark.name for benchmark in discover()]
-    assert names[:2] == ["codec", "map"]
+    assert names == ["codec", "map", "atom", "queue", "topic", "lock", "memory"]
     assert len(set(names)) == len(names)
 
 
@@ -108,7 +108,102 @@ def check_map(result: Result, data: dict[str, Any], backend: str) -> None:
     assert [goal.met is not None for goal in result.goals] == [backend == "hazelcast"] * 2
 
 
-CHECKS = {"codec": check_codec, "map": check_map}
+def check_points(
+    data: dict[str, Any], backend: str, points: list[str], embedded: set[str], hazelcast: set[str]
+) -> list[dict[str, Any]]:
+    """Every point is there with the contenders of this backend, each with completed
+    operations and ordered percentiles; returns the points."""
+    found = data["data"]["points"]
+    assert [point["label"] for point in found] == points
+    for point in found:
+        expected = embedded | (hazelcast if backend == "hazelcast" else set())
+        assert set(point["contenders"]) <= expected
+        assert embedded & set(point["contenders"]) or backend == "hazelcast"
+        for summary in point["contenders"].values():
+            assert summary["ops"] > 0
+            assert 0 < summary["p50"] <= summary["p99"]
+    return list(found)
+
+
+def check_atom(result: Result, data: dict[str, Any], backend: str) -> None:
+    labels = ["1 swapper", "4 swappers", "16 swappers"]
+    processes = ["4 processes"] if backend == "hazelcast" else []
+    points = check_points(
+        data,
+        backend,
+        labels + processes,
+        {"hazelkit embedded"},
+        {"hazelkit", "raw client CAS loop", "hazelkit, 4 processes"},
+    )
+    for point in points[:3]:
+        assert len(point["contenders"]) == (3 if backend == "hazelcast" else 1)
+    for point in points:
+        for summary in point["contenders"].values():
+            assert summary["attempts_per_swap"] >= 1
+            assert summary["inexact_rounds"] == 0
+    if processes:
+        assert points[-1]["contenders"]["hazelkit, 4 processes"]["ops"] == 4 * 5
+    assert [goal.met for goal in result.goals] == [True]
+
+
+def check_queue(result: Result, data: dict[str, Any], backend: str) -> None:
+    points = check_points(
+        data, backend, ["1x1", "4x4"], {"hazelkit embedded"}, {"hazelkit", "raw client"}
+    )
+    for point in points:
+        assert len(point["contenders"]) == (3 if backend == "hazelcast" else 1)
+        for summary in point["contenders"].values():
+            assert summary["get_p50"] <= summary["get_p99"]
+
+
+def check_topic(result: Result, data: dict[str, Any], backend: str) -> None:
+    points = check_points(
+        data,
+        backend,
+        ["1 publisher", "4 publishers"],
+        {"hazelkit embedded"},
+        {"hazelkit", "raw client"},
+    )
+    assert all(len(p["contenders"]) == (3 if backend == "hazelcast" else 1) for p in points)
+
+
+def check_lock(result: Result, data: dict[str, Any], backend: str) -> None:
+    labels = ["1 task", "4 tasks", "16 tasks"]
+    processes = ["2 processes"] if backend == "hazelcast" else []
+    points = check_points(
+        data,
+        backend,
+        labels + processes,
+        {"hazelkit embedded"},
+        {"hazelkit", "raw client IMap.lock", "hazelkit, 2 processes"},
+    )
+    if processes:
+        assert points[-1]["contenders"]["hazelkit, 2 processes"]["ops"] == 2 * 3
+    assert [goal.met for goal in result.goals] == [True]
+
+
+def check_memory(result: Result, data: dict[str, Any], backend: str) -> None:
+    backends = data["data"]["backends"]
+    assert set(backends) == ({"Hazelcast", "embedded"} if backend == "hazelcast" else {"embedded"})
+    for figures in backends.values():
+        assert figures["counts"]["near-cache"] == 200
+        assert figures["peak_rss"]["baseline"] > 10 * 2**20
+        for scenario in ("cache", "near-cache", "topic", "reliable-topic", "map-events"):
+            assert figures["peak_rss"][scenario] >= figures["peak_rss"]["baseline"] * 0.9
+            assert figures["heap"][scenario] > 0
+        assert figures["heap"]["near-cache"] > figures["heap"]["cache"]
+        assert set(figures["per_item"]) == {"near-cache", "topic", "reliable-topic", "map-events"}
+
+
+CHECKS = {
+    "codec": check_codec,
+    "map": check_map,
+    "atom": check_atom,
+    "queue": check_queue,
+    "topic": check_topic,
+    "lock": check_lock,
+    "memory": check_memory,
+}
 
 
 @pytest.mark.parametrize("name", [benchmark.name for benchmark in discover()])
