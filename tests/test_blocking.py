@@ -154,3 +154,21 @@ def test_an_unclosed_blocking_cluster_does_not_hang_interpreter_exit(url: str) -
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "done"
+
+
+def test_structures_outlive_a_dropped_cluster_handle(name: str) -> None:
+    url = f"memory://{name}"
+    values = hazelkit.connect_blocking(url).map("m")  # the BlockingCluster is not kept
+    import gc
+
+    gc.collect()
+    values["a"] = 1
+    assert values["a"] == 1
+
+
+def test_a_closed_blocking_cluster_raises_cluster_closed(url: str, name: str) -> None:
+    cluster = hazelkit.connect_blocking(url)
+    values = cluster.map(name)
+    cluster.close()
+    with pytest.raises(hazelkit.ClusterClosedError, match="closed"):
+        values["a"] = 1

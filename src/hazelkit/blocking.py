@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager
 from types import TracebackType
@@ -121,14 +120,17 @@ class BlockingCluster(BlockingStructures, BlockingCoordination):
 
     @property
     def codec(self) -> Codec:
+        """The codec of the async Cluster (shared by every structure)."""
         return self.async_cluster.codec
 
     @property
     def url(self) -> str:
+        """The URL this cluster is connected to (without credentials)."""
         return self.async_cluster.url
 
     @property
     def state(self) -> ClusterState:
+        """The current :class:`~hazelkit.ClusterState`."""
         return self.async_cluster.state
 
     def members(self) -> list[Member]:
@@ -205,7 +207,10 @@ def connect_blocking(
     return blocking
 
 
-_open_clusters: weakref.WeakSet[BlockingCluster] = weakref.WeakSet()
+#: Every BlockingCluster not yet closed. Held strongly, like an open file: a cluster
+#: whose handle was dropped (``connect_blocking(url).map("m")``) keeps working for the
+#: structures taken from it, and is closed at interpreter exit at the latest.
+_open_clusters: set[BlockingCluster] = set()
 
 
 def _close_open_clusters() -> None:

@@ -8,6 +8,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from anyio.from_thread import BlockingPortal
 
+from hazelkit._exceptions import ClusterClosedError
 from hazelkit._subscription import Subscription
 
 __all__ = ["BlockingIterator", "Runner"]
@@ -25,11 +26,15 @@ class Runner:
     def __call__(
         self, func: Callable[P, Coroutine[Any, Any, T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        result: T
-        if kwargs:
-            result = self.portal.call(functools.partial(func, *args, **kwargs))
-        else:
-            result = self.portal.call(func, *args)
+        """Run ``await func(*args, **kwargs)`` on the loop; ClusterClosedError once the
+        BlockingCluster (and so its loop) is closed."""
+        call = functools.partial(func, *args, **kwargs) if kwargs else func
+        try:
+            result: T = self.portal.call(call, *(() if kwargs else args))
+        except RuntimeError as error:
+            if "portal is not running" not in str(error):
+                raise
+            raise ClusterClosedError("this BlockingCluster is closed") from None
         return result
 
 
