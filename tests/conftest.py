@@ -96,12 +96,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for outcome in ("passed", "failed", "skipped", "error"):
         for report in terminalreporter.stats.get(outcome, []):
             nodeid = getattr(report, "nodeid", "")
+            params = nodeid.rpartition("[")[2].rstrip("]").split("-") if "[" in nodeid else []
             for backend_name in BACKENDS:
-                if (
-                    f"[{backend_name}" in nodeid
-                    or f"-{backend_name}]" in nodeid
-                    or f"-{backend_name}-" in nodeid
-                ):
+                if backend_name in params:
                     bucket = counts[backend_name]
                     bucket[outcome] = bucket.get(outcome, 0) + 1
     if any(counts.values()):

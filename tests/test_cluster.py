@@ -118,6 +118,11 @@ async def test_wrong_cluster_name_fails_within_timeout(hazelcast_members) -> Non
         ("hazelcast://h:5701?tls=maybe", "not true or false"),
         ("hazelcast://h:5701/path", "unexpected path"),
         ("memory://grid?x=1", "takes only a grid name"),
+        ("memory://u:secret@grid", "takes only a grid name"),
+        ("hazelcast://host:²", "bad port"),
+        ("hazelcast://[::1", "malformed cluster URL"),
+        ("hazelcast://h:5701?connect_timeout=inf", "finite"),
+        ("hazelcast://h:5701?operation_timeout=nan", "finite"),
     ],
 )
 def test_bad_urls_are_clear_errors(url: str, fragment: str) -> None:
@@ -130,6 +135,22 @@ def test_bad_options_are_clear_errors() -> None:
         hazelkit.connect("memory://x", colour="red")
     with pytest.raises(hazelkit.ConfigurationError, match="connect_timeout must be a positive"):
         hazelkit.connect("memory://x", connect_timeout=0)
+    with pytest.raises(hazelkit.ConfigurationError, match="connect_timeout must be a positive"):
+        hazelkit.connect("memory://x", connect_timeout=True)
+    with pytest.raises(hazelkit.ConfigurationError, match="tls must be"):
+        hazelkit.connect("hazelcast://h", tls="yes")
+    with pytest.raises(hazelkit.ConfigurationError, match="smart_routing"):
+        hazelkit.connect("hazelcast://h", smart_routing="no")
+
+
+def test_scheme_is_case_insensitive() -> None:
+    assert hazelkit.connect("MEMORY://grid").url == "memory://grid"
+
+
+def test_secrets_never_appear_in_url_errors() -> None:
+    with pytest.raises(hazelkit.ConfigurationError) as error:
+        hazelkit.connect("memory://u:secret@grid")
+    assert "secret" not in str(error.value)
 
 
 def test_passwords_never_appear_in_errors_or_repr() -> None:

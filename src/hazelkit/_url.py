@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from hazelkit._exceptions import ConfigurationError
 
@@ -85,34 +86,39 @@ def parse_url(url: str | None = None, **options: Any) -> ClusterOptions:
             f"known: {', '.join(sorted(_OPTION_FIELDS))}"
         )
     scheme, sep, _ = url.partition("://")
+    scheme = scheme.lower()
     if not sep:
         raise ConfigurationError(
             f"{_redact(url)!r} is not a cluster URL: expected memory://NAME or "
             "hazelcast://HOST:PORT[,HOST:PORT]?cluster=NAME"
         )
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        raise ConfigurationError(f"malformed cluster URL {_redact(url)!r}: {error}") from None
     if scheme == "memory":
-        parsed = _parse_memory(url)
+        parsed = _parse_memory(parts, url)
     elif scheme == "hazelcast":
-        parsed = _parse_hazelcast(url)
+        parsed = _parse_hazelcast(parts, url)
     else:
         raise ConfigurationError(
             f"unknown cluster URL scheme {scheme!r} in {_redact(url)!r}; "
             f"use one of: {', '.join(s + '://' for s in SCHEMES)}"
         )
     result = dataclasses.replace(parsed, **options)
-    _check_timeouts(result)
+    _check_options(result)
     return result
 
 
-def _parse_memory(url: str) -> ClusterOptions:
-    parts = urlsplit(url)
+def _parse_memory(parts: SplitResult, url: str) -> ClusterOptions:
     if parts.query or parts.fragment or parts.path not in ("", "/") or "@" in parts.netloc:
-        raise ConfigurationError(f"memory URL {url!r} takes only a grid name: memory://NAME")
+        raise ConfigurationError(
+            f"memory URL {_redact(url)!r} takes only a grid name: memory://NAME"
+        )
     return ClusterOptions(scheme="memory", grid_name=parts.netloc or "default")
 
 
-def _parse_hazelcast(url: str) -> ClusterOptions:
-    parts = urlsplit(url)
+def _parse_hazelcast(parts: SplitResult, url: str) -> ClusterOptions:
     netloc = parts.netloc
     username = password = None
     if "@" in netloc:
@@ -149,7 +155,7 @@ def _parse_address(address: str, url: str) -> str:
         raise ConfigurationError(f"bad host {host!r} in {_redact(url)!r}")
     port = DEFAULT_PORT
     if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
             raise ConfigurationError(f"bad port {port_text!r} in {_redact(url)!r}")
         port = int(port_text)
     try:
@@ -186,11 +192,27 @@ def _query_option(key: str, value: str, url: str) -> dict[str, Any]:
     )
 
 
-def _check_timeouts(options: ClusterOptions) -> None:
+def _check_options(options: ClusterOptions) -> None:
+    """Reject option values of the wrong type or range (a timeout must be finite: every
+    wait in hazelkit ends)."""
     for name in ("connect_timeout", "operation_timeout"):
         value = getattr(options, name)
-        if not isinstance(value, int | float) or not value > 0:
-            raise ConfigurationError(f"{name} must be a positive number of seconds, not {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value < math.inf
+        ):
+            raise ConfigurationError(
+                f"{name} must be a positive, finite number of seconds, not {value!r}"
+            )
+    if options.tls is not None and not isinstance(options.tls, TLSOptions):
+        raise ConfigurationError(f"tls must be a hazelkit.TLSOptions, not {options.tls!r}")
+    for name in ("smart_routing",):
+        if not isinstance(getattr(options, name), bool):
+            raise ConfigurationError(f"{name} must be True or False")
+    for name in ("cluster_name", "grid_name"):
+        if not isinstance(getattr(options, name), str) or not getattr(options, name):
+            raise ConfigurationError(f"{name} must be a non-empty string")
 
 
 def _redact(url: str) -> str:
