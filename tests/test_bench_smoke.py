@@ -191,7 +191,6 @@ def check_memory(result: Result, data: dict[str, Any], backend: str) -> None:
         for scenario in ("cache", "near-cache", "topic", "reliable-topic", "map-events"):
             assert figures["peak_rss"][scenario] >= figures["peak_rss"]["baseline"] * 0.9
             assert figures["heap"][scenario] > 0
-        assert figures["heap"]["near-cache"] > figures["heap"]["cache"]
         assert set(figures["per_item"]) == {"near-cache", "topic", "reliable-topic", "map-events"}
 
 

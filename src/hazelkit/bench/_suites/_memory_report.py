@@ -136,8 +136,9 @@ def build_result(backends: list[BackendMemory], *, repeats: int) -> Result:
         name="memory",
         title="Memory: near cache and subscriptions",
         description=(
-            "Peak resident set size (`getrusage(RUSAGE_SELF).ru_maxrss`, median of "
-            f"{repeats} fresh processes each) of a client process that imports hazelkit, "
+            "Peak resident set size (`VmHWM`, the high-water mark of the process's own "
+            f"address space; median of {repeats} fresh processes each) of a client "
+            "process that imports hazelkit, "
             f"connects and then holds a near cache of {first.counts['near-cache']:,} small "
             f"entries (int keys, ~12-character str values) or "
             f"{first.counts['topic']:,} subscriptions; the Python heap from a traced run. "
@@ -151,6 +152,8 @@ def build_result(backends: list[BackendMemory], *, repeats: int) -> Result:
         "Peak RSS moves in pages and includes allocator slack; the Python heap counts "
         "live objects only. On the embedded grid the cache's entries also live in the "
         "process, in the grid.",
+        "Not `getrusage(RUSAGE_SELF).ru_maxrss`: on Linux a process started by fork and "
+        "exec inherits its parent's high-water mark there (the benchmark runner's).",
     ]
     result.data = {"repeats": repeats, "backends": {b.label: b.to_json() for b in backends}}
     return result

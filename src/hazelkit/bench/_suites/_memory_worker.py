@@ -3,10 +3,11 @@
 ``python -m hazelkit.bench._suites._memory_worker SCENARIO URL NAME COUNT [--trace]``
 imports hazelkit, connects to ``URL``, runs ``SCENARIO`` with ``COUNT`` entries or
 subscriptions on structures named after ``NAME``, and prints one JSON line: ``maxrss``
-(the process's peak resident set, bytes), ``seconds``, ``check`` (what the scenario
-verifies it built), and with ``--trace`` ``heap`` and ``heap_peak``: the Python heap
-the scenario allocated and still holds at the end, and its peak (tracemalloc, started
-after connecting; a traced run is slower and larger, so its RSS is not used).
+(the process's peak resident set in bytes, see :func:`peak_rss`), ``seconds``,
+``check`` (what the scenario verifies it built), and with ``--trace`` ``heap`` and
+``heap_peak``: the Python heap the scenario allocated and still holds at the end, and
+its peak (tracemalloc, started after connecting; a traced run is slower and larger, so
+its RSS is not used).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import hazelkit
@@ -102,7 +104,19 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def peak_rss() -> int:
-    """This process's peak resident set size in bytes."""
+    """This process's peak resident set size in bytes.
+
+    On Linux, ``getrusage().ru_maxrss`` of a process started by fork and exec is at
+    least the parent's resident size at the fork (the kernel carries the old address
+    space's high-water mark over the exec), so the high-water mark of the process's
+    own address space, ``VmHWM``, is read instead where /proc has it.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # Linux counts KiB
 

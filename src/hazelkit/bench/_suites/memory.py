@@ -2,8 +2,9 @@
 entries, and per open subscription.
 
 Every figure comes from a fresh Python process (``_memory_worker``) that imports
-hazelkit, connects, builds one thing and reports its peak resident set size
-(``getrusage().ru_maxrss``). A *baseline* process connects and does nothing; a *cache*
+hazelkit, connects, builds one thing and reports its peak resident set size (the
+high-water mark of its own address space, ``VmHWM``: on Linux ``ru_maxrss`` would also
+count the parent's size at the fork). A *baseline* process connects and does nothing; a *cache*
 process reads every entry of a cache without a near cache; a *near-cache* process reads
 them through a near cache big enough to keep them all. So the near cache costs
 ``near-cache - cache`` (on the embedded grid the entries themselves live in the process
