@@ -207,3 +207,19 @@ async def test_large_values(cluster: hazelkit.Cluster, name: str, size: int) -> 
     value = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
     await store.set(b"big", value)
     assert await store.get(b"big") == value
+
+
+async def test_removed_events_carry_the_old_value_except_for_delete(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    store = cluster.backend.map(name)
+    events: list[RawEntryEvent] = []
+    await store.listen(events.append)
+    for key in (b"removed", b"deleted", b"if-same"):
+        await store.put(key, b"old")
+    await store.remove(b"removed")
+    await store.delete(b"deleted")
+    await store.remove_if_same(b"if-same", b"old")
+    await wait_for(lambda: sum(e.type is EntryEventType.REMOVED for e in events) >= 3)
+    removed = {e.key: e.old_value for e in events if e.type is EntryEventType.REMOVED}
+    assert removed == {b"removed": b"old", b"deleted": None, b"if-same": b"old"}

@@ -108,7 +108,11 @@ MessageCallback = Callable[[RawMessage], None]
 
 
 class MapStore(Protocol):
-    """A distributed map of bytes to bytes (a Hazelcast ``IMap``)."""
+    """A distributed map of bytes to bytes (a Hazelcast ``IMap``).
+
+    A REMOVED event carries the old value when it comes from ``remove`` or
+    ``remove_if_same``, and none when it comes from ``delete`` (as on Hazelcast).
+    """
 
     name: str
 

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from hazelcast.errors import HazelcastClientNotActiveError, HazelcastError
 from hazelcast.proxy.base import EntryEventType as HzEntryEventType
 from hazelcast.proxy.base import ItemEventType as HzItemEventType
 from hazelcast.proxy.ringbuffer import OVERFLOW_POLICY_FAIL, OVERFLOW_POLICY_OVERWRITE
@@ -18,7 +19,7 @@ from hazelkit._backends.hazelcast._dynamic_config import (
     add_queue_config,
     add_ringbuffer_config,
 )
-from hazelkit._backends.hazelcast._errors import translated
+from hazelkit._backends.hazelcast._errors import translate, translated
 from hazelkit._backends.hazelcast._serialization import Blob
 from hazelkit._backends.protocol import (
     EntryCallback,
@@ -68,8 +69,14 @@ class HzRegistration:
 
     async def close(self) -> None:
         remove, self._remove = self._remove, None
-        if remove is not None:
+        if remove is None:
+            return
+        try:
             await remove(self._id)
+        except HazelcastClientNotActiveError:
+            pass  # the client is shut down: its registrations are gone with it
+        except (HazelcastError, OSError) as error:
+            raise translate(error, f"removing listener {self._id}") from error
 
 
 class _Structure:

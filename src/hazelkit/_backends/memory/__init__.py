@@ -41,7 +41,7 @@ class MemoryBackend:
         self._listener = listener
         self._grid, self._member = attach(self._name, listener)
         self._sweeper = asyncio.get_running_loop().create_task(
-            self._sweep_forever(self._grid), name=f"hazelkit sweeper {self.target}"
+            self._sweep_forever(self._grid, self._member), name=f"hazelkit sweeper {self.target}"
         )
         # Let other members on this loop see the join before our caller goes on, as they
         # would before a Hazelcast connect returned.
@@ -61,10 +61,10 @@ class MemoryBackend:
         self._grid = None
 
     @staticmethod
-    async def _sweep_forever(grid: Grid) -> None:
+    async def _sweep_forever(grid: Grid, member: MemberInfo) -> None:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
-            grid.sweep()
+            grid.sweep(member)
 
     @property
     def grid(self) -> Grid:

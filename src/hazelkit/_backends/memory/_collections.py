@@ -160,10 +160,13 @@ class MemorySet(_Collection):
             return True
 
     async def add_all(self, items: Sequence[bytes]) -> bool:
-        changed = False
-        for item in items:
-            changed = await self.add(item) or changed
-        return changed
+        with self._grid.lock:
+            state = self._state()
+            added = [item for item in dict.fromkeys(items) if item not in state.members]
+            for item in added:
+                state.members[item] = None
+                state.fire(ItemEventType.ADDED, item)
+            return bool(added)
 
     async def remove(self, item: bytes) -> bool:
         with self._grid.lock:

@@ -203,10 +203,16 @@ class Grid:
         with self.lock:
             self._structures.pop((kind, name), None)
 
-    def sweep(self) -> None:
-        """Expire due map entries everywhere, firing their EXPIRED events."""
+    def sweep(self, member: MemberInfo) -> None:
+        """Expire due map entries everywhere, firing their EXPIRED events.
+
+        Every member runs a sweeper, but only the oldest member's sweeps: one sweep per
+        grid, handed over when that member leaves.
+        """
         now = time.monotonic()
         with self.lock:
+            if next(iter(self._members), None) != member.uuid:
+                return
             for state in list(self._structures.values()):
                 expire = getattr(state, "expire_due", None)
                 if expire is not None:

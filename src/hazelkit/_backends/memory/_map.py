@@ -8,6 +8,7 @@ present key changes nothing.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,10 +24,16 @@ class _Entry:
     max_idle: float | None
     last_access: float
 
+    def deadline(self) -> float | None:
+        """When the entry expires if nobody touches it again (None: never)."""
+        idle = None if self.max_idle is None else self.last_access + self.max_idle
+        if self.expires_at is None:
+            return idle
+        return self.expires_at if idle is None else min(self.expires_at, idle)
+
     def expired(self, now: float) -> bool:
-        if self.expires_at is not None and now >= self.expires_at:
-            return True
-        return self.max_idle is not None and now >= self.last_access + self.max_idle
+        deadline = self.deadline()
+        return deadline is not None and now >= deadline
 
 
 def _entry(value: bytes, ttl: float | None, max_idle: float | None) -> _Entry:
@@ -58,6 +65,15 @@ class MapState(_EntryEvents):
     def __init__(self, grid: Grid) -> None:
         super().__init__(grid)
         self.entries: dict[bytes, _Entry] = {}
+        # (time, key) of every entry that may expire, earliest first. An item may be
+        # early (the entry was touched, or replaced) but never late, so expiring
+        # pops only due items and re-files the ones that are not due after all.
+        self._due: list[tuple[float, bytes]] = []
+
+    def _schedule(self, key: bytes, entry: _Entry) -> None:
+        deadline = entry.deadline()
+        if deadline is not None:
+            heapq.heappush(self._due, (deadline, key))
 
     def live(self, key: bytes, *, touch: bool = False) -> _Entry | None:
         """The entry under ``key`` unless it has expired (expiring it now if due)."""
@@ -77,26 +93,44 @@ class MapState(_EntryEvents):
         self, key: bytes, value: bytes, ttl: float | None, max_idle: float | None
     ) -> bytes | None:
         old = self.live(key)
-        self.entries[key] = _entry(value, ttl, max_idle)
+        entry = self.entries[key] = _entry(value, ttl, max_idle)
+        self._schedule(key, entry)
         if old is None:
             self.fire(EntryEventType.ADDED, key, value, None)
             return None
         self.fire(EntryEventType.UPDATED, key, value, old.value)
         return old.value
 
-    def discard(self, key: bytes) -> bytes | None:
+    def discard(self, key: bytes, *, report_old: bool = True) -> bytes | None:
+        """Remove ``key``; its REMOVED event carries the old value only if
+        ``report_old`` (Hazelcast's ``delete`` reports none)."""
         old = self.live(key)
         if old is None:
             return None
         del self.entries[key]
-        self.fire(EntryEventType.REMOVED, key, None, old.value)
+        self.fire(EntryEventType.REMOVED, key, None, old.value if report_old else None)
         return old.value
 
+    def clear(self) -> None:
+        self.entries.clear()
+        self._due.clear()
+
+    def set_deadline(self, key: bytes, entry: _Entry, ttl: float) -> None:
+        entry.expires_at = time.monotonic() + ttl if ttl else None
+        self._schedule(key, entry)
+
     def expire_due(self, now: float) -> None:
-        for key, entry in list(self.entries.items()):
+        """Expire every entry whose time has come, firing EXPIRED events."""
+        while self._due and self._due[0][0] <= now:
+            _, key = heapq.heappop(self._due)
+            entry = self.entries.get(key)
+            if entry is None:
+                continue
             if entry.expired(now):
                 del self.entries[key]
                 self.fire(EntryEventType.EXPIRED, key, None, entry.value)
+            else:
+                self._schedule(key, entry)
 
     def live_items(self) -> list[tuple[bytes, bytes]]:
         self.expire_due(time.monotonic())
@@ -172,7 +206,7 @@ class MemoryMap:
 
     async def delete(self, key: bytes) -> None:
         with self._grid.lock:
-            self._state().discard(key)
+            self._state().discard(key, report_old=False)
 
     async def contains(self, key: bytes) -> bool:
         with self._grid.lock:
@@ -180,9 +214,10 @@ class MemoryMap:
 
     async def set_ttl(self, key: bytes, ttl: float) -> None:
         with self._grid.lock:
-            entry = self._state().live(key)
+            state = self._state()
+            entry = state.live(key)
             if entry is not None:
-                entry.expires_at = time.monotonic() + ttl if ttl else None
+                state.set_deadline(key, entry, ttl)
 
     async def size(self) -> int:
         with self._grid.lock:
@@ -220,7 +255,7 @@ class MemoryMap:
         # Hazelcast reports a clear as one CLEAR_ALL event, which hazelkit does not expose
         # per key; embedded maps stay silent too, so both backends behave the same.
         with self._grid.lock:
-            self._state().entries.clear()
+            self._state().clear()
 
     async def destroy(self) -> None:
         self._grid.destroy("map", self.name)
