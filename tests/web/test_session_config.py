@@ -114,3 +114,10 @@ def test_exported_names() -> None:
         assert getattr(hazelkit.web, exported) is not None
     with pytest.raises(AttributeError):
         hazelkit.web.Nothing  # type: ignore[attr-defined] # noqa: B018
+
+
+def test_repr_never_shows_the_secret_key() -> None:
+    from hazelkit.web import SessionConfig
+
+    config = SessionConfig(secret_key="super-secret-signing-key-123")
+    assert "super-secret" not in repr(config)

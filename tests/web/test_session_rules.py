@@ -3,6 +3,8 @@ Session, on both backends, without an HTTP server."""
 
 from __future__ import annotations
 
+import secrets
+
 import datetime
 import decimal
 import uuid
@@ -59,6 +61,18 @@ async def test_bad_cookies_cost_no_lookup(manager: SessionManager) -> None:
     session = await manager.open(["nonsense", cookie], session_class=Session)  # repeated names
     assert session["user"] == "ada"
     assert store.lookups == 1
+
+
+async def test_many_signed_cookie_values_cost_at_most_three_lookups(
+    manager: SessionManager,
+) -> None:
+    store = manager.store
+    assert isinstance(store, CountingStore)
+    signer = CookieSigner([SECRET.encode()])
+    unknown = [signer.sign(secrets.token_urlsafe(32)) for _ in range(20)]
+    session = await manager.open(unknown, session_class=Session)
+    assert session.new
+    assert store.lookups == 3
 
 
 async def test_typed_values_round_trip(manager: SessionManager) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from hazelkit._codec import Codec
@@ -54,7 +54,7 @@ class SessionConfig:
     Raises ConfigurationError for any setting that is invalid or unsafe.
     """
 
-    secret_key: str | bytes | Sequence[str | bytes]
+    secret_key: str | bytes | Sequence[str | bytes] = field(repr=False)
     map_name: str = "hazelkit.sessions"
     cookie_name: str = "session"
     idle_timeout: float = 30 * 60

@@ -20,7 +20,7 @@ __all__ = ["CookieSigner", "cookie_values", "deletion_cookie", "new_session_id",
 
 #: Bytes of randomness in a session id (256 bits; at least 128 are required).
 ID_BYTES = 32
-_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32): 43 base64url characters
+_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32): 43 base64url characters
 _SALT = b"hazelkit.web.session"
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 
@@ -56,7 +56,7 @@ class CookieSigner:
             session_id = self._signer.unsign(value.encode("ascii")).decode("ascii")
         except (BadSignature, UnicodeError):
             return None
-        return session_id if _ID.match(session_id) else None
+        return session_id if _ID.fullmatch(session_id) else None
 
 
 def cookie_values(header: str, name: str) -> list[str]:

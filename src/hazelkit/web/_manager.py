@@ -36,8 +36,18 @@ class SaveResult:
     refresh: StoredSession | None
 
 
+#: How many cookie values of the session cookie one request may make us look up.
+MAX_COOKIE_VALUES = 3
+
+
 class SessionManager:
-    """Reads and writes the sessions of requests: cookie signing plus the store."""
+    """Reads and writes the sessions of requests: cookie signing plus the store.
+
+    A request that writes to a session whose id another request just rotated with
+    ``regenerate()`` (or ended with ``clear()``) has its write dropped: writing into the
+    old id would revive it, and forwarding to the new one would let a stolen old cookie
+    write into the new session.
+    """
 
     def __init__(self, store: SessionStore) -> None:
         self.store = store
@@ -50,7 +60,9 @@ class SessionManager:
         """The session named by the first validly signed cookie value that the store
         knows; otherwise a new, empty session. Forged, tampered and malformed values
         are rejected without a lookup in the store."""
-        for value in cookies:
+        # A browser sends one value per cookie path/domain; more than a few is an attack
+        # that would cost one store read each.
+        for value in cookies[:MAX_COOKIE_VALUES]:
             session_id = self._signer.unsign(value)
             if session_id is None:
                 continue
