@@ -3,10 +3,9 @@ Session, on both backends, without an HTTP server."""
 
 from __future__ import annotations
 
-import secrets
-
 import datetime
 import decimal
+import secrets
 import uuid
 
 import pytest
