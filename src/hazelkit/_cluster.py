@@ -74,6 +74,7 @@ class MembershipEvent:
 
     @property
     def left(self) -> bool:
+        """True when the member left (the opposite of :attr:`joined`)."""
         return not self.joined
 
 
@@ -175,6 +176,7 @@ class Cluster(StructureFactories, CoordinationFactories):
 
     @property
     def closed(self) -> bool:
+        """True once :meth:`close` has begun."""
         return self._state in (ClusterState.CLOSING, ClusterState.CLOSED)
 
     def check_open(self) -> None:

@@ -68,7 +68,10 @@ class Codec:
     Every decoding failure raises a :class:`~hazelkit.SerializationError` subclass
     naming the problem. ``max_size`` bounds bytes, not objects: decoded objects can
     take tens of times the size of their encoding (an empty list is one byte), so
-    lower it for untrusted input where memory is tight.
+    lower it for untrusted input where memory is tight. Integers hash without salt, so
+    crafted input with thousands of colliding int keys in one dict or set decodes in
+    quadratic time; decode bytes from parties you do not trust (hazelkit never decodes
+    cookies) with a small ``max_size``.
 
     A Codec is immutable and thread-safe; one instance serves all threads.
 
