@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hazelkit._exceptions import ConfigurationError
+from hazelkit._undecodable import try_decode
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
@@ -85,10 +86,15 @@ def find_equal(
     """The index and exact bytes of the first item equal to ``wanted`` (canonically).
 
     Items stored as values may be compressed or encrypted, so equal values can have
-    different bytes: each item is decoded and compared by its canonical encoding.
+    different bytes: each item is decoded and compared by its canonical encoding. An
+    item this node cannot decode is equal to nothing (unless its bytes are those of
+    ``wanted``).
     """
     expected = codec_key(wanted)
     for index, data in enumerate(items):
-        if data == expected or codec_key(decode(data)) == expected:
+        if data == expected:
+            return index, data
+        ok, item = try_decode(decode, data)
+        if ok and codec_key(item) == expected:
             return index, data
     return None

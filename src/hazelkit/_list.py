@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 from hazelkit._backends.protocol import ListStore
 from hazelkit._buffer import Overflow
 from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
-from hazelkit._exceptions import ArgumentError, ConflictError
+from hazelkit._exceptions import ArgumentError, ConflictError, SerializationError
 from hazelkit._handle import Handle, find_equal
+from hazelkit._undecodable import store_again
 
 __all__ = ["List"]
 
@@ -98,9 +100,31 @@ class List(Handle[ListStore], Generic[T]):
 
     async def pop(self, index: int = -1) -> T:
         """Remove and return the item at ``index`` (default: the last); IndexError for an
-        empty list or an index out of range. Atomic: each item goes to one caller."""
-        result: T = self._decode(await self._store.pop(await self._index(index)))
+        empty list or an index out of range. Atomic: each item goes to one caller.
+
+        An item this node cannot decode is put back at its place (events show it
+        removed and added again) and a SerializationError carrying its bytes
+        (``.data``) is raised.
+        """
+        position, store = await self._index(index), self._store
+        data = await store.pop(position)
+        try:
+            result: T = self._decode(data)
+        except SerializationError as error:
+            raise await store_again(
+                functools.partial(self._put_back, position, data),
+                data,
+                error,
+                self.name,
+                f"the item at {position} of list {self.name!r} could not be decoded",
+            ) from error
         return result
+
+    async def _put_back(self, position: int, data: bytes) -> None:
+        try:
+            await self._store.insert(position, data)
+        except IndexError:  # the list shrank meanwhile
+            await self._store.append(data)
 
     async def remove(self, item: T) -> bool:
         """Remove the first item equal to ``item``; False if there is none."""

@@ -10,8 +10,9 @@ from hazelkit._backends.protocol import MapStore
 from hazelkit._buffer import Overflow
 from hazelkit._cas import check_attempts, update_entry
 from hazelkit._events import EntryEvent, EventStream, entry_converter, event_stream
-from hazelkit._exceptions import ArgumentError
+from hazelkit._exceptions import ArgumentError, SerializationError
 from hazelkit._handle import Handle
+from hazelkit._undecodable import _UndecodableError
 
 if TYPE_CHECKING:
     from hazelkit._lock import Lock
@@ -82,11 +83,29 @@ class Map(Handle[MapStore], Generic[K, V]):
         included, resets the entry to "never expires", as Hazelcast does. Hazelcast
         counts both in whole seconds from the second of the last write or access, so
         an entry may expire up to 1 s early there (and one under 1 s, at once).
+
+        If the previous value cannot be decoded on this node, ``value`` *is* stored
+        all the same, and a SerializationError carrying the previous bytes (``.data``)
+        is raised; use :meth:`set` when the previous value does not matter.
         """
         previous = await self._store.put(
             self._key(key), self._value(value), ttl=ttl, max_idle=max_idle
         )
-        result: V | None = self._decode_or_none(previous)
+        return self._previous(previous, key)
+
+    def _previous(self, data: bytes | None, key: K) -> V | None:
+        """The value a write replaced; it is gone, so an undecodable one stays in the error."""
+        if data is None:
+            return None
+        try:
+            result: V = self._cluster.codec.decode(data)
+        except SerializationError as error:
+            raise _UndecodableError(
+                f"map {self.name!r}: the new value of {key!r} was stored, but the one it "
+                f"replaced could not be decoded ({error}); its bytes are only in .data",
+                data=data,
+                stored_in=None,
+            ) from error
         return result
 
     async def set(
@@ -107,10 +126,13 @@ class Map(Handle[MapStore], Generic[K, V]):
         return result
 
     async def replace(self, key: K, value: V) -> V | None:
-        """Store ``value`` only if ``key`` has a value; return that previous value."""
+        """Store ``value`` only if ``key`` has a value; return that previous value.
+
+        As with :meth:`put`, a previous value this node cannot decode is replaced all
+        the same, and its bytes travel in the SerializationError raised.
+        """
         previous = await self._store.replace(self._key(key), self._value(value))
-        result: V | None = self._decode_or_none(previous)
-        return result
+        return self._previous(previous, key)
 
     def _same(self, data: bytes, expected: bytes) -> bool:
         """Whether stored ``data`` holds the value whose canonical bytes are ``expected``."""
@@ -135,9 +157,14 @@ class Map(Handle[MapStore], Generic[K, V]):
         return False
 
     async def remove(self, key: K) -> V | None:
-        """Remove ``key`` and return its value (None if there was none)."""
-        result: V | None = self._decode_or_none(await self._store.remove(self._key(key)))
-        return result
+        """Remove ``key`` and return its value (None if there was none). Atomic.
+
+        The value is read and decoded first, then removed only if the entry still
+        holds exactly those bytes (retrying if another node wrote in between): a
+        value this node cannot decode raises SerializationError and stays in place.
+        So a removal costs two round trips.
+        """
+        return await self.pop(key, None)
 
     @overload
     async def pop(self, key: K) -> V: ...
@@ -145,10 +172,13 @@ class Map(Handle[MapStore], Generic[K, V]):
     async def pop(self, key: K, default: D) -> V | D: ...
     async def pop(self, key: K, default: Any = _MISSING) -> Any:
         """Remove ``key`` and return its value, like ``dict.pop``: KeyError (or
-        ``default``) if it had none."""
-        data = await self._store.remove(self._key(key))
-        if data is not None:
-            return self._cluster.codec.decode(data)
+        ``default``) if it had none. Atomic, as :meth:`remove` (what cannot be decoded
+        is not removed)."""
+        raw_key, store, decode = self._key(key), self._store, self._cluster.codec.decode
+        while (data := await store.get(raw_key)) is not None:
+            value = decode(data)
+            if await store.remove_if_same(raw_key, data):
+                return value
         if default is _MISSING:
             raise KeyError(key)
         return default

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Generic, TypeVar
 
 from hazelkit._backends.protocol import MultiMapStore
 from hazelkit._buffer import Overflow
 from hazelkit._events import EntryEvent, EventStream, entry_converter, event_stream
+from hazelkit._exceptions import SerializationError
 from hazelkit._handle import Handle
+from hazelkit._undecodable import store_again
 
 __all__ = ["MultiMap"]
 
@@ -46,8 +49,31 @@ class MultiMap(Handle[MultiMapStore], Generic[K, V]):
         return await self._store.remove(self._key(key), self._key(value))
 
     async def remove_all(self, key: K) -> list[V]:
-        """Remove ``key`` with all its values, and return them. Atomic."""
-        return [self._decode_key(v) for v in await self._store.remove_all(self._key(key))]
+        """Remove ``key`` with all its values, and return them. Atomic.
+
+        If a value cannot be decoded on this node, every removed value is put back
+        under ``key`` (events show them removed and added again) and a
+        SerializationError carrying the undecodable bytes (``.data``) is raised.
+        """
+        raw_key, store = self._key(key), self._store
+        removed = await store.remove_all(raw_key)
+        values: list[V] = []
+        for data in removed:
+            try:
+                values.append(self._decode_key(data))
+            except SerializationError as error:
+                raise await store_again(
+                    functools.partial(self._put_back, raw_key, removed),
+                    data,
+                    error,
+                    self.name,
+                    f"a value of multimap {self.name!r} could not be decoded",
+                ) from error
+        return values
+
+    async def _put_back(self, raw_key: bytes, values: list[bytes]) -> None:
+        for data in values:
+            await self._store.put(raw_key, data)
 
     async def contains_key(self, key: K) -> bool:
         """Whether ``key`` holds at least one value."""

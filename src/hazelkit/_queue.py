@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from hazelkit._backends.protocol import QueueStore
 from hazelkit._buffer import Overflow
 from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
-from hazelkit._exceptions import ConfigurationError, OperationTimeoutError, QueueFull
+from hazelkit._exceptions import (
+    ConfigurationError,
+    OperationTimeoutError,
+    QueueFull,
+    SerializationError,
+)
 from hazelkit._handle import Handle, check_seconds, find_equal
+from hazelkit._list import List
+from hazelkit._undecodable import _UndecodableError, dead_letters_name, park
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
@@ -55,6 +62,12 @@ class Queue(Handle[QueueStore], Generic[T]):
     Items are values: compressed and encrypted as the codec says; ``contains`` and
     ``remove`` compare by value and type, reading the whole queue. A Hazelcast queue
     lives on one partition.
+
+    **An item this node cannot decode is not lost.** (A type registered only on other
+    nodes, a missing encryption key, corrupt bytes.) Taking it (``get``, ``poll``)
+    moves its bytes to the List :attr:`dead_letters` (``hazelkit.undecodable/NAME``)
+    and raises a SerializationError carrying them (``.data``) and that list's name
+    (``.stored_in``); a node that can decode them may take them from there.
     """
 
     kind = "queue"
@@ -66,6 +79,11 @@ class Queue(Handle[QueueStore], Generic[T]):
 
     def _open(self) -> QueueStore:
         return self._cluster.backend.queue(self.name, self.capacity)
+
+    @property
+    def dead_letters(self) -> List[Any]:
+        """The List where items taken from this queue that could not be decoded went."""
+        return List(self._cluster, dead_letters_name(self.name))
 
     async def offer(self, item: T, *, timeout: float = 0) -> bool:
         """Add ``item`` at the tail, waiting up to ``timeout`` seconds for room; True if
@@ -98,7 +116,7 @@ class Queue(Handle[QueueStore], Generic[T]):
         the queue stayed empty. (An item may itself be None: pass a ``default`` to tell.)
         """
         data = await self._wait(self._store.poll, None, timeout)
-        return default if data is None else self._decode(data)
+        return default if data is None else await self._taken(data)
 
     async def get(self, *, timeout: float | None = None) -> T:
         """Take the head item, waiting for one (None: as long as it takes).
@@ -108,8 +126,15 @@ class Queue(Handle[QueueStore], Generic[T]):
         data = await self._wait(self._store.poll, None, timeout)
         if data is None:
             raise OperationTimeoutError(f"queue {self.name!r} stayed empty for {timeout:g} s")
-        result: T = self._decode(data)
+        result: T = await self._taken(data)
         return result
+
+    async def _taken(self, data: bytes) -> Any:
+        """Decode a taken item; one that cannot be decoded goes to the dead letters."""
+        try:
+            return self._decode(data)
+        except SerializationError as error:
+            raise await park(self._cluster, self.name, data, error) from error
 
     async def _wait(self, operation: Any, data: bytes | None, timeout: float | None) -> Any:
         """Call ``operation`` (offer or poll) until it succeeds or ``timeout`` runs out,
@@ -136,7 +161,11 @@ class Queue(Handle[QueueStore], Generic[T]):
         return default if data is None else self._decode(data)
 
     async def drain(self, max_items: int | None = None) -> list[T]:
-        """Take up to ``max_items`` items (None: all) at once, in order, without waiting."""
+        """Take up to ``max_items`` items (None: all) at once, in order, without waiting.
+
+        Items this node cannot decode are parked in :attr:`dead_letters` (and logged)
+        and left out of the result; the others are returned.
+        """
         if max_items is not None and (
             isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
         ):
@@ -144,7 +173,13 @@ class Queue(Handle[QueueStore], Generic[T]):
         if max_items == 0:
             return []
         drained = await self._store.drain(-1 if max_items is None else max_items)
-        return [self._decode(data) for data in drained]
+        items: list[T] = []
+        for data in drained:
+            try:
+                items.append(await self._taken(data))
+            except _UndecodableError:
+                continue  # parked and logged; the good items are still returned
+        return items
 
     async def remove(self, item: T) -> bool:
         """Remove the first item equal to ``item`` (value and type); False if none."""

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 from hazelkit._backends.protocol import SetStore
 from hazelkit._buffer import Overflow
 from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
+from hazelkit._exceptions import SerializationError
 from hazelkit._handle import Handle
 
 __all__ = ["Set"]
@@ -54,13 +55,25 @@ class Set(Handle[SetStore], Generic[T]):
         """Remove and return some member; KeyError if the set is empty.
 
         Atomic: when several nodes pop at once, each member goes to exactly one.
+        Members this node cannot decode are left in place (another member is taken);
+        if there are only such members, their SerializationError is raised and
+        nothing changes.
         """
         store = self._store
         while items := await store.items():
+            failure: SerializationError | None = None
+            decodable = False
             for data in items:
+                try:
+                    member: T = self._decode_key(data)
+                except SerializationError as error:
+                    failure = failure or error
+                    continue
+                decodable = True
                 if await store.remove(data):
-                    result: T = self._decode_key(data)
-                    return result
+                    return member
+            if failure is not None and not decodable:
+                raise failure  # only members this node cannot decode: none taken
         raise KeyError(f"pop from an empty set {self.name!r}")
 
     async def contains(self, item: T) -> bool:
