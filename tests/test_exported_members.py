@@ -47,3 +47,27 @@ def test_every_error_is_a_hazelkit_error() -> None:
         value = getattr(hazelkit, name)
         if isinstance(value, type) and issubclass(value, BaseException):
             assert issubclass(value, hazelkit.HazelkitError), name
+
+
+def test_every_public_callable_has_a_docstring() -> None:
+    import inspect
+
+    missing = []
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if not (inspect.isclass(value) or inspect.isfunction(value)):
+                continue
+            if not inspect.getdoc(value):
+                missing.append(f"{module_name}.{name}")
+            if not inspect.isclass(value) or issubclass(value, BaseException):
+                continue
+            for attribute, member in vars(value).items():
+                if attribute.startswith("_"):
+                    continue
+                function = member.fget if isinstance(member, property) else member
+                function = getattr(function, "__func__", function)
+                if callable(function) and not (function.__doc__ or "").strip():
+                    missing.append(f"{module_name}.{name}.{attribute}")
+    assert not missing, f"public callables without a docstring: {missing}"

@@ -69,14 +69,18 @@ class Permit:
 
     @property
     def token(self) -> int:
+        """The permit's fencing token: higher than every earlier permit's of this
+        semaphore; hand it to resources so they can refuse a stale holder."""
         return self._lease.token
 
     @property
     def slot(self) -> int:
+        """Which of the semaphore's permits this is (0 to permits - 1)."""
         return self._lease.slot
 
     @property
     def held(self) -> bool:
+        """Whether the permit's lease is still valid as far as this node knows."""
         return self._lease.held
 
     async def release(self) -> None:

@@ -18,7 +18,9 @@ class Sink(Protocol[T_contra]):
     """Where a stream can be sent: a :class:`~hazelkit.Topic`, a
     :class:`~hazelkit.ReliableTopic`, or any object with an async ``send``."""
 
-    async def send(self, item: T_contra, /) -> Any: ...
+    async def send(self, item: T_contra, /) -> Any:
+        """Deliver one item (for a topic: publish it)."""
+        ...
 
 
 async def pipe(

@@ -144,6 +144,7 @@ class Subscription(Generic[T]):
 
     @property
     def closed(self) -> bool:
+        """True once the subscription has ended (by its reader or its source)."""
         return self._buffer.closed
 
     def statistics(self) -> BufferStatistics:

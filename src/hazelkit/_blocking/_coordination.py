@@ -126,10 +126,12 @@ class BlockingPermit:
 
     @property
     def token(self) -> int:
+        """See :attr:`hazelkit.Permit.token`."""
         return self.async_permit.token
 
     @property
     def held(self) -> bool:
+        """See :attr:`hazelkit.Permit.held`."""
         return self.async_permit.held
 
     def release(self) -> None:

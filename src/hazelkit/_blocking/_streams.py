@@ -70,10 +70,12 @@ class BlockingReliableSubscription(BlockingIterator[ReliableMessage[T] | Message
 
     @property
     def lost(self) -> int:
+        """See :attr:`hazelkit.ReliableSubscription.lost`."""
         return self._reliable.lost
 
     @property
     def duplicates(self) -> int:
+        """See :attr:`hazelkit.ReliableSubscription.duplicates`."""
         return self._reliable.duplicates
 
 
