@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, ParamSpec, TypeVar, overl
 from hazelkit._backends.protocol import MapStore, RawEntryEvent
 from hazelkit._events import own
 from hazelkit._exceptions import ArgumentError, ConfigurationError
-from hazelkit._handle import check_name, check_seconds
+from hazelkit._handle import MAX_EXPIRY, check_expiry, check_name, check_seconds
 from hazelkit._memoize import Memoized
 from hazelkit._near_cache import MISS, NearCache
 from hazelkit._single_flight import SingleFlight
@@ -95,7 +95,7 @@ class Cache(Generic[K, V]):
     ) -> None:
         self._cluster = cluster
         self.name = check_name(name, "cache")
-        self.ttl = check_seconds(ttl, "ttl", optional=True)
+        self.ttl = check_expiry(ttl, "ttl")
         self.max_size = _check_size(max_size, "max_size")
         self._near: NearCache | None = None
         if near_cache:
@@ -133,7 +133,7 @@ class Cache(Generic[K, V]):
         return self._cluster.codec.decode(data)
 
     def _ttl(self, ttl: float | None) -> float | None:
-        return self.ttl if ttl is CACHE_TTL else check_seconds(ttl, "ttl", optional=True)
+        return self.ttl if ttl is CACHE_TTL else check_expiry(ttl, "ttl")
 
     # -- reads and writes -------------------------------------------------------------
 
@@ -250,7 +250,7 @@ class Cache(Generic[K, V]):
         (a waiter computes again). The result is cached for ``ttl`` as :meth:`set` does.
         """
         raw_ttl, raw = self._ttl(ttl), self._key(key)
-        lease = check_seconds(lease, "lease") or 0.0
+        lease = check_seconds(lease, "lease", maximum=MAX_EXPIRY) or 0.0
         if lease < MIN_LEASE:
             raise ConfigurationError(f"lease must be at least {MIN_LEASE:g} s, not {lease!r}")
         limit = check_seconds(timeout, "timeout", optional=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from hazelkit._exceptions import ConfigurationError
 from hazelkit._undecodable import try_decode
@@ -11,7 +12,14 @@ from hazelkit._undecodable import try_decode
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
 
-__all__ = ["Handle", "check_name", "check_seconds", "find_equal"]
+__all__ = [
+    "MAX_EXPIRY",
+    "Handle",
+    "check_expiry",
+    "check_name",
+    "check_seconds",
+    "find_equal",
+]
 
 S = TypeVar("S")
 
@@ -23,17 +31,38 @@ def check_name(name: object, kind: str) -> str:
     return name
 
 
-def check_seconds(value: object, what: str, *, optional: bool = False) -> float | None:
-    """A duration option: a number of seconds >= 0 (or None if ``optional``).
+#: The longest TTL or max-idle of a map entry, in seconds (Hazelcast counts them in
+#: milliseconds in a 64-bit long; 10**15 s is some 31 million years).
+MAX_EXPIRY: Final = 10**15
 
-    Raises ConfigurationError naming ``what`` for anything else.
+
+def check_seconds(
+    value: object, what: str, *, optional: bool = False, maximum: float = math.inf
+) -> float | None:
+    """A duration option: a finite number of seconds >= 0 (or None if ``optional``),
+    at most ``maximum``.
+
+    Raises ConfigurationError naming ``what`` for anything else (infinity and NaN
+    included: "forever" is None where a call allows it).
     """
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        allowed = "a number of seconds >= 0" + (" or None" if optional else "")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= maximum
+        or not math.isfinite(value)
+    ):
+        allowed = "a finite number of seconds >= 0" + (" or None" if optional else "")
+        if maximum < math.inf:
+            allowed += f" (at most {maximum:g})"
         raise ConfigurationError(f"{what} must be {allowed}, not {value!r}")
     return float(value)
+
+
+def check_expiry(value: object, what: str) -> float | None:
+    """A map entry's TTL or max-idle: None, or seconds in [0, :data:`MAX_EXPIRY`]."""
+    return check_seconds(value, what, optional=True, maximum=MAX_EXPIRY)
 
 
 class Handle(Generic[S]):

@@ -11,7 +11,7 @@ from hazelkit._buffer import Overflow
 from hazelkit._cas import check_attempts, update_entry
 from hazelkit._events import EntryEvent, EventStream, entry_converter, event_stream
 from hazelkit._exceptions import ArgumentError, SerializationError
-from hazelkit._handle import Handle
+from hazelkit._handle import Handle, check_expiry
 from hazelkit._undecodable import _UndecodableError
 
 if TYPE_CHECKING:
@@ -33,6 +33,10 @@ class _Delete:
 
 
 DELETE: Final = _Delete()
+
+
+def _expiry(ttl: object, max_idle: object) -> tuple[float | None, float | None]:
+    return check_expiry(ttl, "ttl"), check_expiry(max_idle, "max_idle")
 
 
 class Map(Handle[MapStore], Generic[K, V]):
@@ -78,8 +82,10 @@ class Map(Handle[MapStore], Generic[K, V]):
         """Store ``value`` under ``key`` and return the previous value (or None).
 
         ``ttl``: seconds until the entry expires; ``max_idle``: seconds without access
-        after which it expires. ``None`` means never (unless the map's configuration on
-        the Hazelcast members says otherwise). Every write without them, ``replace``
+        after which it expires. ``None`` or 0 means never (unless the map's
+        configuration on the Hazelcast members says otherwise); a negative, infinite
+        or NaN duration, or one above :data:`~hazelkit._handle.MAX_EXPIRY`, raises
+        ConfigurationError and stores nothing. Every write without them, ``replace``
         included, resets the entry to "never expires", as Hazelcast does. Hazelcast
         counts both in whole seconds from the second of the last write or access, so
         an entry may expire up to 1 s early there (and one under 1 s, at once).
@@ -88,6 +94,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         all the same, and a SerializationError carrying the previous bytes (``.data``)
         is raised; use :meth:`set` when the previous value does not matter.
         """
+        ttl, max_idle = _expiry(ttl, max_idle)
         previous = await self._store.put(
             self._key(key), self._value(value), ttl=ttl, max_idle=max_idle
         )
@@ -112,13 +119,15 @@ class Map(Handle[MapStore], Generic[K, V]):
         self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
     ) -> None:
         """Like :meth:`put` without returning the previous value (one less transfer)."""
+        ttl, max_idle = _expiry(ttl, max_idle)
         await self._store.set(self._key(key), self._value(value), ttl=ttl, max_idle=max_idle)
 
     async def put_if_absent(
         self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
     ) -> V | None:
         """Store ``value`` only if ``key`` has no value; return the existing value, or
-        None if this call stored it. Atomic."""
+        None if this call stored it. Atomic. ``ttl`` and ``max_idle`` as in :meth:`put`."""
+        ttl, max_idle = _expiry(ttl, max_idle)
         existing = await self._store.put_if_absent(
             self._key(key), self._value(value), ttl=ttl, max_idle=max_idle
         )
@@ -242,8 +251,10 @@ class Map(Handle[MapStore], Generic[K, V]):
         return await self._store.contains(self._key(key))
 
     async def set_ttl(self, key: K, ttl: float) -> None:
-        """Give the existing entry under ``key`` a new time to live (0: never expires)."""
-        await self._store.set_ttl(self._key(key), ttl)
+        """Give the existing entry under ``key`` a new time to live, counted from now
+        (0: never expires). ConfigurationError for a negative or non-finite ``ttl``."""
+        checked = check_expiry(ttl, "ttl")
+        await self._store.set_ttl(self._key(key), checked or 0.0)
 
     async def size(self) -> int:
         """The number of entries (a snapshot; concurrent writes may change it at once)."""

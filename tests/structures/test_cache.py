@@ -268,6 +268,9 @@ async def test_waiting_for_a_live_computation_times_out(
     ("options", "match"),
     [
         ({"ttl": -1}, "ttl"),
+        ({"ttl": float("inf")}, "ttl"),
+        ({"ttl": float("nan")}, "ttl"),
+        ({"near_cache": True, "near_cache_ttl": float("inf")}, "near_cache_ttl"),
         ({"max_size": 0}, "max_size"),
         ({"near_cache": True, "near_cache_size": 0}, "near_cache_size"),
         ({"near_cache": True, "near_cache_ttl": "1"}, "near_cache_ttl"),
@@ -288,6 +291,11 @@ async def test_bad_call_options_and_closed_cluster(url: str, name: str) -> None:
         cache = node.cache(name)
         with pytest.raises(hazelkit.ConfigurationError, match="lease"):
             await cache.get_or_compute("k", compute, lease=1.5)
+        for endless in (float("inf"), float("nan")):  # a claim that never lapses
+            with pytest.raises(hazelkit.ConfigurationError, match="lease"):
+                await cache.get_or_compute("k", compute, lease=endless)
+            with pytest.raises(hazelkit.ConfigurationError, match="ttl"):
+                await cache.get_or_compute("k", compute, ttl=endless)
         with pytest.raises(hazelkit.ConfigurationError, match="timeout"):
             await cache.get_or_compute("k", compute, timeout=-1)
         with pytest.raises(hazelkit.ConfigurationError, match="ttl"):

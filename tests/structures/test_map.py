@@ -53,6 +53,31 @@ async def test_ttl_and_max_idle(cluster: hazelkit.Cluster, name: str) -> None:
     assert await m.get("forever") == 3
 
 
+async def test_bad_ttls_are_refused_and_store_nothing(cluster: hazelkit.Cluster, name: str) -> None:
+    m = cluster.map(name)
+    await m.set("k", "before", ttl=60)
+    for bad in (-5, -0.5, float("inf"), float("nan"), 1e16, True, "1"):
+        for option in ("ttl", "max_idle"):
+            for write in (m.put, m.set, m.put_if_absent):
+                for key in ("new", "k"):
+                    with pytest.raises(hazelkit.ConfigurationError, match=option):
+                        await write(key, "v", **{option: bad})
+        with pytest.raises(hazelkit.ConfigurationError, match="ttl"):
+            await m.set_ttl("k", bad)  # type: ignore[arg-type]
+    await anyio.sleep(1.5)  # a negative TTL was not taken as "expire at once" either
+    assert await m.items() == [("k", "before")]
+
+
+async def test_zero_and_none_mean_never(cluster: hazelkit.Cluster, name: str) -> None:
+    m = cluster.map(name)
+    await m.set("zero", 1, ttl=0, max_idle=0)
+    await m.set("none", 2, ttl=None, max_idle=None)
+    await m.set("cleared", 3, ttl=1)
+    await m.set_ttl("cleared", 0)
+    await anyio.sleep(2.5)
+    assert sorted(await m.values()) == [1, 2, 3]
+
+
 async def test_put_if_absent_and_replace(cluster: hazelkit.Cluster, name: str) -> None:
     m = cluster.map(name)
     assert await m.put_if_absent("k", 1) is None
