@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Generic, ParamSpec, TypeVar, overload
 
-from hazelkit._backends.protocol import MapStore, RawEntryEvent
-from hazelkit._events import own
+from hazelkit._backends.protocol import MapStore
+from hazelkit._cache_shared import CacheShared, shared
 from hazelkit._exceptions import ArgumentError, ConfigurationError
-from hazelkit._handle import MAX_EXPIRY, check_expiry, check_name, check_seconds
+from hazelkit._handle import MAX_EXPIRY, Handle, check_expiry, check_seconds
 from hazelkit._memoize import Memoized
 from hazelkit._near_cache import MISS, NearCache
 from hazelkit._single_flight import SingleFlight
@@ -40,7 +40,7 @@ CACHE_TTL: Any = object()
 
 @dataclass(frozen=True, slots=True)
 class CacheStatistics:
-    """What one Cache handle did on this node (counters since it was created)."""
+    """What one node did for one cache name (counters since the Cluster first used it)."""
 
     near_cache_size: int
     near_cache_hits: int
@@ -57,7 +57,7 @@ def _check_size(value: object, what: str) -> int | None:
     return value
 
 
-class Cache(Generic[K, V]):
+class Cache(Handle[MapStore], Generic[K, V]):
     """A cluster-wide cache: a map with a default TTL, a size bound, an optional near
     cache, and :meth:`memoize`, which computes a missing key once in the whole cluster.
 
@@ -77,10 +77,15 @@ class Cache(Generic[K, V]):
       stale value is served for at most ``near_cache_ttl`` seconds (``clear()`` by
       another node sends no events: it shows within that bound too).
 
+    Handles are cheap: every handle of one name on one node shares one near cache
+    (per size and TTL asked for), one listener per map and the statistics, so a
+    handle made per call costs no more than one kept for the program's lifetime.
     Values are read fresh from the cluster on every :meth:`get` without a near cache.
     Entries live in the map ``hazelkit.cache/NAME``; memoize claims in
     ``hazelkit.cache-flights/NAME``.
     """
+
+    kind = "cache"
 
     def __init__(
         self,
@@ -93,28 +98,19 @@ class Cache(Generic[K, V]):
         near_cache_size: int = 1024,
         near_cache_ttl: float = 5.0,
     ) -> None:
-        self._cluster = cluster
-        self.name = check_name(name, "cache")
+        super().__init__(cluster, name)
         self.ttl = check_expiry(ttl, "ttl")
         self.max_size = _check_size(max_size, "max_size")
-        self._near: NearCache | None = None
+        self._near_options: tuple[int, float] | None = None
         if near_cache:
             size = _check_size(near_cache_size, "near_cache_size") or 1
             near_ttl = check_seconds(near_cache_ttl, "near_cache_ttl") or 0.0
-            self._near = NearCache(size, near_ttl)
-        self._near_listening = False
-        self._values_store: MapStore | None = None
+            self._near_options = (size, near_ttl)
         self._flights_store: MapStore | None = None
-        self._near_lock = asyncio.Lock()
         self._flight = SingleFlight(self)
-        self._evictions = 0
 
-    @property
-    def _values(self) -> MapStore:
-        self._cluster.check_open()
-        if self._values_store is None:
-            self._values_store = self._cluster.backend.map(f"hazelkit.cache/{self.name}")
-        return self._values_store
+    def _open(self) -> MapStore:
+        return self._cluster.backend.map(f"hazelkit.cache/{self.name}")
 
     @property
     def _flights(self) -> MapStore:
@@ -123,14 +119,14 @@ class Cache(Generic[K, V]):
             self._flights_store = self._cluster.backend.map(f"hazelkit.cache-flights/{self.name}")
         return self._flights_store
 
-    def _key(self, key: K) -> bytes:
-        return self._cluster.codec.encode_key(key)
+    @property
+    def _shared(self) -> CacheShared:
+        return shared(self._cluster, self.name)
 
-    def _encode(self, value: Any) -> bytes:
-        return self._cluster.codec.encode(value)
-
-    def _decode(self, data: bytes) -> Any:
-        return self._cluster.codec.decode(data)
+    @property
+    def _near(self) -> NearCache | None:
+        options = self._near_options
+        return None if options is None else self._shared.near_cache(*options)
 
     def _ttl(self, ttl: float | None) -> float | None:
         return self.ttl if ttl is CACHE_TTL else check_expiry(ttl, "ttl")
@@ -155,54 +151,53 @@ class Cache(Generic[K, V]):
     async def delete(self, key: K) -> None:
         """Remove ``key`` from the cache (every node's near cache drops it too)."""
         raw = self._key(key)
-        await self._values.delete(raw)
-        if self._near is not None:
-            self._near.invalidate(raw)
+        await self._store.delete(raw)
+        self._shared.invalidate(raw)
 
     async def contains(self, key: K) -> bool:
         """Whether ``key`` is cached (asks the cluster, not the near cache)."""
-        return await self._values.contains(self._key(key))
+        return await self._store.contains(self._key(key))
 
     async def size(self) -> int:
         """The number of cached entries in the cluster."""
-        return await self._values.size()
+        return await self._store.size()
 
     async def clear(self) -> None:
         """Remove every entry. Other nodes' near caches may serve old values for up to
         ``near_cache_ttl`` seconds (a clear sends no per-entry events)."""
-        await self._values.clear()
-        if self._near is not None:
-            self._near.clear()
+        await self._store.clear()
+        self._shared.clear()
 
     async def destroy(self) -> None:
         """Remove the cache's maps from the grid."""
-        await self._values.destroy()
+        await self._store.destroy()
         await self._flights.destroy()
-        if self._near is not None:
-            self._near.clear()
+        state = self._shared
+        state.clear()
+        await state.forget_listeners()  # a destroyed map's listeners may be gone
 
     async def _read(self, raw: bytes) -> bytes | None:
         near = self._near
         if near is None:
-            return await self._values.get(raw)
+            return await self._store.get(raw)
         found = near.lookup(raw)
         if found is not MISS:
             return found  # type: ignore[return-value]
-        await self._listen_for_invalidations()
+        state, store = self._shared, self._store
+        await state.values_listener.ensure(self._cluster, store)
         generation, read_at = near.generation, time.monotonic()
-        data = await self._values.get(raw)
+        data = await store.get(raw)
         near.store(raw, data, generation, read_at)
         return data
 
     async def _store_value(self, raw: bytes, data: bytes, ttl: float | None) -> None:
-        await self._values.set(raw, data, ttl=ttl)
-        if self._near is not None:
-            self._near.invalidate(raw)
+        await self._store.set(raw, data, ttl=ttl)
+        self._shared.invalidate(raw)
         if self.max_size is not None:
             await self._evict(self.max_size, keep=raw)
 
     async def _evict(self, max_size: int, keep: bytes) -> None:
-        values = self._values
+        values = self._store
         if await values.size() <= max_size:
             return
         keys = [key for key in await values.keys() if key != keep]
@@ -212,20 +207,7 @@ class Cache(Generic[K, V]):
             return
         victims = random.sample(keys, min(excess, len(keys)))
         await asyncio.gather(*(values.delete(key) for key in victims))
-        self._evictions += len(victims)
-
-    async def _listen_for_invalidations(self) -> None:
-        if self._near_listening:
-            return
-        async with self._near_lock:
-            if not self._near_listening:
-                registration = await self._values.listen(self._invalidate, include_values=False)
-                own(self._cluster, registration.close)
-                self._near_listening = True
-
-    def _invalidate(self, event: RawEntryEvent) -> None:
-        if self._near is not None:
-            self._near.invalidate(event.key)
+        self._shared.evictions += len(victims)
 
     # -- single flight ---------------------------------------------------------------
 
@@ -291,16 +273,14 @@ class Cache(Generic[K, V]):
         return decorate
 
     def statistics(self) -> CacheStatistics:
-        """This handle's counters on this node: near cache hits and misses, computations
-        run by :meth:`get_or_compute` here, entries evicted here."""
-        near = self._near
+        """What this node did for the cache of this name, through any of its handles:
+        near cache size, hits and misses (of the near cache this handle's options
+        select), computations run by :meth:`get_or_compute` here, entries evicted here."""
+        near, state = self._near, self._shared
         return CacheStatistics(
             near_cache_size=0 if near is None else len(near),
             near_cache_hits=0 if near is None else near.hits,
             near_cache_misses=0 if near is None else near.misses,
-            computations=self._flight.computations,
-            evictions=self._evictions,
+            computations=state.computations,
+            evictions=state.evictions,
         )
-
-    def __repr__(self) -> str:
-        return f"<Cache {self.name!r} of {self._cluster.url}>"

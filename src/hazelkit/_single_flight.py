@@ -29,19 +29,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hazelkit._backends.protocol import EntryEventType, RawEntryEvent
-from hazelkit._events import own
 from hazelkit._exceptions import HazelkitError, OperationTimeoutError
 
 if TYPE_CHECKING:
     from hazelkit._cache import Cache
 
-__all__ = ["RECHECK", "SingleFlight"]
+__all__ = ["RECHECK", "SingleFlight", "Wakeups"]
 
 #: The longest a waiter sleeps between two looks at the value and the claim, in seconds.
 RECHECK = 0.5
-
-_GONE = (EntryEventType.REMOVED, EntryEventType.EXPIRED, EntryEventType.EVICTED)
 
 
 @dataclass(eq=False)
@@ -50,7 +46,7 @@ class _Wakeup:
     users: int = 0
 
 
-class _Wakeups:
+class Wakeups:
     """Local waiters per key, woken when that key's claim goes away."""
 
     def __init__(self) -> None:
@@ -63,26 +59,24 @@ class _Wakeups:
         return wakeup
 
     def release(self, key: bytes, wakeup: _Wakeup) -> None:
+        """Give back a wakeup taken by :meth:`arm`."""
         wakeup.users -= 1
         if wakeup.users == 0 and self._by_key.get(key) is wakeup:
             del self._by_key[key]
 
     def notify(self, key: bytes) -> None:
+        """Wake every waiter of ``key``."""
         wakeup = self._by_key.pop(key, None)
         if wakeup is not None:
             wakeup.event.set()
 
 
 class SingleFlight:
-    """The single-flight computations of one Cache handle."""
+    """The single-flight computations of one Cache handle (its waiters and its claims
+    listener are shared by every handle of the cache on this node)."""
 
     def __init__(self, cache: Cache[Any, Any]) -> None:
         self._cache = cache
-        self._wakeups = _Wakeups()
-        self._listening = False
-        self._lock = asyncio.Lock()
-        #: Computations this handle ran (for statistics).
-        self.computations = 0
 
     async def get_or_compute(
         self,
@@ -98,10 +92,11 @@ class SingleFlight:
         data = await cache._read(key)
         if data is not None:
             return cache._decode(data)
-        await self._listen()
+        shared = cache._shared
+        await shared.flights_listener.ensure(cache._cluster, cache._flights)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            wakeup = self._wakeups.arm(key)
+            wakeup = shared.wakeups.arm(key)
             try:
                 data = await cache._read(key)
                 if data is not None:
@@ -111,7 +106,7 @@ class SingleFlight:
                     return await self._run(key, token, compute, ttl, lease)
                 await _sleep_until(wakeup.event, deadline, cache.name)
             finally:
-                self._wakeups.release(key, wakeup)
+                shared.wakeups.release(key, wakeup)
 
     async def _run(
         self,
@@ -123,14 +118,14 @@ class SingleFlight:
     ) -> Any:
         cache = self._cache
         try:
-            data = await cache._values.get(key)
+            data = await cache._store.get(key)
             if data is not None:
                 return cache._decode(data)
             renewer = cache._cluster.spawn(
                 self._renew(key, token, lease), name=f"lease of a computation of {cache.name!r}"
             )
             try:
-                self.computations += 1
+                cache._shared.computations += 1
                 value = await compute()
             finally:
                 renewer.cancel()
@@ -147,21 +142,6 @@ class SingleFlight:
             if await flights.get(key) != token:
                 return  # the claim lapsed (and may be someone else's now): stop
             await flights.set_ttl(key, lease)
-
-    async def _listen(self) -> None:
-        """Register the flights listener once per handle, before the first claim."""
-        if self._listening:
-            return
-        async with self._lock:
-            if not self._listening:
-                flights = self._cache._flights
-                registration = await flights.listen(self._on_flight, include_values=False)
-                own(self._cache._cluster, registration.close)
-                self._listening = True
-
-    def _on_flight(self, event: RawEntryEvent) -> None:
-        if event.type in _GONE:
-            self._wakeups.notify(event.key)
 
 
 async def _sleep_until(event: asyncio.Event, deadline: float | None, name: str) -> None:

@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 import hazelkit
+from hazelkit._events import _owned
 from hazelkit._near_cache import MISS, NearCache
 
 
@@ -72,6 +73,35 @@ async def test_near_cache_serves_locally_and_is_invalidated(
     with anyio.fail_after(10):
         while await near.get("k") is not None:
             await anyio.sleep(0.02)
+
+
+async def test_cheap_handles_share_one_listener_per_map(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    async def compute() -> str:
+        return "computed"
+
+    def listeners() -> int:
+        owned = _owned.get(cluster)
+        return 0 if owned is None else len(owned.closers)
+
+    before = listeners()
+    for i in range(100):  # a fresh handle per call, as handles are cheap
+        assert await cluster.cache(name).get_or_compute(i, compute) == "computed"
+        assert await cluster.cache(name, near_cache=True).get(i) == "computed"
+    assert listeners() == before + 2  # one on the values map, one on the claims map
+    # The handles share one near cache (a fresh handle finds earlier reads), still
+    # invalidated by other nodes' writes.
+    assert cluster.cache(name, near_cache=True).statistics().near_cache_size == 100
+    await cluster2.cache(name).set(0, "changed")
+    with anyio.fail_after(2):
+        while await cluster.cache(name, near_cache=True).get(0) != "changed":
+            await anyio.sleep(0.02)
+    # Destroying the cache drops the listeners; the next use registers them again.
+    await cluster.cache(name).destroy()
+    assert listeners() == before
+    assert await cluster.cache(name, near_cache=True).get(0) is None
+    assert listeners() == before + 1
 
 
 async def test_values_are_fresh_copies(cluster: hazelkit.Cluster, name: str) -> None:
