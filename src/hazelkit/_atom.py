@@ -178,5 +178,6 @@ class Atom(Handle[MapStore], Generic[T]):
 
     async def destroy(self) -> None:
         """Remove the stored value: the atom reads as ``initial`` again (watches see a
-        change to ``initial``)."""
-        await self._store.delete(self._raw_key)
+        change from the value it held to ``initial``)."""
+        # remove, not delete: its REMOVED event carries the old value on both backends.
+        await self._store.remove(self._raw_key)

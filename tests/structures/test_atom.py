@@ -133,6 +133,18 @@ async def test_watches_fire_on_every_node_that_added_one(
     assert len(seen["async"]) == 4
 
 
+async def test_watches_see_the_old_value_of_a_destroyed_atom(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    seen: list[tuple[Any, Any]] = []
+    await cluster.atom(name, initial="initial").add_watch("w", lambda *change: seen.append(change))
+    await cluster2.atom(name, initial="initial").reset({"held": 1})
+    await cluster2.atom(name, initial="initial").destroy()
+    await wait_for(lambda: len(seen) == 2)
+    assert seen == [("initial", {"held": 1}), ({"held": 1}, "initial")]
+    assert await cluster.atom(name, initial="initial").deref() == "initial"
+
+
 async def test_a_failing_watch_does_not_stop_the_others(
     cluster: hazelkit.Cluster, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
