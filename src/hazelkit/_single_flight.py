@@ -6,7 +6,8 @@ The protocol, per key (``flights`` is a second map next to the cache's values):
 2. Claim the computation: ``flights.put_if_absent(key, token, ttl=lease)``.
    - Won: read the value once more (a computation that ended between 1 and 2 has
      stored it: values are stored *before* their claim is released), else compute,
-     renewing the claim's TTL every ``lease / 3`` seconds; store the value, then
+     renewing the claim's TTL every ``lease / 4`` seconds (a failed renewal is
+     retried sooner, until the computation ends); store the value, then
      release the claim (``remove_if_same``), also when the computation fails.
    - Lost: wait until the claim goes away (woken by the flights map's entry events,
      and re-checking every :data:`RECHECK` seconds whatever happens), then go to 1.
@@ -15,21 +16,23 @@ A node that dies while computing stops renewing, its claim expires after at most
 ``lease`` seconds, and a waiter takes over: nobody waits for a dead node longer than
 ``lease + RECHECK``. A failed computation is not cached: its error goes to its caller,
 and one of the waiters computes again. The guarantee "once per key" holds while the
-computing node keeps renewing; if it stalls for longer than ``lease`` (a long GC pause,
-a network partition), another node may compute the same key concurrently.
+computing node keeps renewing; if it stalls, or cannot reach the cluster, for longer
+than ``lease`` (a long GC pause, a network partition), another node may compute the
+same key concurrently.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hazelkit._exceptions import HazelkitError, OperationTimeoutError
+from hazelkit._exceptions import ClusterClosedError, HazelkitError, OperationTimeoutError
 
 if TYPE_CHECKING:
     from hazelkit._cache import Cache
@@ -38,6 +41,10 @@ __all__ = ["RECHECK", "SingleFlight", "Wakeups"]
 
 #: The longest a waiter sleeps between two looks at the value and the claim, in seconds.
 RECHECK = 0.5
+#: The longest pause before retrying a failed renewal of a claim, in seconds.
+RENEW_RETRY = 0.5
+
+logger = logging.getLogger("hazelkit")
 
 
 @dataclass(eq=False)
@@ -136,12 +143,23 @@ class SingleFlight:
                 await cache._flights.remove_if_same(key, token)
 
     async def _renew(self, key: bytes, token: bytes, lease: float) -> None:
-        flights = self._cache._flights
+        """Renew the claim every ``lease / 4`` s until cancelled; after a failed renewal
+        (the cluster briefly unreachable, a timeout), retry sooner instead of giving up."""
+        pause = lease / 4
         while True:
-            await asyncio.sleep(lease / 4)
-            if await flights.get(key) != token:
-                return  # the claim lapsed (and may be someone else's now): stop
-            await flights.set_ttl(key, lease)
+            await asyncio.sleep(pause)
+            try:
+                flights = self._cache._flights
+                if await flights.get(key) != token:
+                    return  # the claim lapsed (and may be someone else's now): stop
+                await flights.set_ttl(key, lease)
+            except ClusterClosedError:
+                return
+            except HazelkitError as error:
+                logger.warning("cache %r: renewing a claim failed (%s)", self._cache.name, error)
+                pause = min(lease / 8, RENEW_RETRY)
+            else:
+                pause = lease / 4
 
 
 async def _sleep_until(event: asyncio.Event, deadline: float | None, name: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 import pytest
+from structure_helpers import wait_for
 
 import hazelkit
 from hazelkit._events import _owned
@@ -292,6 +293,45 @@ async def test_waiting_for_a_live_computation_times_out(
         with pytest.raises(hazelkit.OperationTimeoutError, match="did not finish"):
             await cluster2.cache(name).get_or_compute("k", other, timeout=0.5)
         assert await cluster2.cache(name).get_or_compute("k", other, timeout=20) == "slow"
+
+
+class FlakyRenewals:
+    """A claims map whose first ``failures`` renewals fail, as when the cluster is
+    briefly unreachable."""
+
+    def __init__(self, store: Any, failures: int) -> None:
+        self._store = store
+        self.failures = failures
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def set_ttl(self, key: bytes, ttl: float) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise hazelkit.OperationTimeoutError("renewal timed out (injected)")
+        await self._store.set_ttl(key, ttl)
+
+
+async def test_a_failed_renewal_does_not_end_the_claim(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    computing = cluster.cache(name)
+    computing._flights_store = FlakyRenewals(computing._flights, failures=2)  # type: ignore[assignment]
+    runs = 0
+
+    async def slow() -> str:
+        nonlocal runs
+        runs += 1
+        await anyio.sleep(5)  # well past the 3 s lease: only renewals keep the claim
+        return "slow"
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(functools.partial(computing.get_or_compute, lease=3.0), "k", slow)
+        await wait_for(lambda: runs == 1)
+        assert await cluster2.cache(name).get_or_compute("k", slow, timeout=30) == "slow"
+    assert runs == 1
+    assert computing._flights_store.failures == 0  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
