@@ -72,10 +72,13 @@ class Cache(Handle[MapStore], Generic[K, V]):
       is random, not LRU (Hazelcast's own eviction needs member configuration).
       Each write of a bounded cache costs one extra ``size`` call.
     - ``near_cache``: keep up to ``near_cache_size`` recently read entries (absent
-      ones too) on this node, each for at most ``near_cache_ttl`` seconds. Writes
+      ones too) on this node, each for at most ``near_cache_ttl`` seconds, and at
+      most the cache's ``ttl`` (for memoized results: the ``ttl`` of the call). Writes
       anywhere invalidate them through entry events; since events can be lost, a
-      stale value is served for at most ``near_cache_ttl`` seconds (``clear()`` by
-      another node sends no events: it shows within that bound too).
+      stale value is served for at most that long (``clear()`` by another node
+      sends no events: it shows within that bound too). An entry written with a
+      ``ttl`` shorter than the cache's may be served by other nodes' near caches
+      until the cache's ``ttl`` (or ``near_cache_ttl``) runs out.
 
     Handles are cheap: every handle of one name on one node shares one near cache
     (per size and TTL asked for), one listener per map and the statistics, so a
@@ -139,7 +142,7 @@ class Cache(Handle[MapStore], Generic[K, V]):
     async def get(self, key: K, default: D) -> V | D: ...
     async def get(self, key: K, default: Any = None) -> Any:
         """The cached value of ``key``, or ``default`` (see the near cache's bound)."""
-        data = await self._read(self._key(key))
+        data = await self._read(self._key(key), self.ttl)
         return default if data is None else self._decode(data)
 
     async def set(self, key: K, value: V, *, ttl: float | None = CACHE_TTL) -> None:
@@ -176,7 +179,9 @@ class Cache(Handle[MapStore], Generic[K, V]):
         state.clear()
         await state.forget_listeners()  # a destroyed map's listeners may be gone
 
-    async def _read(self, raw: bytes) -> bytes | None:
+    async def _read(self, raw: bytes, ttl: float | None) -> bytes | None:
+        """The bytes under ``raw``, from the near cache if it has them; a near copy is
+        kept at most ``ttl`` (the entry's TTL, if known) as well."""
         near = self._near
         if near is None:
             return await self._store.get(raw)
@@ -187,7 +192,7 @@ class Cache(Handle[MapStore], Generic[K, V]):
         await state.values_listener.ensure(self._cluster, store)
         generation, read_at = near.generation, time.monotonic()
         data = await store.get(raw)
-        near.store(raw, data, generation, read_at)
+        near.store(raw, data, generation, read_at, max_age=ttl)
         return data
 
     async def _store_value(self, raw: bytes, data: bytes, ttl: float | None) -> None:

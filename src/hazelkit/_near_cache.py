@@ -8,6 +8,9 @@ Staleness rules (what :class:`~hazelkit.Cache` promises):
 - An entry is never served longer than ``ttl`` seconds after it was read from the
   cluster, so a lost invalidation (events can be lost around a member failure, and
   ``clear()`` sends none) leaves a stale value for at most ``ttl`` seconds.
+- Nor longer than the entry's own TTL when the reader knows it (``max_age``): an
+  expiry is announced late on Hazelcast (when the member next looks at the entry),
+  so without this an expired value could be served for the whole ``ttl``.
 - A read that raced with an invalidation is not kept: every invalidation bumps a
   generation, and a value read before it is discarded instead of stored.
 """
@@ -33,7 +36,7 @@ MISS: Final = _Miss()
 @dataclass(slots=True)
 class _Entry:
     data: bytes | None  # None: the cluster had no entry (absence is cached too)
-    read_at: float
+    expires_at: float  # on this node's monotonic clock
 
 
 class NearCache:
@@ -51,7 +54,7 @@ class NearCache:
     def lookup(self, key: bytes) -> bytes | _Miss | None:
         """The local copy of ``key`` (None: known absent), or MISS."""
         entry = self._entries.get(key)
-        if entry is None or time.monotonic() - entry.read_at > self.ttl:
+        if entry is None or time.monotonic() > entry.expires_at:
             if entry is not None:
                 del self._entries[key]
             self.misses += 1
@@ -60,12 +63,21 @@ class NearCache:
         self.hits += 1
         return entry.data
 
-    def store(self, key: bytes, data: bytes | None, generation: int, read_at: float) -> None:
-        """Keep what was read at ``read_at``, unless an invalidation came since the read
-        began (``generation`` is the value of :attr:`generation` then)."""
+    def store(
+        self,
+        key: bytes,
+        data: bytes | None,
+        generation: int,
+        read_at: float,
+        max_age: float | None = None,
+    ) -> None:
+        """Keep what was read at ``read_at`` for ``ttl`` seconds, or ``max_age`` if that
+        is shorter (None or 0: no other bound), unless an invalidation came since the
+        read began (``generation`` is the value of :attr:`generation` then)."""
         if generation != self.generation:
             return
-        self._entries[key] = _Entry(data, read_at)
+        age = self.ttl if not max_age else min(self.ttl, max_age)
+        self._entries[key] = _Entry(data, read_at + age)
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)

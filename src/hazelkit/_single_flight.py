@@ -96,7 +96,7 @@ class SingleFlight:
     ) -> Any:
         """The value under ``key``, computed by ``compute()`` on one node if missing."""
         cache = self._cache
-        data = await cache._read(key)
+        data = await cache._read(key, ttl)
         if data is not None:
             return cache._decode(data)
         shared = cache._shared
@@ -105,7 +105,7 @@ class SingleFlight:
         while True:
             wakeup = shared.wakeups.arm(key)
             try:
-                data = await cache._read(key)
+                data = await cache._read(key, ttl)
                 if data is not None:
                     return cache._decode(data)
                 token = cache._encode(uuid.uuid4().hex)

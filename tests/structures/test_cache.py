@@ -127,6 +127,27 @@ async def test_lost_invalidations_are_bounded_by_the_near_cache_ttl(
     assert time.monotonic() - started < 1.0 + 1.0
 
 
+async def test_a_near_copy_does_not_outlive_the_entry_ttl(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    near = cluster.cache(name, ttl=1, near_cache=True, near_cache_ttl=60)
+    await cluster2.cache(name, ttl=1).set("k", "v")
+    assert await near.get("k") == "v"
+    runs = 0
+
+    async def compute() -> str:
+        nonlocal runs
+        runs += 1
+        return "memo"
+
+    assert await near.get_or_compute("m", compute, ttl=1) == "memo"
+    assert await near.get("m") == "memo"
+    await anyio.sleep(2.5)  # the entries expired (expiry events may come much later)
+    assert await near.get("k") is None
+    assert await near.get_or_compute("m", compute, ttl=1) == "memo"
+    assert runs == 2
+
+
 async def test_near_cache_is_bounded(cluster: hazelkit.Cluster, name: str) -> None:
     near = cluster.cache(name, near_cache=True, near_cache_size=3)
     for i in range(10):
