@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from hazelkit._exceptions import ConfigurationError
@@ -18,6 +18,7 @@ __all__ = [
     "check_expiry",
     "check_name",
     "check_seconds",
+    "equal_positions",
     "find_equal",
 ]
 
@@ -106,13 +107,13 @@ class Handle(Generic[S]):
         return f"<{type(self).__name__} {self.name!r} of {self._cluster.url}>"
 
 
-def find_equal(
+def equal_positions(
     items: Iterable[bytes],
     wanted: Any,
     codec_key: Callable[[Any], bytes],
     decode: Callable[[bytes], Any],
-) -> tuple[int, bytes] | None:
-    """The index and exact bytes of the first item equal to ``wanted`` (canonically).
+) -> Iterator[tuple[int, bytes]]:
+    """The index and exact bytes of every item equal to ``wanted`` (canonically).
 
     Items stored as values may be compressed or encrypted, so equal values can have
     different bytes: each item is decoded and compared by its canonical encoding. An
@@ -122,8 +123,18 @@ def find_equal(
     expected = codec_key(wanted)
     for index, data in enumerate(items):
         if data == expected:
-            return index, data
+            yield index, data
+            continue
         ok, item = try_decode(decode, data)
         if ok and codec_key(item) == expected:
-            return index, data
-    return None
+            yield index, data
+
+
+def find_equal(
+    items: Iterable[bytes],
+    wanted: Any,
+    codec_key: Callable[[Any], bytes],
+    decode: Callable[[bytes], Any],
+) -> tuple[int, bytes] | None:
+    """The first of :func:`equal_positions`, or None."""
+    return next(equal_positions(items, wanted, codec_key, decode), None)

@@ -10,7 +10,7 @@ from hazelkit._backends.protocol import ListStore
 from hazelkit._buffer import Overflow
 from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
 from hazelkit._exceptions import ArgumentError, ConflictError, SerializationError
-from hazelkit._handle import Handle, find_equal
+from hazelkit._handle import Handle, equal_positions, find_equal
 from hazelkit._undecodable import store_again
 
 __all__ = ["List"]
@@ -134,12 +134,25 @@ class List(Handle[ListStore], Generic[T]):
                 return True
         return False
 
-    async def index(self, item: T) -> int:
-        """The position of the first item equal to ``item``; ValueError if none."""
-        found = await self._find(item)
+    async def index(self, item: T, start: int = 0, stop: int | None = None) -> int:
+        """The position of the first item equal to ``item`` among ``list[start:stop]``
+        (bounds as in ``list.index``; None: to the end); ValueError if none."""
+        for bound in (start, stop):
+            if bound is not None:
+                _check_index(bound)
+        items = await self._store.items()
+        first, last, _step = slice(start, stop).indices(len(items))
+        codec = self._cluster.codec
+        found = find_equal(items[first:last], item, codec.encode_key, codec.decode)
         if found is None:
             raise ValueError(f"{item!r} is not in list {self.name!r}")
-        return found[0]
+        return first + found[0]
+
+    async def count(self, item: T) -> int:
+        """How many items equal ``item`` (as :meth:`index` compares; one snapshot)."""
+        codec = self._cluster.codec
+        items = await self._store.items()
+        return sum(1 for _ in equal_positions(items, item, codec.encode_key, codec.decode))
 
     async def contains(self, item: T) -> bool:
         """Whether an item equal to ``item`` is in the list."""

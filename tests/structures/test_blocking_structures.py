@@ -81,6 +81,12 @@ def test_list_is_a_mutable_sequence(node: BlockingCluster, name: str) -> None:
     assert lst.index(3) == 2
     assert lst.index(3, 1, 4) == 2
     assert lst.count(2) == 1
+    with pytest.raises(ValueError, match="not in list"):
+        lst.index(3, 0, 0)  # an empty range, as in list.index
+    lst.extend([True, 1.0])  # equality is the List's: 1, 1.0 and True differ
+    assert (lst.index(True), lst.index(True, 0, 6), lst.count(1), lst.count(True)) == (4, 4, 0, 1)
+    assert (1.0 in lst, 1 in lst, lst.index(1.0, -1)) == (True, False, 5)
+    assert (lst.pop(), lst.pop()) == (1.0, True)
     assert 4 in lst
     lst.remove(4)
     with pytest.raises(ValueError, match="not in list"):

@@ -50,6 +50,17 @@ async def test_search_by_value(encrypted: hazelkit.Cluster, name: str) -> None:
     assert await lst.index(1) == 1
     with pytest.raises(ValueError, match="not in list"):
         await lst.index(2)
+    # Bounds as in list.index; equality as everywhere else (1, 1.0, True differ).
+    assert await lst.index(1, 2) == 4
+    assert await lst.index(1, -1) == 4
+    assert await lst.index(1, 0, 2) == 1
+    for start, stop in ((0, 0), (2, 4), (5, None), (-1, -1)):
+        with pytest.raises(ValueError, match="not in list"):
+            await lst.index(1, start, stop)
+    with pytest.raises(hazelkit.ArgumentError):
+        await lst.index(1, "0")  # type: ignore[arg-type]
+    assert (await lst.count(1), await lst.count(1.0), await lst.count(True)) == (2, 1, 0)
+    assert await lst.count({"b": 2, "a": 1}) == 1
     assert await lst.remove(1)
     assert await lst.remove("x" * 500)
     assert not await lst.remove("nope")

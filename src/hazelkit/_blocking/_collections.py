@@ -116,7 +116,9 @@ class BlockingList(MutableSequence[T]):
     ``lst[i]``, ``lst[i] = v``, ``del lst[i]``, ``lst[a:b]`` (a read), ``append``,
     ``extend``, ``insert``, ``pop``, ``remove`` (ValueError if absent, as ``list.remove``),
     ``index``, ``count``, ``in`` and ``len`` each make one call; assigning or deleting a
-    slice is not supported (TypeError). Iteration walks a snapshot.
+    slice is not supported (TypeError). Iteration walks a snapshot. Searches
+    (``in``, ``index``, ``count``, ``remove``) compare items as the List does, by
+    value and type: ``1``, ``1.0`` and ``True`` are different items, unlike in a list.
     """
 
     def __init__(self, run: Runner, alist: List[T]) -> None:
@@ -185,14 +187,12 @@ class BlockingList(MutableSequence[T]):
             raise ValueError(f"{value!r} is not in list {self.name!r}")
 
     def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
-        """The position of the first item equal to ``value`` (ValueError if none)."""
-        if start == 0 and stop is None:
-            return self._run(self.async_list.index, value)
-        return self._run(self.async_list.items).index(value, start, stop or 2**62)
+        """See :meth:`hazelkit.List.index` (``list.index``'s bounds, the List's equality)."""
+        return self._run(self.async_list.index, value, start, stop)
 
     def count(self, value: Any) -> int:
-        """How many items equal ``value`` (compared here, over a snapshot)."""
-        return self._run(self.async_list.items).count(value)
+        """See :meth:`hazelkit.List.count`."""
+        return self._run(self.async_list.count, value)
 
     def get(self, index: int) -> T:
         """See :meth:`hazelkit.List.get`."""
