@@ -7,7 +7,8 @@ Modes (each prints one JSON line with its results on stdout when it ends):
   per key for keys 0..KEYS-1; the function counts its runs in the counter NAME-runs-KEY.
 - ``stall URL NAME``: start computing key 0 of that function, print ``{"computing": 0}``
   and never finish (the test kills this process).
-- ``takeover URL NAME``: call the function for key 0 once and report how long it took.
+- ``takeover URL NAME``: call the function for key 0 once; report when the call began
+  and when this process began computing (wall clock, comparable on one machine).
 
 Workers other than ``stall`` first count themselves in the counter NAME-ready, then wait
 for the key ``go`` of the map NAME-start, so that they all start at the same moment.
@@ -26,6 +27,8 @@ import hazelkit
 
 LEASE = 3.0
 STALL = False
+#: When (wall clock) this process began computing each key.
+COMPUTED_AT: dict[int, float] = {}
 
 
 async def start_together(cluster: hazelkit.Cluster, name: str) -> None:
@@ -54,6 +57,7 @@ async def swap(cluster: hazelkit.Cluster, name: str, times: str) -> dict[str, An
 def memoized(cluster: hazelkit.Cluster, name: str) -> Any:
     @cluster.cache(name).memoize(name="contention", lease=LEASE)
     async def compute(key: int) -> dict[str, int]:
+        COMPUTED_AT[key] = time.time()
         await cluster.counter(f"{name}-runs-{key}").increment()
         if STALL:
             print(json.dumps({"computing": key}), flush=True)
@@ -81,9 +85,9 @@ async def stall(cluster: hazelkit.Cluster, name: str) -> dict[str, Any]:
 async def takeover(cluster: hazelkit.Cluster, name: str) -> dict[str, Any]:
     compute = memoized(cluster, name)
     await start_together(cluster, name)
-    began = time.monotonic()
+    began = time.time()
     result = await compute(0)
-    return {"pid": os.getpid(), "result": result, "seconds": time.monotonic() - began}
+    return {"pid": os.getpid(), "result": result, "began": began, "computed_at": COMPUTED_AT[0]}
 
 
 MODES = {"swap": swap, "memoize": memoize, "stall": stall, "takeover": takeover}
