@@ -243,7 +243,9 @@ class Map(Handle[MapStore], Generic[K, V]):
         return None if result is DELETE else result
 
     async def delete(self, key: K) -> None:
-        """Remove ``key`` without returning its value."""
+        """Remove ``key`` without returning its value (one round trip). Its REMOVED
+        event carries no old value on Hazelcast: use :meth:`remove` when listeners
+        need it."""
         await self._store.delete(self._key(key))
 
     async def contains(self, key: K) -> bool:
