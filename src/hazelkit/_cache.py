@@ -69,8 +69,11 @@ class Cache(Handle[MapStore], Generic[K, V]):
       entries down to 90 % of it. So the cache holds at most ``max_size`` entries
       whenever no write is in flight; while N nodes write at once it may hold up to
       N more, and concurrent evictions may remove a few more than needed. Eviction
-      is random, not LRU (Hazelcast's own eviction needs member configuration).
-      Each write of a bounded cache costs one extra ``size`` call.
+      is random, not LRU (Hazelcast's own eviction needs member configuration), and
+      skips keys whose memoized computation is still in flight. Each write of a
+      bounded cache costs one extra ``size`` call. An evicted memoized result is
+      computed again by the next call; so "computed once" holds while the result is
+      cached.
     - ``near_cache``: keep up to ``near_cache_size`` recently read entries (absent
       ones too) on this node, each for at most ``near_cache_ttl`` seconds, and at
       most the cache's ``ttl`` (for memoized results: the ``ttl`` of the call). Writes
@@ -210,9 +213,23 @@ class Cache(Handle[MapStore], Generic[K, V]):
         excess = len(keys) + 1 - target
         if excess <= 0:
             return
-        victims = random.sample(keys, min(excess, len(keys)))
+        random.shuffle(keys)
+        victims = await self._unclaimed(keys, excess)
         await asyncio.gather(*(values.delete(key) for key in victims))
         self._shared.evictions += len(victims)
+
+    async def _unclaimed(self, candidates: list[bytes], wanted: int) -> list[bytes]:
+        """Up to ``wanted`` of ``candidates``, in order, skipping keys being computed:
+        a result just stored by a computation still holding its claim is not evicted
+        before its waiters read it."""
+        victims: list[bytes] = []
+        for start in range(0, len(candidates), wanted):
+            batch = candidates[start : start + wanted]
+            claimed = await self._flights.get_all(batch)
+            victims.extend(key for key in batch if key not in claimed)
+            if len(victims) >= wanted:
+                return victims[:wanted]
+        return victims
 
     # -- single flight ---------------------------------------------------------------
 

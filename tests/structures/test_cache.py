@@ -48,6 +48,24 @@ async def test_size_bound_evicts_random_entries(
     assert await caches[0].size() >= 18 - 2  # down to 90 %, not emptied
 
 
+async def test_eviction_skips_keys_being_computed(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    computing = cluster.cache(name, max_size=5)
+    await computing.set("k", "result")  # stored by a computation that still holds its claim
+    claim = computing._key("k"), cluster.codec.encode("token")
+    await computing._flights.put_if_absent(*claim, ttl=60)
+    other = cluster2.cache(name, max_size=5)
+    for i in range(30):
+        await other.set(i, "x")
+    assert await computing.get("k") == "result"
+    assert other.statistics().evictions >= 25
+    await computing._flights.remove(claim[0])  # released: now it may go like any other
+    for i in range(30, 60):
+        await other.set(i, "x")
+    assert await other.size() <= 5
+
+
 async def test_near_cache_serves_locally_and_is_invalidated(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
