@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from hazelkit._atom_watches import Watch, Watches
 from hazelkit._backends.protocol import MapStore
-from hazelkit._cas import UNCHANGED, Unchanged, update_entry
+from hazelkit._cas import UNCHANGED, Unchanged, plain_result, update_entry
 from hazelkit._exceptions import ArgumentError, ValidationError
 from hazelkit._handle import Handle
 
@@ -23,14 +22,6 @@ T = TypeVar("T")
 ATOMS_MAP: Final = "hazelkit.atoms"
 
 Validator = Callable[[Any], object]
-
-
-def _plain_result(result: object, what: str) -> object:
-    if inspect.isawaitable(result):
-        if inspect.iscoroutine(result):
-            result.close()
-        raise ArgumentError(f"{what} must be a plain function; it returned an awaitable")
-    return result
 
 
 class Atom(Handle[MapStore], Generic[T]):
@@ -89,12 +80,12 @@ class Atom(Handle[MapStore], Generic[T]):
         if self._validator is None:
             return
         try:
-            accepted = _plain_result(self._validator(value), "an atom validator")
+            accepted = self._validator(value)
         except ValidationError:
             raise
         except Exception as error:
             raise ValidationError(f"atom {self.name!r} rejected {value!r}: {error}") from error
-        if not accepted:
+        if not plain_result(accepted, "an atom validator"):
             raise ValidationError(f"atom {self.name!r} rejected {value!r}")
 
     def _current(self, data: bytes | None) -> Any:
@@ -132,7 +123,7 @@ class Atom(Handle[MapStore], Generic[T]):
 
         def transform(old: bytes | None) -> bytes:
             seen[0] = current = self._current(old)
-            seen[1] = new = _plain_result(fn(current, *args), "a swap function")
+            seen[1] = new = plain_result(fn(current, *args), "a swap function")
             self._validate(new)
             return self._encode(new)
 

@@ -10,14 +10,25 @@ backs off for a short random time and tries again with what it reads then.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 from collections.abc import Callable
-from typing import Final
+from typing import Final, TypeVar
 
 from hazelkit._backends.protocol import MapStore
-from hazelkit._exceptions import ConfigurationError, ConflictError
+from hazelkit._exceptions import ArgumentError, ConfigurationError, ConflictError
 
-__all__ = ["UNCHANGED", "Unchanged", "backoff", "check_attempts", "update_entry"]
+__all__ = [
+    "UNCHANGED",
+    "Unchanged",
+    "backoff",
+    "check_attempts",
+    "plain_result",
+    "update_entry",
+    "write_if_same",
+]
+
+T = TypeVar("T")
 
 #: The longest pause between two attempts, in seconds.
 MAX_BACKOFF: Final = 0.05
@@ -46,6 +57,17 @@ def check_attempts(max_attempts: int | None) -> int | None:
             f"max_attempts must be a positive int or None, not {max_attempts!r}"
         )
     return max_attempts
+
+
+def plain_result(result: T, what: str) -> T:
+    """``result``, unless it is awaitable: ``what`` (a swap or compute function, a
+    validator) ran inside a compare-and-set loop, which cannot wait for it, so it must
+    be a plain function. Raises ArgumentError (closing a coroutine, so no warning)."""
+    if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()
+        raise ArgumentError(f"{what} must be a plain function; it returned an awaitable")
+    return result
 
 
 async def backoff(attempt: int) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, overload
 
 from hazelkit._backends.protocol import MapStore
 from hazelkit._buffer import Overflow
-from hazelkit._cas import check_attempts, update_entry
+from hazelkit._cas import check_attempts, plain_result, update_entry, write_if_same
 from hazelkit._events import EntryEvent, EventStream, entry_converter, event_stream
 from hazelkit._exceptions import ArgumentError, SerializationError
 from hazelkit._handle import Handle, check_expiry
@@ -143,11 +142,6 @@ class Map(Handle[MapStore], Generic[K, V]):
         previous = await self._store.replace(self._key(key), self._value(value))
         return self._previous(previous, key)
 
-    def _same(self, data: bytes, expected: bytes) -> bool:
-        """Whether stored ``data`` holds the value whose canonical bytes are ``expected``."""
-        codec = self._cluster.codec
-        return codec.encode_key(codec.decode(data)) == expected
-
     async def replace_if_same(self, key: K, old: V, new: V) -> bool:
         """Store ``new`` only if the stored value equals ``old``; True if it did. Atomic.
 
@@ -155,13 +149,23 @@ class Map(Handle[MapStore], Generic[K, V]):
         not ``1.0``). The write is a compare-and-set against the exact bytes read, so
         it works with compression and encryption, whose bytes differ for equal values.
         """
-        raw_key, raw_old, raw_new = self._key(key), self._value(old), self._value(new)
-        store = self._store
-        if await store.replace_if_same(raw_key, raw_old, raw_new):
+        return await self._write_if_equal(key, old, self._value(new))
+
+    async def _write_if_equal(self, key: K, expected: V, new: bytes | None) -> bool:
+        """Write ``new`` (None: remove) if the stored value equals ``expected``.
+
+        First a compare-and-set against ``expected``'s own encoding (enough unless the
+        codec compresses or encrypts); then against each stored value that decodes to
+        something equal, until one write wins or the value is no longer equal.
+        """
+        raw_key, store, codec = self._key(key), self._store, self._cluster.codec
+        if await write_if_same(store, raw_key, self._value(expected), new):
             return True
-        expected = self._cluster.codec.encode_key(old)
-        while (current := await store.get(raw_key)) is not None and self._same(current, expected):
-            if await store.replace_if_same(raw_key, current, raw_new):
+        wanted = codec.encode_key(expected)
+        while (current := await store.get(raw_key)) is not None:
+            if codec.encode_key(codec.decode(current)) != wanted:
+                return False
+            if await write_if_same(store, raw_key, current, new):
                 return True
         return False
 
@@ -195,14 +199,7 @@ class Map(Handle[MapStore], Generic[K, V]):
     async def remove_if_same(self, key: K, value: V) -> bool:
         """Remove ``key`` only if its stored value equals ``value`` (as in
         :meth:`replace_if_same`); True if it did. Atomic."""
-        raw_key, store = self._key(key), self._store
-        if await store.remove_if_same(raw_key, self._value(value)):
-            return True
-        expected = self._cluster.codec.encode_key(value)
-        while (current := await store.get(raw_key)) is not None and self._same(current, expected):
-            if await store.remove_if_same(raw_key, current):
-                return True
-        return False
+        return await self._write_if_equal(key, value, None)
 
     async def compute(
         self,
@@ -232,11 +229,7 @@ class Map(Handle[MapStore], Generic[K, V]):
 
         def transform(old: bytes | None) -> bytes | None:
             nonlocal result
-            result = fn(default if old is None else codec.decode(old))
-            if inspect.isawaitable(result):
-                if inspect.iscoroutine(result):
-                    result.close()
-                raise ArgumentError("compute needs a plain function; it returned an awaitable")
+            result = plain_result(fn(default if old is None else codec.decode(old)), "fn")
             return None if result is DELETE else codec.encode(result)
 
         await update_entry(self._store, self._key(key), transform, max_attempts=max_attempts)

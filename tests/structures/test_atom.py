@@ -77,6 +77,13 @@ async def test_validator_rejections_change_nothing(cluster: hazelkit.Cluster, na
     with pytest.raises(hazelkit.ArgumentError, match="validator must be callable"):
         cluster.atom(name, validator=3)  # type: ignore[arg-type]
 
+    async def async_validator(value: object) -> bool:
+        return True
+
+    # A misuse, not a rejection: ArgumentError, as for an async swap function.
+    with pytest.raises(hazelkit.ArgumentError, match="validator must be a plain function"):
+        cluster.atom(name, initial=0, validator=async_validator)
+
 
 async def test_failing_or_bad_swaps_change_nothing(cluster: hazelkit.Cluster, name: str) -> None:
     atom = cluster.atom(name, initial=[1])
