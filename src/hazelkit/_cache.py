@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, ParamSpec, TypeVar, overl
 from hazelkit._backends.protocol import MapStore
 from hazelkit._cache_shared import CacheShared, shared
 from hazelkit._exceptions import ArgumentError, ConfigurationError
-from hazelkit._handle import MAX_EXPIRY, Handle, check_expiry, check_seconds
+from hazelkit._handle import MAX_EXPIRY, Handle, check_count, check_expiry, check_seconds
 from hazelkit._memoize import Memoized
 from hazelkit._near_cache import MISS, NearCache
 from hazelkit._single_flight import SingleFlight
@@ -47,14 +47,6 @@ class CacheStatistics:
     near_cache_misses: int
     computations: int
     evictions: int
-
-
-def _check_size(value: object, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"{what} must be a positive int or None, not {value!r}")
-    return value
 
 
 class Cache(Handle[MapStore], Generic[K, V]):
@@ -106,10 +98,10 @@ class Cache(Handle[MapStore], Generic[K, V]):
     ) -> None:
         super().__init__(cluster, name)
         self.ttl = check_expiry(ttl, "ttl")
-        self.max_size = _check_size(max_size, "max_size")
+        self.max_size = check_count(max_size, "max_size", optional=True)
         self._near_options: tuple[int, float] | None = None
         if near_cache:
-            size = _check_size(near_cache_size, "near_cache_size") or 1
+            size = check_count(near_cache_size, "near_cache_size")
             near_ttl = check_seconds(near_cache_ttl, "near_cache_ttl") or 0.0
             self._near_options = (size, near_ttl)
         self._flights_store: MapStore | None = None

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Final, TypeVar
 
 from hazelkit._backends.protocol import MapStore
-from hazelkit._exceptions import ArgumentError, ConfigurationError, ConflictError
+from hazelkit._exceptions import ArgumentError, ConflictError
+from hazelkit._handle import check_count
 
 __all__ = [
     "UNCHANGED",
@@ -50,13 +51,7 @@ Transform = Callable[[bytes | None], "bytes | Unchanged | None"]
 
 def check_attempts(max_attempts: int | None) -> int | None:
     """Validate a ``max_attempts`` option (None: retry until the update wins)."""
-    if max_attempts is None:
-        return None
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-        raise ConfigurationError(
-            f"max_attempts must be a positive int or None, not {max_attempts!r}"
-        )
-    return max_attempts
+    return check_count(max_attempts, "max_attempts", optional=True)
 
 
 def plain_result(result: T, what: str) -> T:

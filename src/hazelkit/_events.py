@@ -29,6 +29,7 @@ from hazelkit._backends.protocol import (
 )
 from hazelkit._buffer import Overflow
 from hazelkit._exceptions import ConfigurationError, HazelkitError, SerializationError
+from hazelkit._handle import check_count
 from hazelkit._subscription import Subscription
 
 if TYPE_CHECKING:
@@ -116,8 +117,7 @@ def _nothing() -> None:
 def check_buffer(capacity: int, overflow: Overflow) -> Overflow:
     """Validate an event buffer: a positive capacity, and a policy that never blocks
     (listener callbacks cannot wait, so their buffers drop or slide)."""
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-        raise ConfigurationError(f"event buffer capacity must be a positive int, not {capacity!r}")
+    check_count(capacity, "event buffer capacity")
     try:
         overflow = Overflow(overflow)
     except ValueError:

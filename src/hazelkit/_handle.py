@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 from hazelkit._exceptions import ConfigurationError
 from hazelkit._undecodable import try_decode
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_EXPIRY",
     "Handle",
+    "check_count",
     "check_expiry",
     "check_name",
     "check_seconds",
@@ -59,6 +60,24 @@ def check_seconds(
             allowed += f" (at most {maximum:g})"
         raise ConfigurationError(f"{what} must be {allowed}, not {value!r}")
     return float(value)
+
+
+@overload
+def check_count(value: object, what: str, *, minimum: int = 1) -> int: ...
+@overload
+def check_count(value: object, what: str, *, minimum: int = 1, optional: bool) -> int | None: ...
+def check_count(
+    value: object, what: str, *, minimum: int = 1, optional: bool = False
+) -> int | None:
+    """A count option (a capacity, a size, a number of attempts): an int >= ``minimum``
+    (or None if ``optional``). Raises ConfigurationError naming ``what`` otherwise."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        allowed = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        allowed += " or None" if optional else ""
+        raise ConfigurationError(f"{what} must be {allowed}, not {value!r}")
+    return value
 
 
 def check_expiry(value: object, what: str) -> float | None:

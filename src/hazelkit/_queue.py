@@ -9,12 +9,11 @@ from hazelkit._backends.protocol import QueueStore
 from hazelkit._buffer import Overflow
 from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
 from hazelkit._exceptions import (
-    ConfigurationError,
     OperationTimeoutError,
     QueueFull,
     SerializationError,
 )
-from hazelkit._handle import Handle, check_seconds, find_equal
+from hazelkit._handle import Handle, check_count, check_seconds, find_equal
 from hazelkit._list import List
 from hazelkit._undecodable import _UndecodableError, dead_letters_name, park
 
@@ -30,14 +29,6 @@ _MISSING: Any = object()
 #: The longest single wait sent to the grid; longer waits are made of several, so a
 #: closed Cluster is noticed and no client-side invocation timeout is reached.
 _WAIT_SLICE = 5.0
-
-
-def _check_capacity(capacity: object) -> int | None:
-    if capacity is None:
-        return None
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-        raise ConfigurationError(f"queue capacity must be a positive int or None, not {capacity!r}")
-    return capacity
 
 
 class Queue(Handle[QueueStore], Generic[T]):
@@ -75,7 +66,7 @@ class Queue(Handle[QueueStore], Generic[T]):
     def __init__(self, cluster: Cluster, name: str, capacity: int | None = None) -> None:
         super().__init__(cluster, name)
         #: The capacity this handle asked for (None: unbounded, or the members' config).
-        self.capacity = _check_capacity(capacity)
+        self.capacity = check_count(capacity, "queue capacity", optional=True)
 
     def _open(self) -> QueueStore:
         return self._cluster.backend.queue(self.name, self.capacity)
@@ -166,10 +157,7 @@ class Queue(Handle[QueueStore], Generic[T]):
         Items this node cannot decode are parked in :attr:`dead_letters` (and logged)
         and left out of the result; the others are returned.
         """
-        if max_items is not None and (
-            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
-        ):
-            raise ConfigurationError(f"max_items must be an int >= 0 or None, not {max_items!r}")
+        max_items = check_count(max_items, "max_items", minimum=0, optional=True)
         if max_items == 0:
             return []
         drained = await self._store.drain(-1 if max_items is None else max_items)
