@@ -14,7 +14,7 @@ from hazelkit._backends.protocol import MapStore
 from hazelkit._cache_shared import CacheShared, shared
 from hazelkit._exceptions import ArgumentError, ConfigurationError
 from hazelkit._handle import MAX_EXPIRY, Handle, check_count, check_expiry, check_seconds
-from hazelkit._memoize import Memoized
+from hazelkit._memoize import Memoized, default_memo_name
 from hazelkit._near_cache import MISS, NearCache
 from hazelkit._single_flight import SingleFlight
 
@@ -281,7 +281,7 @@ class Cache(Handle[MapStore], Generic[K, V]):
                     "Cache.memoize decorates async functions (BlockingCache.memoize "
                     "decorates plain ones)"
                 )
-            prefix = name or f"{fn.__module__}.{fn.__qualname__}"
+            prefix = default_memo_name(fn, name)
             return Memoized(self, fn, prefix, ttl=ttl, lease=lease, timeout=timeout)
 
         return decorate

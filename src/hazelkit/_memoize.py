@@ -9,10 +9,24 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 if TYPE_CHECKING:
     from hazelkit._cache import Cache
 
-__all__ = ["Memoized"]
+__all__ = ["MemoKey", "Memoized", "default_memo_name", "memo_key"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+MemoKey = tuple[str, tuple[Any, ...], dict[str, Any]]
+
+
+def default_memo_name(fn: Callable[..., Any], name: str | None) -> str:
+    """``name``, or the function's module and qualified name (the same in every
+    process running the same code)."""
+    return name or f"{fn.__module__}.{fn.__qualname__}"
+
+
+def memo_key(prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MemoKey:
+    """The cache key of one call: the name, the positional and the keyword arguments."""
+    return (prefix, args, kwargs)
 
 
 class Memoized(Generic[P, R]):
@@ -31,9 +45,9 @@ class Memoized(Generic[P, R]):
         self._options = options
         functools.update_wrapper(self, fn)
 
-    def key(self, *args: P.args, **kwargs: P.kwargs) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    def key(self, *args: P.args, **kwargs: P.kwargs) -> MemoKey:
         """The cache key of a call with these arguments."""
-        return (self._prefix, args, kwargs)
+        return memo_key(self._prefix, args, kwargs)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """The cached result of ``fn(*args, **kwargs)``, computed once cluster-wide."""

@@ -12,6 +12,7 @@ import anyio.to_thread
 from hazelkit._blocking._runner import Runner
 from hazelkit._cache import CACHE_TTL, DEFAULT_LEASE, Cache, CacheStatistics
 from hazelkit._exceptions import ArgumentError
+from hazelkit._memoize import MemoKey, default_memo_name, memo_key
 
 __all__ = ["BlockingCache", "BlockingMemoized"]
 
@@ -95,7 +96,7 @@ class BlockingCache(Generic[K, V]):
         def decorate(fn: Callable[P, R]) -> BlockingMemoized[P, R]:
             if inspect.iscoroutinefunction(fn):
                 raise ArgumentError("BlockingCache.memoize decorates plain functions: use Cache")
-            prefix = name or f"{fn.__module__}.{fn.__qualname__}"
+            prefix = default_memo_name(fn, name)
             return BlockingMemoized(self, fn, prefix, ttl=ttl, lease=lease, timeout=timeout)
 
         return decorate
@@ -116,9 +117,9 @@ class BlockingMemoized(Generic[P, R]):
         self._options = options
         functools.update_wrapper(self, fn)
 
-    def key(self, *args: P.args, **kwargs: P.kwargs) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    def key(self, *args: P.args, **kwargs: P.kwargs) -> MemoKey:
         """The cache key of a call with these arguments (as :class:`hazelkit.Memoized`)."""
-        return (self._prefix, args, kwargs)
+        return memo_key(self._prefix, args, kwargs)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """The cached result of ``fn(*args, **kwargs)``, computed once cluster-wide."""
