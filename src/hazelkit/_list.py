@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from hazelkit._backends.protocol import ListStore
-from hazelkit._buffer import Overflow
-from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
+from hazelkit._collection import ValueCollection
 from hazelkit._exceptions import ArgumentError, ConflictError, SerializationError
-from hazelkit._handle import Handle, equal_positions, find_equal
+from hazelkit._handle import equal_positions, find_equal
 from hazelkit._undecodable import store_again
 
 __all__ = ["List"]
@@ -27,7 +26,7 @@ def _check_index(index: object) -> None:
         raise ArgumentError(f"list indices must be integers, not {type(index).__name__}")
 
 
-class List(Handle[ListStore], Generic[T]):
+class List(ValueCollection[ListStore, T]):
     """A distributed list (a Hazelcast ``IList``), named and shared by every node.
 
     Items are values: compressed and encrypted as the codec says. ``contains``,
@@ -39,6 +38,9 @@ class List(Handle[ListStore], Generic[T]):
     resolved with a size read just before the call: when other nodes change the list at
     the same moment, it may address another item. A Hazelcast list lives on one
     partition, so it suits lists of moderate size.
+
+    In :meth:`events`, ``set`` replaces an item without an event, and on Hazelcast
+    the event of an item removed by position (``pop``) carries no item (None).
     """
 
     kind = "list"
@@ -126,14 +128,6 @@ class List(Handle[ListStore], Generic[T]):
         except IndexError:  # the list shrank meanwhile
             await self._store.append(data)
 
-    async def remove(self, item: T) -> bool:
-        """Remove the first item equal to ``item``; False if there is none."""
-        store = self._store
-        while (found := await self._find(item)) is not None:
-            if await store.remove(found[1]):
-                return True
-        return False
-
     async def index(self, item: T, start: int = 0, stop: int | None = None) -> int:
         """The position of the first item equal to ``item`` among ``list[start:stop]``
         (bounds as in ``list.index``; None: to the end); ValueError if none."""
@@ -154,14 +148,6 @@ class List(Handle[ListStore], Generic[T]):
         items = await self._store.items()
         return sum(1 for _ in equal_positions(items, item, codec.encode_key, codec.decode))
 
-    async def contains(self, item: T) -> bool:
-        """Whether an item equal to ``item`` is in the list."""
-        return await self._find(item) is not None
-
-    async def _find(self, item: T) -> tuple[int, bytes] | None:
-        codec = self._cluster.codec
-        return find_equal(await self._store.items(), item, codec.encode_key, codec.decode)
-
     async def slice(self, start: int | None = None, stop: int | None = None) -> list[T]:
         """The items ``list[start:stop]``, with Python's slicing rules (negative indexes
         count from the end, out-of-range bounds are clipped). One consistent read of
@@ -176,40 +162,3 @@ class List(Handle[ListStore], Generic[T]):
             except IndexError:  # the list shrank in between
                 continue
         return (await self.items())[start:stop]
-
-    async def size(self) -> int:
-        """The number of items."""
-        return await self._store.size()
-
-    async def items(self) -> list[T]:
-        """Every item, in order (one consistent snapshot)."""
-        return [self._decode(data) for data in await self._store.items()]
-
-    async def clear(self) -> None:
-        """Remove every item (fires a REMOVED event per item)."""
-        await self._store.clear()
-
-    async def destroy(self) -> None:
-        """Remove the list from the grid; it is recreated empty on next use."""
-        await self._store.destroy()
-
-    def events(
-        self,
-        *,
-        include_values: bool = True,
-        capacity: int = 1024,
-        overflow: Overflow = Overflow.SLIDE,
-    ) -> EventStream[ItemEvent[T]]:
-        """A stream of items added and removed (see :meth:`hazelkit.Queue.events`).
-
-        ``set`` replaces an item without an event, and on Hazelcast the event of an item
-        removed by position (``pop``) carries no item (``item`` is None).
-        """
-        store = self._store
-        return event_stream(
-            self._cluster,
-            lambda callback: store.listen(callback, include_values=include_values),
-            item_converter(self._decode),
-            capacity=capacity,
-            overflow=overflow,
-        )

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from hazelkit._backends.protocol import QueueStore
-from hazelkit._buffer import Overflow
-from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
+from hazelkit._collection import ValueCollection
 from hazelkit._exceptions import (
     OperationTimeoutError,
     QueueFull,
     SerializationError,
 )
-from hazelkit._handle import Handle, check_count, check_seconds, find_equal
+from hazelkit._handle import check_count, check_seconds
 from hazelkit._list import List
 from hazelkit._undecodable import _UndecodableError, dead_letters_name, park
 
@@ -31,7 +30,7 @@ _MISSING: Any = object()
 _WAIT_SLICE = 5.0
 
 
-class Queue(Handle[QueueStore], Generic[T]):
+class Queue(ValueCollection[QueueStore, T]):
     """A distributed FIFO queue (a Hazelcast ``IQueue``), named and shared by every node.
 
     Every item goes to exactly one taker (``get``, ``poll``, ``drain``), in the order the
@@ -169,64 +168,6 @@ class Queue(Handle[QueueStore], Generic[T]):
                 continue  # parked and logged; the good items are still returned
         return items
 
-    async def remove(self, item: T) -> bool:
-        """Remove the first item equal to ``item`` (value and type); False if none."""
-        store = self._store
-        while (found := await self._find(item)) is not None:
-            if await store.remove(found[1]):
-                return True
-        return False
-
-    async def contains(self, item: T) -> bool:
-        """Whether an item equal to ``item`` is in the queue."""
-        return await self._find(item) is not None
-
-    async def _find(self, item: T) -> tuple[int, bytes] | None:
-        codec = self._cluster.codec
-        return find_equal(await self._store.items(), item, codec.encode_key, codec.decode)
-
-    async def size(self) -> int:
-        """The number of items (a snapshot)."""
-        return await self._store.size()
-
     async def remaining_capacity(self) -> int:
         """How many more items fit now (2**31 - 1 for an unbounded queue)."""
         return await self._store.remaining_capacity()
-
-    async def items(self) -> list[T]:
-        """Every item, head first, without taking any (a snapshot)."""
-        return [self._decode(data) for data in await self._store.items()]
-
-    async def clear(self) -> None:
-        """Remove every item (each one counts as taken: a REMOVED event per item)."""
-        await self._store.clear()
-
-    async def destroy(self) -> None:
-        """Remove the queue and its items from the grid; the next use creates it again
-        (and may give it another capacity)."""
-        await self._store.destroy()
-
-    def events(
-        self,
-        *,
-        include_values: bool = True,
-        capacity: int = 1024,
-        overflow: Overflow = Overflow.SLIDE,
-    ) -> EventStream[ItemEvent[T]]:
-        """A stream of :class:`ItemEvent`: an ``ADDED`` per item added, a ``REMOVED``
-        per item taken or removed, from every node.
-
-        ``async with q.events() as events: async for event in events: ...``. Events are
-        notifications, sent after the change, in order; around a member failure some
-        may be lost. ``include_values=False`` leaves ``item`` None (less traffic). The
-        local buffer keeps ``capacity`` events, discarding per ``overflow`` (DROP or
-        SLIDE) when the reader falls behind. Ends when the Cluster closes.
-        """
-        store = self._store
-        return event_stream(
-            self._cluster,
-            lambda callback: store.listen(callback, include_values=include_values),
-            item_converter(self._decode),
-            capacity=capacity,
-            overflow=overflow,
-        )

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Generic, TypeVar
+from typing import Any, TypeVar
 
 from hazelkit._backends.protocol import SetStore
-from hazelkit._buffer import Overflow
-from hazelkit._events import EventStream, ItemEvent, event_stream, item_converter
+from hazelkit._collection import ItemCollection
 from hazelkit._exceptions import SerializationError
-from hazelkit._handle import Handle
 
 __all__ = ["Set"]
 
 T = TypeVar("T")
 
 
-class Set(Handle[SetStore], Generic[T]):
+class Set(ItemCollection[SetStore, T]):
     """A distributed set (a Hazelcast ``ISet``), named and shared by every node.
 
     Members are encoded canonically, as map keys are, so equal values are one member on
@@ -32,6 +30,9 @@ class Set(Handle[SetStore], Generic[T]):
 
     def _open(self) -> SetStore:
         return self._cluster.backend.set(self.name)
+
+    def _decode_item(self, data: bytes) -> Any:
+        return self._decode_key(data)
 
     async def add(self, item: T) -> bool:
         """Add ``item``; False if it was already a member (nothing changed)."""
@@ -79,37 +80,3 @@ class Set(Handle[SetStore], Generic[T]):
     async def contains(self, item: T) -> bool:
         """Whether ``item`` is a member."""
         return await self._store.contains(self._key(item))
-
-    async def size(self) -> int:
-        """The number of members (a snapshot)."""
-        return await self._store.size()
-
-    async def items(self) -> list[T]:
-        """Every member, in no particular order (a snapshot, as a list: members need
-        not be hashable)."""
-        return [self._decode_key(data) for data in await self._store.items()]
-
-    async def clear(self) -> None:
-        """Remove every member (fires a REMOVED event per member)."""
-        await self._store.clear()
-
-    async def destroy(self) -> None:
-        """Remove the set from the grid; it is recreated empty on next use."""
-        await self._store.destroy()
-
-    def events(
-        self,
-        *,
-        include_values: bool = True,
-        capacity: int = 1024,
-        overflow: Overflow = Overflow.SLIDE,
-    ) -> EventStream[ItemEvent[T]]:
-        """A stream of members added and removed (see :meth:`hazelkit.Queue.events`)."""
-        store = self._store
-        return event_stream(
-            self._cluster,
-            lambda callback: store.listen(callback, include_values=include_values),
-            item_converter(self._decode_key),
-            capacity=capacity,
-            overflow=overflow,
-        )
