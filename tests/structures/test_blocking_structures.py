@@ -217,3 +217,29 @@ def test_cache_memoizes_plain_functions(
 
     with pytest.raises(hazelkit.ArgumentError, match="plain functions"):
         cache.memoize()(coroutine_function)
+
+
+def test_every_wrapper_sizes_clears_destroys_and_streams_events(
+    node: BlockingCluster, name: str
+) -> None:
+    structures = {
+        "map": (node.map(name), lambda s: s.set("k", 1)),
+        "multimap": (node.multimap(name), lambda s: s.put("k", 1)),
+        "queue": (node.queue(name), lambda s: s.put(1)),
+        "set": (node.set(name), lambda s: s.add(1)),
+        "list": (node.list(name), lambda s: s.append(1)),
+    }
+    for kind, (structure, write) in structures.items():
+        assert repr(structure) == f"<{type(structure).__name__} {name!r}>"
+        with structure.events(include_values=False) as events:
+            write(structure)
+            event = events.get(timeout=10)
+        assert event.type.value == "added", kind
+        assert structure.size() == 1, kind
+        if kind != "map":
+            assert structure.items() in ([1], [("k", 1)]), kind
+        structure.clear()
+        assert structure.size() == 0, kind
+        write(structure)
+        structure.destroy()
+        assert structure.size() == 0, kind

@@ -9,6 +9,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 import anyio.to_thread
 
+from hazelkit._blocking._handle import BlockingHandle
 from hazelkit._blocking._runner import Runner
 from hazelkit._cache import CACHE_TTL, DEFAULT_LEASE, Cache, CacheStatistics
 from hazelkit._exceptions import ArgumentError
@@ -22,15 +23,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class BlockingCache(Generic[K, V]):
+class BlockingCache(BlockingHandle[Cache[K, V]], Generic[K, V]):
     """A :class:`~hazelkit.Cache` that blocks. Computations of :meth:`get_or_compute`
     and :meth:`memoize` run in a worker thread, so the cluster's event loop keeps
     renewing their lease while they run."""
 
     def __init__(self, run: Runner, cache: Cache[K, V]) -> None:
-        self._run = run
+        super().__init__(run, cache)
         self.async_cache = cache
-        self.name = cache.name
 
     def get(self, key: K, default: Any = None) -> Any:
         """See :meth:`hazelkit.Cache.get`."""
@@ -47,18 +47,6 @@ class BlockingCache(Generic[K, V]):
     def contains(self, key: K) -> bool:
         """See :meth:`hazelkit.Cache.contains`."""
         return self._run(self.async_cache.contains, key)
-
-    def size(self) -> int:
-        """See :meth:`hazelkit.Cache.size`."""
-        return self._run(self.async_cache.size)
-
-    def clear(self) -> None:
-        """See :meth:`hazelkit.Cache.clear`."""
-        self._run(self.async_cache.clear)
-
-    def destroy(self) -> None:
-        """See :meth:`hazelkit.Cache.destroy`."""
-        self._run(self.async_cache.destroy)
 
     def statistics(self) -> CacheStatistics:
         """See :meth:`hazelkit.Cache.statistics`."""
@@ -100,9 +88,6 @@ class BlockingCache(Generic[K, V]):
             return BlockingMemoized(self, fn, prefix, ttl=ttl, lease=lease, timeout=timeout)
 
         return decorate
-
-    def __repr__(self) -> str:
-        return f"<BlockingCache {self.name!r}>"
 
 
 class BlockingMemoized(Generic[P, R]):

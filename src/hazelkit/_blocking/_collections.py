@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator, MutableSequence, MutableSet
 from typing import Any, TypeVar, overload
 
-from hazelkit._blocking._map import open_events
-from hazelkit._blocking._runner import BlockingIterator, Runner
-from hazelkit._buffer import Overflow
-from hazelkit._events import ItemEvent
+from hazelkit._blocking._handle import BlockingItems
+from hazelkit._blocking._runner import Runner
 from hazelkit._exceptions import ArgumentError
 from hazelkit._list import List
 from hazelkit._set import Set
@@ -21,7 +18,7 @@ V = TypeVar("V")
 T = TypeVar("T")
 
 
-class BlockingSet(MutableSet[T]):
+class BlockingSet(BlockingItems[T], MutableSet[T]):
     """A :class:`~hazelkit.Set` that blocks, and is a ``MutableSet``.
 
     As with Python sets, :meth:`remove` raises KeyError for a missing member (the async
@@ -30,9 +27,8 @@ class BlockingSet(MutableSet[T]):
     """
 
     def __init__(self, run: Runner, aset: Set[T]) -> None:
-        self._run = run
+        super().__init__(run, aset)
         self.async_set = aset
-        self.name = aset.name
 
     def __contains__(self, item: object) -> bool:
         return self._run(self.async_set.contains, item)  # type: ignore[arg-type]
@@ -41,7 +37,7 @@ class BlockingSet(MutableSet[T]):
         return iter(self._run(self.async_set.items))
 
     def __len__(self) -> int:
-        return self._run(self.async_set.size)
+        return self.size()
 
     @classmethod
     def _from_iterable(cls, items: Iterable[Any]) -> set[Any]:
@@ -72,45 +68,8 @@ class BlockingSet(MutableSet[T]):
         """See :meth:`hazelkit.Set.contains`."""
         return self._run(self.async_set.contains, item)
 
-    def size(self) -> int:
-        """See :meth:`hazelkit.Set.size`."""
-        return self._run(self.async_set.size)
 
-    def items(self) -> list[T]:
-        """See :meth:`hazelkit.Set.items`."""
-        return self._run(self.async_set.items)
-
-    def clear(self) -> None:
-        """See :meth:`hazelkit.Set.clear` (one call)."""
-        self._run(self.async_set.clear)
-
-    def destroy(self) -> None:
-        """See :meth:`hazelkit.Set.destroy`."""
-        self._run(self.async_set.destroy)
-
-    def events(
-        self,
-        *,
-        include_values: bool = True,
-        capacity: int = 1024,
-        overflow: Overflow = Overflow.SLIDE,
-    ) -> BlockingIterator[ItemEvent[T]]:
-        """See :meth:`hazelkit.Set.events` (a blocking iterator)."""
-        return open_events(
-            self._run,
-            functools.partial(
-                self.async_set.events,
-                include_values=include_values,
-                capacity=capacity,
-                overflow=overflow,
-            ),
-        )
-
-    def __repr__(self) -> str:
-        return f"<BlockingSet {self.name!r}>"
-
-
-class BlockingList(MutableSequence[T]):
+class BlockingList(BlockingItems[T], MutableSequence[T]):
     """A :class:`~hazelkit.List` that blocks, and is a ``MutableSequence``.
 
     ``lst[i]``, ``lst[i] = v``, ``del lst[i]``, ``lst[a:b]`` (a read), ``append``,
@@ -122,9 +81,8 @@ class BlockingList(MutableSequence[T]):
     """
 
     def __init__(self, run: Runner, alist: List[T]) -> None:
-        self._run = run
+        super().__init__(run, alist)
         self.async_list = alist
-        self.name = alist.name
 
     @overload
     def __getitem__(self, index: int) -> T: ...
@@ -156,7 +114,7 @@ class BlockingList(MutableSequence[T]):
         self._run(self.async_list.pop, index)
 
     def __len__(self) -> int:
-        return self._run(self.async_list.size)
+        return self.size()
 
     def __iter__(self) -> Iterator[T]:
         return iter(self._run(self.async_list.items))
@@ -209,40 +167,3 @@ class BlockingList(MutableSequence[T]):
     def contains(self, value: T) -> bool:
         """See :meth:`hazelkit.List.contains`."""
         return self._run(self.async_list.contains, value)
-
-    def size(self) -> int:
-        """See :meth:`hazelkit.List.size`."""
-        return self._run(self.async_list.size)
-
-    def items(self) -> list[T]:
-        """See :meth:`hazelkit.List.items`."""
-        return self._run(self.async_list.items)
-
-    def clear(self) -> None:
-        """See :meth:`hazelkit.List.clear` (one call)."""
-        self._run(self.async_list.clear)
-
-    def destroy(self) -> None:
-        """See :meth:`hazelkit.List.destroy`."""
-        self._run(self.async_list.destroy)
-
-    def events(
-        self,
-        *,
-        include_values: bool = True,
-        capacity: int = 1024,
-        overflow: Overflow = Overflow.SLIDE,
-    ) -> BlockingIterator[ItemEvent[T]]:
-        """See :meth:`hazelkit.List.events` (a blocking iterator)."""
-        return open_events(
-            self._run,
-            functools.partial(
-                self.async_list.events,
-                include_values=include_values,
-                capacity=capacity,
-                overflow=overflow,
-            ),
-        )
-
-    def __repr__(self) -> str:
-        return f"<BlockingList {self.name!r}>"

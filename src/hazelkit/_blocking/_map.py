@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, TypeVar, overload
 
+from hazelkit._blocking._handle import BlockingHandle, open_events
 from hazelkit._blocking._runner import BlockingIterator, Runner
 from hazelkit._buffer import Overflow
-from hazelkit._events import EntryEvent, EventStream
+from hazelkit._events import EntryEvent
 from hazelkit._map import Map, _Delete
-from hazelkit._subscription import Subscription
 
-__all__ = ["BlockingMap", "open_events"]
+__all__ = ["BlockingMap"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -20,16 +20,7 @@ T = TypeVar("T")
 _MISSING: Any = object()
 
 
-def open_events(run: Runner, make: Callable[[], EventStream[T]]) -> BlockingIterator[T]:
-    """Open an event stream on the portal's loop and wrap it in a blocking iterator."""
-
-    async def open_stream() -> Subscription[T]:
-        return await make()
-
-    return BlockingIterator(run, run(open_stream))
-
-
-class BlockingMap(MutableMapping[K, V]):
+class BlockingMap(BlockingHandle[Map[K, V]], MutableMapping[K, V]):
     """A :class:`~hazelkit.Map` that blocks, and is a ``MutableMapping``.
 
     Same guarantees as the async Map. ``m[k]`` raises KeyError for a missing key;
@@ -38,9 +29,8 @@ class BlockingMap(MutableMapping[K, V]):
     """
 
     def __init__(self, run: Runner, amap: Map[K, V]) -> None:
-        self._run = run
+        super().__init__(run, amap)
         self.async_map = amap
-        self.name = amap.name
 
     # -- the MutableMapping protocol ---------------------------------------------------------
 
@@ -61,7 +51,7 @@ class BlockingMap(MutableMapping[K, V]):
         return self._run(self.async_map.contains, key)  # type: ignore[arg-type]
 
     def __len__(self) -> int:
-        return self._run(self.async_map.size)
+        return self.size()
 
     def __iter__(self) -> Iterator[K]:
         return iter(self._run(self.async_map.keys))
@@ -151,10 +141,6 @@ class BlockingMap(MutableMapping[K, V]):
         """See :meth:`hazelkit.Map.set_ttl`."""
         self._run(self.async_map.set_ttl, key, ttl)
 
-    def size(self) -> int:
-        """See :meth:`hazelkit.Map.size`."""
-        return self._run(self.async_map.size)
-
     def keys_list(self) -> list[K]:
         """All keys as a list (``keys()`` is the Mapping view)."""
         return self._run(self.async_map.keys)
@@ -170,14 +156,6 @@ class BlockingMap(MutableMapping[K, V]):
     def put_all(self, items: Mapping[K, V]) -> None:
         """See :meth:`hazelkit.Map.put_all`."""
         self._run(self.async_map.put_all, items)
-
-    def clear(self) -> None:
-        """See :meth:`hazelkit.Map.clear` (one call, not one removal per key)."""
-        self._run(self.async_map.clear)
-
-    def destroy(self) -> None:
-        """See :meth:`hazelkit.Map.destroy`."""
-        self._run(self.async_map.destroy)
 
     def events(
         self,
@@ -195,6 +173,3 @@ class BlockingMap(MutableMapping[K, V]):
                 key, include_values=include_values, capacity=capacity, overflow=overflow
             ),
         )
-
-    def __repr__(self) -> str:
-        return f"<BlockingMap {self.name!r}>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from hazelkit._blocking._map import open_events
+from hazelkit._blocking._handle import BlockingHandle, open_events
 from hazelkit._blocking._runner import BlockingIterator, Runner
 from hazelkit._buffer import Overflow
 from hazelkit._events import EntryEvent
@@ -16,13 +16,12 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class BlockingMultiMap(Generic[K, V]):
+class BlockingMultiMap(BlockingHandle[MultiMap[K, V]], Generic[K, V]):
     """A :class:`~hazelkit.MultiMap` that blocks: the same methods, without ``await``."""
 
     def __init__(self, run: Runner, amultimap: MultiMap[K, V]) -> None:
-        self._run = run
+        super().__init__(run, amultimap)
         self.async_multimap = amultimap
-        self.name = amultimap.name
 
     def put(self, key: K, value: V) -> bool:
         """See :meth:`hazelkit.MultiMap.put`."""
@@ -56,10 +55,6 @@ class BlockingMultiMap(Generic[K, V]):
         """See :meth:`hazelkit.MultiMap.value_count`."""
         return self._run(self.async_multimap.value_count, key)
 
-    def size(self) -> int:
-        """See :meth:`hazelkit.MultiMap.size`."""
-        return self._run(self.async_multimap.size)
-
     def __len__(self) -> int:
         return self.size()
 
@@ -74,14 +69,6 @@ class BlockingMultiMap(Generic[K, V]):
     def items(self) -> list[tuple[K, V]]:
         """See :meth:`hazelkit.MultiMap.items`."""
         return self._run(self.async_multimap.items)
-
-    def clear(self) -> None:
-        """See :meth:`hazelkit.MultiMap.clear`."""
-        self._run(self.async_multimap.clear)
-
-    def destroy(self) -> None:
-        """See :meth:`hazelkit.MultiMap.destroy`."""
-        self._run(self.async_multimap.destroy)
 
     def events(
         self,
@@ -98,6 +85,3 @@ class BlockingMultiMap(Generic[K, V]):
                 key, include_values=include_values, capacity=capacity, overflow=overflow
             ),
         )
-
-    def __repr__(self) -> str:
-        return f"<BlockingMultiMap {self.name!r}>"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, TypeVar, overload
 
-from hazelkit._blocking._map import open_events
-from hazelkit._blocking._runner import BlockingIterator, Runner
-from hazelkit._buffer import Overflow
-from hazelkit._events import ItemEvent
+from hazelkit._blocking._handle import BlockingItems
+from hazelkit._blocking._runner import Runner
 from hazelkit._exceptions import CapacityError, OperationTimeoutError, QueueEmpty, QueueFull
 from hazelkit._queue import Queue
 
@@ -18,7 +16,7 @@ D = TypeVar("D")
 _MISSING: Any = object()
 
 
-class BlockingQueue(Generic[T]):
+class BlockingQueue(BlockingItems[T]):
     """A :class:`~hazelkit.Queue` that blocks, usable where a ``queue.Queue`` was.
 
     ``put``/``get`` take ``block`` and ``timeout`` and raise ``queue.Full`` and
@@ -33,9 +31,8 @@ class BlockingQueue(Generic[T]):
     """
 
     def __init__(self, run: Runner, aqueue: Queue[T]) -> None:
-        self._run = run
+        super().__init__(run, aqueue)
         self.async_queue = aqueue
-        self.name = aqueue.name
 
     @property
     def maxsize(self) -> int:
@@ -82,7 +79,7 @@ class BlockingQueue(Generic[T]):
 
     def qsize(self) -> int:
         """The number of items (a snapshot)."""
-        return self._run(self.async_queue.size)
+        return self.size()
 
     def empty(self) -> bool:
         """Whether the queue is empty right now."""
@@ -122,40 +119,6 @@ class BlockingQueue(Generic[T]):
         """See :meth:`hazelkit.Queue.contains`."""
         return self._run(self.async_queue.contains, item)
 
-    def size(self) -> int:
-        """See :meth:`hazelkit.Queue.size`."""
-        return self._run(self.async_queue.size)
-
     def remaining_capacity(self) -> int:
         """See :meth:`hazelkit.Queue.remaining_capacity`."""
         return self._run(self.async_queue.remaining_capacity)
-
-    def items(self) -> list[T]:
-        """See :meth:`hazelkit.Queue.items`."""
-        return self._run(self.async_queue.items)
-
-    def clear(self) -> None:
-        """See :meth:`hazelkit.Queue.clear`."""
-        self._run(self.async_queue.clear)
-
-    def destroy(self) -> None:
-        """See :meth:`hazelkit.Queue.destroy`."""
-        self._run(self.async_queue.destroy)
-
-    def events(
-        self,
-        *,
-        include_values: bool = True,
-        capacity: int = 1024,
-        overflow: Overflow = Overflow.SLIDE,
-    ) -> BlockingIterator[ItemEvent[T]]:
-        """See :meth:`hazelkit.Queue.events` (a blocking iterator)."""
-        return open_events(
-            self._run,
-            lambda: self.async_queue.events(
-                include_values=include_values, capacity=capacity, overflow=overflow
-            ),
-        )
-
-    def __repr__(self) -> str:
-        return f"<BlockingQueue {self.name!r}>"
