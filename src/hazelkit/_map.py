@@ -60,12 +60,6 @@ class Map(Handle[MapStore], Generic[K, V]):
     def _open(self) -> MapStore:
         return self._cluster.backend.map(self.name)
 
-    def _value(self, value: V) -> bytes:
-        return self._cluster.codec.encode(value)
-
-    def _decode_or_none(self, data: bytes | None) -> Any:
-        return None if data is None else self._cluster.codec.decode(data)
-
     @overload
     async def get(self, key: K) -> V | None: ...
     @overload
@@ -73,7 +67,7 @@ class Map(Handle[MapStore], Generic[K, V]):
     async def get(self, key: K, default: Any = None) -> Any:
         """The value under ``key``, or ``default`` if there is none (or it expired)."""
         data = await self._store.get(self._key(key))
-        return default if data is None else self._cluster.codec.decode(data)
+        return default if data is None else self._decode(data)
 
     async def put(
         self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
@@ -95,7 +89,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         """
         ttl, max_idle = _expiry(ttl, max_idle)
         previous = await self._store.put(
-            self._key(key), self._value(value), ttl=ttl, max_idle=max_idle
+            self._key(key), self._encode(value), ttl=ttl, max_idle=max_idle
         )
         return self._previous(previous, key)
 
@@ -119,7 +113,7 @@ class Map(Handle[MapStore], Generic[K, V]):
     ) -> None:
         """Like :meth:`put` without returning the previous value (one less transfer)."""
         ttl, max_idle = _expiry(ttl, max_idle)
-        await self._store.set(self._key(key), self._value(value), ttl=ttl, max_idle=max_idle)
+        await self._store.set(self._key(key), self._encode(value), ttl=ttl, max_idle=max_idle)
 
     async def put_if_absent(
         self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
@@ -128,10 +122,9 @@ class Map(Handle[MapStore], Generic[K, V]):
         None if this call stored it. Atomic. ``ttl`` and ``max_idle`` as in :meth:`put`."""
         ttl, max_idle = _expiry(ttl, max_idle)
         existing = await self._store.put_if_absent(
-            self._key(key), self._value(value), ttl=ttl, max_idle=max_idle
+            self._key(key), self._encode(value), ttl=ttl, max_idle=max_idle
         )
-        result: V | None = self._decode_or_none(existing)
-        return result
+        return None if existing is None else self._decode(existing)
 
     async def replace(self, key: K, value: V) -> V | None:
         """Store ``value`` only if ``key`` has a value; return that previous value.
@@ -139,7 +132,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         As with :meth:`put`, a previous value this node cannot decode is replaced all
         the same, and its bytes travel in the SerializationError raised.
         """
-        previous = await self._store.replace(self._key(key), self._value(value))
+        previous = await self._store.replace(self._key(key), self._encode(value))
         return self._previous(previous, key)
 
     async def replace_if_same(self, key: K, old: V, new: V) -> bool:
@@ -149,7 +142,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         not ``1.0``). The write is a compare-and-set against the exact bytes read, so
         it works with compression and encryption, whose bytes differ for equal values.
         """
-        return await self._write_if_equal(key, old, self._value(new))
+        return await self._write_if_equal(key, old, self._encode(new))
 
     async def _write_if_equal(self, key: K, expected: V, new: bytes | None) -> bool:
         """Write ``new`` (None: remove) if the stored value equals ``expected``.
@@ -159,7 +152,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         something equal, until one write wins or the value is no longer equal.
         """
         raw_key, store, codec = self._key(key), self._store, self._cluster.codec
-        if await write_if_same(store, raw_key, self._value(expected), new):
+        if await write_if_same(store, raw_key, self._encode(expected), new):
             return True
         wanted = codec.encode_key(expected)
         while (current := await store.get(raw_key)) is not None:
@@ -277,7 +270,7 @@ class Map(Handle[MapStore], Generic[K, V]):
 
     async def put_all(self, items: Mapping[K, V]) -> None:
         """Store many entries in one batch. Not atomic: on failure, some may be stored."""
-        await self._store.put_all({self._key(k): self._value(v) for k, v in items.items()})
+        await self._store.put_all({self._key(k): self._encode(v) for k, v in items.items()})
 
     async def clear(self) -> None:
         """Remove every entry (fires no per-entry events)."""
