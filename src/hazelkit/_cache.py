@@ -180,7 +180,7 @@ class Cache(Handle[MapStore], Generic[K, V]):
         near = self._near
         if near is None:
             return await self._store.get(raw)
-        found = near.lookup(raw)
+        found = near.lookup(raw, ttl)
         if found is not MISS:
             return found  # type: ignore[return-value]
         state, store = self._shared, self._store

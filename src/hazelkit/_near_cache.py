@@ -36,7 +36,13 @@ MISS: Final = _Miss()
 @dataclass(slots=True)
 class _Entry:
     data: bytes | None  # None: the cluster had no entry (absence is cached too)
-    expires_at: float  # on this node's monotonic clock
+    read_at: float  # on this node's monotonic clock
+    max_age: float  # seconds after read_at
+
+
+def _bound(age: float, max_age: float | None) -> float:
+    """``age``, lowered to ``max_age`` if that is given (None or 0: no bound)."""
+    return age if not max_age else min(age, max_age)
 
 
 class NearCache:
@@ -51,10 +57,11 @@ class NearCache:
         self.hits = 0
         self.misses = 0
 
-    def lookup(self, key: bytes) -> bytes | _Miss | None:
-        """The local copy of ``key`` (None: known absent), or MISS."""
+    def lookup(self, key: bytes, max_age: float | None = None) -> bytes | _Miss | None:
+        """The local copy of ``key`` (None: known absent), or MISS; a copy older than
+        ``max_age`` (the TTL the reader knows the entry has) is not served either."""
         entry = self._entries.get(key)
-        if entry is None or time.monotonic() > entry.expires_at:
+        if entry is None or time.monotonic() - entry.read_at > _bound(entry.max_age, max_age):
             if entry is not None:
                 del self._entries[key]
             self.misses += 1
@@ -76,8 +83,7 @@ class NearCache:
         read began (``generation`` is the value of :attr:`generation` then)."""
         if generation != self.generation:
             return
-        age = self.ttl if not max_age else min(self.ttl, max_age)
-        self._entries[key] = _Entry(data, read_at + age)
+        self._entries[key] = _Entry(data, read_at, _bound(self.ttl, max_age))
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)

@@ -186,6 +186,17 @@ def test_a_read_racing_with_an_invalidation_is_not_kept() -> None:
     assert near.lookup(b"old") is MISS  # read longer ago than the TTL
 
 
+def test_near_copies_are_bounded_by_the_entry_ttl_known_to_writer_or_reader() -> None:
+    near = NearCache(10, 60.0)
+    now = time.monotonic()
+    near.store(b"short", b"v", near.generation, now - 2, max_age=1.0)
+    assert near.lookup(b"short") is MISS  # stored with a 1 s TTL, read 2 s ago
+    near.store(b"long", b"v", near.generation, now - 2)
+    assert near.lookup(b"long") == b"v"  # within the near cache's own 60 s
+    assert near.lookup(b"long", max_age=1.0) is MISS  # a reader knowing a 1 s TTL
+    assert near.lookup(b"long") is MISS  # (dropped by that lookup)
+
+
 async def test_memoize_computes_once_across_nodes(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
