@@ -7,11 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from hazelkit._backends.protocol import QueueStore
 from hazelkit._collection import ValueCollection
-from hazelkit._exceptions import (
-    OperationTimeoutError,
-    QueueFull,
-    SerializationError,
-)
+from hazelkit._exceptions import OperationTimeoutError, QueueFull, SerializationError
 from hazelkit._handle import check_count, check_seconds
 from hazelkit._list import List
 from hazelkit._undecodable import _UndecodableError, dead_letters_name, park
@@ -57,7 +53,8 @@ class Queue(ValueCollection[QueueStore, T]):
     nodes, a missing encryption key, corrupt bytes.) Taking it (``get``, ``poll``)
     moves its bytes to the List :attr:`dead_letters` (``hazelkit.undecodable/NAME``)
     and raises a SerializationError carrying them (``.data``) and that list's name
-    (``.stored_in``); a node that can decode them may take them from there.
+    (``.stored_in``); ``drain`` parks such items the same way and returns the others.
+    A node that can decode them may take them from there (or destroy that list).
     """
 
     kind = "queue"
