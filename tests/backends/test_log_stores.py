@@ -165,3 +165,18 @@ async def test_ids_are_unique_and_increasing(
     assert len(set(ids)) == 400
     assert all(0 < i < 2**63 for i in ids)
     assert ids[:200] == sorted(ids[:200])
+
+
+async def test_timed_out_reads_do_not_pile_up_on_the_member(
+    cluster: hazelkit.Cluster, backend: str, name: str
+) -> None:
+    ring = cluster.backend.ringbuffer(name)
+    for _ in range(5):
+        batch = await ring.read_many(0, 1, 10, timeout=0.2)
+        assert batch.items == []
+    if backend == "hazelcast":
+        pending = cluster.backend.client._invocation_service._pending  # type: ignore[attr-defined]
+        assert len(pending) <= 2  # the one parked read (and at most one unrelated call)
+    await cluster.backend.ringbuffer(name).add(b"late")
+    batch = await ring.read_many(0, 1, 10, timeout=10)
+    assert batch.items == [b"late"]

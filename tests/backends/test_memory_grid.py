@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 
 import hazelkit
 from hazelkit._backends.protocol import EntryEventType, RawEntryEvent
@@ -37,3 +38,43 @@ async def test_set_add_all_is_atomic_and_ignores_repeats(name: str) -> None:
         store = cluster.backend.set("s")
         assert await store.add_all([b"a", b"a", b"b"])
         assert sorted(await store.items()) == [b"a", b"b"]
+
+
+async def test_a_loop_of_operations_lets_other_tasks_run(name: str) -> None:
+    async with hazelkit.connect(f"memory://{name}") as cluster:
+        store = cluster.backend.map("m")
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await anyio.lowlevel.checkpoint()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ticker)
+            await anyio.lowlevel.checkpoint()
+            before = ticks
+            for i in range(1000):  # never waits: only the cooperative yields let ticker run
+                await store.put(b"k", i.to_bytes(2, "big"))
+            assert ticks - before >= 1000 // 32
+            tg.cancel_scope.cancel()
+
+
+async def test_destroying_a_ringbuffer_wakes_its_readers(name: str) -> None:
+    async with hazelkit.connect(f"memory://{name}") as cluster:
+        ring = cluster.backend.ringbuffer("r")
+        await ring.add(b"a")
+
+        async def destroy_soon() -> None:
+            await anyio.sleep(0.2)
+            await cluster.backend.ringbuffer("r").destroy()
+            await cluster.backend.ringbuffer("r").add_all([b"new 0", b"new 1"])
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(destroy_soon)
+            with anyio.fail_after(3):
+                batch = await ring.read_many(1, 1, 10, timeout=10)
+        # The reader waiting at sequence 1 reads the new ringbuffer's sequence 1 (finding
+        # out that it was reset is the reader's job: see ReliableTopic).
+        assert batch.items == [b"new 1"]

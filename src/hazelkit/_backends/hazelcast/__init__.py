@@ -68,6 +68,9 @@ class HazelcastBackend:
             "invocation_timeout": options.operation_timeout,
             "smart_routing": options.smart_routing,
             "statistics_enabled": False,
+            # An operation whose backup did not acknowledge in time fails (retryably)
+            # instead of passing as a success that a primary crash could then undo.
+            "fail_on_indeterminate_operation_state": True,
             "lifecycle_listeners": [self._on_lifecycle(listener)],
             "membership_listeners": [self._on_membership(listener)],
         }

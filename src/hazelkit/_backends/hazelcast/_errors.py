@@ -31,6 +31,9 @@ _UNAVAILABLE = (
     hz.HazelcastInstanceNotActiveError,
     hz.AuthenticationError,
     hz.ClientNotAllowedInClusterError,
+    # A write whose backup was not confirmed: it may or may not have happened; callers
+    # retry it the way they retry a lost connection.
+    hz.IndeterminateOperationStateError,
     IOError,
 )
 _TIMEOUT = (hz.OperationTimeoutError, hz.HazelcastTimeoutError, TimeoutError)

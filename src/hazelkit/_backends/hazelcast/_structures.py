@@ -432,6 +432,7 @@ class HzRingbuffer(_Structure):
         super().__init__(client, name)
         self._capacity = capacity
         self._ttl = ttl
+        self._pending: tuple[tuple[int, int, int], asyncio.Future[Any]] | None = None
 
     async def _configure(self) -> None:
         if self._capacity is not None or self._ttl is not None:
@@ -480,13 +481,8 @@ class HzRingbuffer(_Structure):
             if result.read_count < min_count:
                 return ReadBatch([], [], start)
         else:
-            # The member parks a read until min_count items exist, and the client has no
-            # timeout for it: stop waiting here (the member's late reply is dropped).
-            try:
-                result = await asyncio.wait_for(
-                    proxy.read_many(start, min_count, max_count), timeout
-                )
-            except TimeoutError:
+            result = await self._parked_read(proxy, (start, min_count, max_count), timeout)
+            if result is None:
                 return ReadBatch([], [], start)
         count = result.read_count
         if count == 0:
@@ -495,6 +491,34 @@ class HzRingbuffer(_Structure):
         return ReadBatch(
             [blob.data for blob in result], sequences, result.next_sequence_to_read_from
         )
+
+    async def _parked_read(
+        self, proxy: Any, args: tuple[int, int, int], timeout: float
+    ) -> Any | None:
+        """A blocking member read, waited for at most ``timeout`` seconds (None after).
+
+        The member parks a read until ``min_count`` items exist, and the client cannot
+        cancel it there; so a read that timed out stays in flight and the next call with
+        the same arguments waits on it again instead of parking another one. A reader
+        polling an idle ringbuffer thus keeps one read parked, never a growing pile.
+        """
+        pending = self._pending
+        if pending is None or pending[0] != args:
+            future: asyncio.Future[Any] = asyncio.ensure_future(proxy.read_many(*args))
+            future.add_done_callback(_retrieve_exception)
+            self._pending = pending = (args, future)
+        done, _ = await asyncio.wait({pending[1]}, timeout=timeout)
+        if not done:
+            return None
+        self._pending = None
+        return pending[1].result()
+
+
+def _retrieve_exception(future: asyncio.Future[Any]) -> None:
+    """Mark an abandoned read's failure as seen (it is reported to a later waiter, or to
+    nobody if the reader moved on or the client shut down)."""
+    if not future.cancelled():
+        future.exception()
 
 
 class HzTopic(_Structure):

@@ -12,6 +12,7 @@ from hazelkit._backends.memory._grid import (
     Registration,
     Signal,
     _NotYet,
+    cooperative,
     wait_until,
 )
 from hazelkit._backends.protocol import ItemCallback, ItemEventType, RawItemEvent
@@ -56,6 +57,7 @@ class _Collection:
         return self._state().listeners.add(callback, include_values=include_values)
 
 
+@cooperative
 class MemoryQueue(_Collection):
     """A FIFO queue of the embedded grid; see :class:`~hazelkit._backends.protocol.QueueStore`."""
 
@@ -145,6 +147,7 @@ class MemoryQueue(_Collection):
                 state.fire(ItemEventType.REMOVED, item)
 
 
+@cooperative
 class MemorySet(_Collection):
     """A set of the embedded grid; see :class:`~hazelkit._backends.protocol.SetStore`."""
 
@@ -196,6 +199,7 @@ class MemorySet(_Collection):
                 state.fire(ItemEventType.REMOVED, item)
 
 
+@cooperative
 class MemoryList(_Collection):
     """A list of the embedded grid; see :class:`~hazelkit._backends.protocol.ListStore`.
 

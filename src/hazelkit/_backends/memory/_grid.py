@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import itertools
 import threading
 import time
@@ -201,7 +203,10 @@ class Grid:
 
     def destroy(self, kind: str, name: str) -> None:
         with self.lock:
-            self._structures.pop((kind, name), None)
+            state = self._structures.pop((kind, name), None)
+            changed = getattr(state, "changed", None)
+            if isinstance(changed, Signal):
+                changed.notify_all()  # waiters re-check, against the structure's new state
 
     def sweep(self, member: MemberInfo) -> None:
         """Expire due map entries everywhere, firing their EXPIRED events.
@@ -245,3 +250,33 @@ async def wait_until(
             waiter = signal.waiter()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(waiter, remaining)
+
+
+#: Embedded operations complete without waiting, so a loop of them would never let other
+#: tasks run (lease renewers, readers); every this many operations, one yields.
+YIELD_EVERY = 16
+_operations = threading.local()
+C = TypeVar("C", bound=type)
+
+
+def cooperative(cls: C) -> C:
+    """Make every public coroutine method of ``cls`` yield to the event loop now and then,
+    as a network round trip would."""
+    for attribute, function in list(vars(cls).items()):
+        if not attribute.startswith("_") and inspect.iscoroutinefunction(function):
+            setattr(cls, attribute, _yielding(function))
+    return cls
+
+
+def _yielding(function: Callable[..., Any]) -> Callable[..., Any]:
+    async def operation(*args: Any, **kwargs: Any) -> Any:
+        result = await function(*args, **kwargs)
+        count = getattr(_operations, "count", 0) + 1
+        if count >= YIELD_EVERY:
+            count = 0
+            await asyncio.sleep(0)
+        _operations.count = count
+        return result
+
+    functools.update_wrapper(operation, function)
+    return operation

@@ -14,6 +14,7 @@ from hazelkit._backends.memory._grid import (
     Registration,
     Signal,
     _NotYet,
+    cooperative,
     wait_until,
 )
 from hazelkit._backends.protocol import (
@@ -66,6 +67,7 @@ class RingbufferState:
         self.added.append(time.monotonic())
 
 
+@cooperative
 class MemoryRingbuffer:
     """A ringbuffer of the embedded grid; see :class:`~hazelkit._backends.protocol.RingbufferStore`.
 
@@ -169,6 +171,7 @@ class TopicState:
         self.listeners: Listeners[RawMessage] = Listeners(grid.lock)
 
 
+@cooperative
 class MemoryTopic:
     """A topic of the embedded grid; see :class:`~hazelkit._backends.protocol.TopicStore`."""
 
@@ -211,6 +214,7 @@ class IdState:
         return self.last
 
 
+@cooperative
 class MemoryIdGenerator:
     """Unique, increasing ids within the embedded grid."""
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from hazelkit._backends.memory._grid import Grid, Listeners, Registration
+from hazelkit._backends.memory._grid import Grid, Listeners, Registration, cooperative
 from hazelkit._backends.protocol import EntryCallback, EntryEventType, RawEntryEvent
 
 
@@ -137,6 +137,7 @@ class MapState(_EntryEvents):
         return [(k, e.value) for k, e in self.entries.items()]
 
 
+@cooperative
 class MemoryMap:
     """A map of the embedded grid; see :class:`~hazelkit._backends.protocol.MapStore`."""
 
@@ -274,6 +275,7 @@ class MultiMapState(_EntryEvents):
         self.entries: dict[bytes, list[bytes]] = {}
 
 
+@cooperative
 class MemoryMultiMap:
     """A multimap of the embedded grid; see :class:`~hazelkit._backends.protocol.MultiMapStore`."""
 
