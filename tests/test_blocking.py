@@ -172,3 +172,14 @@ def test_a_closed_blocking_cluster_raises_cluster_closed(url: str, name: str) ->
     cluster.close()
     with pytest.raises(hazelkit.ClusterClosedError, match="closed"):
         values["a"] = 1
+
+
+def test_a_blocking_call_from_the_clusters_own_loop_is_a_clear_error(name: str) -> None:
+    with hazelkit.connect_blocking(f"memory://{name}") as cluster:
+        values = cluster.map("m")
+
+        async def from_inside() -> None:
+            values["k"] = 1  # a blocking call on the loop that would have to run it
+
+        with pytest.raises(hazelkit.HazelkitError, match="own event loop"):
+            cluster.run(from_inside)

@@ -8,7 +8,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from anyio.from_thread import BlockingPortal
 
-from hazelkit._exceptions import ClusterClosedError
+from hazelkit._exceptions import ClusterClosedError, HazelkitError
 from hazelkit._subscription import Subscription
 
 __all__ = ["BlockingIterator", "Runner"]
@@ -32,9 +32,15 @@ class Runner:
         try:
             result: T = self.portal.call(call, *(() if kwargs else args))
         except RuntimeError as error:
-            if "portal is not running" not in str(error):
-                raise
-            raise ClusterClosedError("this BlockingCluster is closed") from None
+            if "portal is not running" in str(error):
+                raise ClusterClosedError("this BlockingCluster is closed") from None
+            if "event loop thread" in str(error):
+                raise HazelkitError(
+                    "a blocking hazelkit call was made on the cluster's own event loop "
+                    "(in a watch or listener callback, say), where it would wait for "
+                    "itself; use the async API there"
+                ) from None
+            raise
         return result
 
 
