@@ -13,7 +13,9 @@
     │   ├── CorruptDataError         truncated, malformed or oversized bytes
     │   ├── DecryptionError          wrong key, tampered ciphertext, or no key configured
     │   ├── UnknownTypeError         a registered-type name this process does not know
-    │   └── UnsupportedVersionError  a format version or flag this codec does not read
+    │   ├── UnsupportedVersionError  a format version or flag this codec does not read
+    │   └── UndecodableError         a value taken from a structure could not be decoded
+    │                                here; its bytes were put back or parked, not lost
     ├── CapacityError                a bounded structure is full and the policy is to fail
     │   └── QueueFull                a queue is full (also queue.Full)
     ├── QueueEmpty                   a queue stayed empty (also queue.Empty)
@@ -54,6 +56,7 @@ __all__ = [
     "QueueEmpty",
     "QueueFull",
     "SerializationError",
+    "UndecodableError",
     "UnknownTypeError",
     "UnsupportedVersionError",
     "ValidationError",
@@ -120,6 +123,21 @@ class UnknownTypeError(SerializationError):
 
 class UnsupportedVersionError(SerializationError):
     """The bytes carry a format version or flag that this codec cannot read."""
+
+
+class UndecodableError(SerializationError):
+    """Bytes taken from a structure could not be decoded on this node.
+
+    ``data`` holds the bytes; ``stored_in`` names the structure that holds them now (a
+    dead-letter list such as ``hazelkit.undecodable/QUEUE``, or the structure they were
+    put back into), or is None if they could not be stored again and ``data`` is the
+    only copy left. The decoding error is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, data: bytes, stored_in: str | None) -> None:
+        super().__init__(message)
+        self.data = data
+        self.stored_in = stored_in
 
 
 class CapacityError(HazelkitError):

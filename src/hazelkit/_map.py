@@ -9,9 +9,8 @@ from hazelkit._backends.protocol import MapStore
 from hazelkit._buffer import Overflow
 from hazelkit._cas import check_attempts, plain_result, update_entry, write_if_same
 from hazelkit._events import EntryEvent, EventStream, entry_converter, event_stream
-from hazelkit._exceptions import ArgumentError, SerializationError
+from hazelkit._exceptions import ArgumentError, SerializationError, UndecodableError
 from hazelkit._handle import Handle, check_expiry
-from hazelkit._undecodable import _UndecodableError
 
 if TYPE_CHECKING:
     from hazelkit._lock import Lock
@@ -100,7 +99,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         try:
             result: V = self._cluster.codec.decode(data)
         except SerializationError as error:
-            raise _UndecodableError(
+            raise UndecodableError(
                 f"map {self.name!r}: the new value of {key!r} was stored, but the one it "
                 f"replaced could not be decoded ({error}); its bytes are only in .data",
                 data=data,

@@ -7,10 +7,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from hazelkit._backends.protocol import QueueStore
 from hazelkit._collection import ValueCollection
-from hazelkit._exceptions import OperationTimeoutError, QueueFull, SerializationError
+from hazelkit._exceptions import (
+    OperationTimeoutError,
+    QueueFull,
+    SerializationError,
+    UndecodableError,
+)
 from hazelkit._handle import check_count, check_seconds
 from hazelkit._list import List
-from hazelkit._undecodable import _UndecodableError, dead_letters_name, park
+from hazelkit._undecodable import dead_letters_name, park
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
@@ -161,7 +166,7 @@ class Queue(ValueCollection[QueueStore, T]):
         for data in drained:
             try:
                 items.append(await self._taken(data))
-            except _UndecodableError:
+            except UndecodableError:
                 continue  # parked and logged; the good items are still returned
         return items
 

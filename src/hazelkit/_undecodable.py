@@ -14,14 +14,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from hazelkit._exceptions import HazelkitError, SerializationError
+from hazelkit._exceptions import HazelkitError, SerializationError, UndecodableError
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
 
 __all__ = [
     "DEAD_LETTERS",
-    "_UndecodableError",
     "dead_letters_name",
     "park",
     "store_again",
@@ -35,21 +34,6 @@ logger = logging.getLogger("hazelkit")
 DEAD_LETTERS: Final = "hazelkit.undecodable/"
 
 
-class _UndecodableError(SerializationError):  # private until _exceptions.py has one
-    """Bytes taken from a structure could not be decoded on this node.
-
-    ``data`` holds the bytes; ``stored_in`` names the structure that holds them now
-    (a dead-letter list, or the structure they were put back into), or is None if
-    they could not be stored again and ``data`` is the only copy left. The decoding
-    error is the ``__cause__``.
-    """
-
-    def __init__(self, message: str, *, data: bytes, stored_in: str | None) -> None:
-        super().__init__(message)
-        self.data = data
-        self.stored_in = stored_in
-
-
 def dead_letters_name(queue: str) -> str:
     """The name of the List where ``queue``'s undecodable items are parked."""
     return DEAD_LETTERS + queue
@@ -57,7 +41,7 @@ def dead_letters_name(queue: str) -> str:
 
 async def park(
     cluster: Cluster, queue: str, data: bytes, error: SerializationError
-) -> _UndecodableError:
+) -> UndecodableError:
     """Append ``data`` (taken from ``queue``) to its dead-letter list; the error to raise."""
     target = dead_letters_name(queue)
 
@@ -75,7 +59,7 @@ async def store_again(
     error: SerializationError,
     where: str,
     what: str,
-) -> _UndecodableError:
+) -> UndecodableError:
     """Run ``store`` (which stores ``data`` into ``where``); return the error to raise.
 
     ``what`` says what happened ("an item of queue 'q' could not be decoded").
@@ -85,10 +69,10 @@ async def store_again(
     except HazelkitError as failure:
         logger.error("%s and could not be stored again (%s): it is lost", what, failure)
         message = f"{what} ({error}); storing it again failed, its bytes are only in .data"
-        return _UndecodableError(message, data=data, stored_in=None)
+        return UndecodableError(message, data=data, stored_in=None)
     logger.warning("%s (%s): its bytes are in %r", what, error, where)
     message = f"{what} ({error}); its bytes are in {where!r} (and in .data)"
-    return _UndecodableError(message, data=data, stored_in=where)
+    return UndecodableError(message, data=data, stored_in=where)
 
 
 def try_decode(decode: Callable[[bytes], Any], data: bytes) -> tuple[bool, Any]:
