@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import struct
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -37,7 +38,8 @@ _UNAVAILABLE = (
     IOError,
 )
 _TIMEOUT = (hz.OperationTimeoutError, hz.HazelcastTimeoutError, TimeoutError)
-_BAD_ARGUMENT = (hz.IllegalArgumentError, hz.NullPointerError, AssertionError)
+# struct.error: a number too large for the client protocol's fixed-size fields.
+_BAD_ARGUMENT = (hz.IllegalArgumentError, hz.NullPointerError, AssertionError, struct.error)
 
 
 def translate(error: BaseException, where: str) -> BaseException:
@@ -82,7 +84,7 @@ def translated(
     async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await method(self, *args, **kwargs)
-        except (hz.HazelcastError, OSError, TimeoutError, AssertionError) as error:
+        except (hz.HazelcastError, OSError, TimeoutError, AssertionError, struct.error) as error:
             raise translate(error, f"{operation} on {self.name!r}") from error
 
     return wrapper
