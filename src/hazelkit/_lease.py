@@ -42,13 +42,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hazelkit._backends.protocol import MapStore
+from hazelkit._cleanup import finish, run_cleanup
 from hazelkit._exceptions import (
     ClusterClosedError,
     ConfigurationError,
     HazelkitError,
     LeaseExpiredError,
 )
-from hazelkit._waiting import describe_owner, finish, owner_alive, run_cleanup
+from hazelkit._waiting import describe_owner, owner_alive
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
@@ -240,11 +241,20 @@ class Lease:
         """Seconds until the lease lapses unless renewed (0 if it may have lapsed)."""
         return max(0.0, self._valid_until - time.monotonic()) if self.held else 0.0
 
-    def start_renewing(self, keep: object) -> None:
-        """Renew every third of the lease while ``keep`` (the owner) is alive, and give
-        the lease back if the Cluster closes first."""
+    async def keep(self, owner: object) -> None:
+        """Renew the lease in the background while ``owner`` is alive, and give it back
+        if the Cluster closes first.
+
+        Awaits nothing unless the Cluster is already closing (then the lease is given
+        back and ClusterClosedError raised), so a cancellation cannot drop a lease
+        that is being kept.
+        """
         name = f"renew {self.table.kind} {self.table.name!r}"
-        self._renewer = self.table.cluster.spawn(self._renew_forever(keep), name=name)
+        try:
+            self._renewer = self.table.cluster.spawn(self._renew_forever(owner), name=name)
+        except ClusterClosedError:
+            await self.give_back_on_close()
+            raise
         _held_by(self.table.cluster).add(self)
 
     async def renew(self) -> bool:

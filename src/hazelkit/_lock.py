@@ -140,8 +140,8 @@ class Lock:
             poll=poll_interval(self.lease),
             what=f"lock {self.name!r}",
         )
+        await lease.keep(owner)  # awaits only if the Cluster is closing
         self._holdings()[(self.name, owner)] = lease
-        lease.start_renewing(owner)
         return lease.token
 
     async def release(self) -> None:

@@ -205,9 +205,9 @@ class Semaphore:
             poll=poll_interval(self.lease),
             what=f"a permit of semaphore {self.name!r}",
         )
+        await lease.keep(owner)  # awaits only if the Cluster is closing
         permit = Permit(self, owner, lease)
         self._holdings().setdefault((self.name, owner), []).append(permit)
-        lease.start_renewing(owner)
         return permit
 
     async def release(self) -> None:

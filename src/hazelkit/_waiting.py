@@ -4,8 +4,8 @@ Locks, semaphores and latches wait by re-checking the grid. A :class:`KeyWatch` 
 waiter early when an entry listener reports a change of the watched key, but a waiter
 never depends on that event: it re-checks at least every poll interval, so a lost event
 costs latency, never correctness. :class:`WaiterRegistry` lets statistics count the
-waiters of every node. :func:`run_cleanup` finishes an undo step even while the caller is
-being cancelled, so a cancelled wait leaves nothing taken.
+waiters of every node. :func:`wait_for_grant` leaves nothing taken when its caller is
+cancelled, and never loses a grant to a cancellation that arrives while it tidies up.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ import threading
 import time
 import uuid
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import anyio
+from typing import TYPE_CHECKING, TypeVar
 
 from hazelkit._backends.protocol import MapStore, RawEntryEvent, Registration
+from hazelkit._cleanup import cleanup_soon, run_cleanup
 from hazelkit._exceptions import (
     BackendError,
-    ClusterClosedError,
     ClusterUnavailableError,
     ConfigurationError,
     HazelkitError,
@@ -34,29 +32,23 @@ from hazelkit._exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Collection, Coroutine
+    from collections.abc import Awaitable, Callable, Collection
 
     from hazelkit._cluster import Cluster
 
 __all__ = [
-    "CLEANUP_TIMEOUT",
     "KeyWatch",
     "WaiterRegistry",
     "check_timeout",
     "current_owner",
     "describe_owner",
-    "finish",
     "owner_alive",
-    "run_cleanup",
     "wait_for_grant",
 ]
 
 logger = logging.getLogger("hazelkit")
 T = TypeVar("T")
 
-#: How long an undo step may take before a cancelled caller stops waiting for it (the
-#: step still runs to its end in the background, owned by the Cluster).
-CLEANUP_TIMEOUT = 5.0
 #: The map where waiters announce themselves (for statistics only).
 WAITER_MAP = "hazelkit.waiters"
 #: A waiter's announcement lapses this long after its last refresh (a dead waiter's too).
@@ -92,68 +84,13 @@ def describe_owner(owner: object) -> str:
     return f"{_HOST}:{os.getpid()}:{label}"
 
 
-async def finish(cluster: Cluster, step: Coroutine[Any, Any, T], *, name: str) -> T:
-    """Run ``step`` to its end even if the caller is cancelled meanwhile; return its result.
-
-    The step runs as a task owned by ``cluster``; the caller waits for it at most
-    :data:`CLEANUP_TIMEOUT` seconds, shielded from cancellation. A cancellation that
-    arrives meanwhile is re-raised once the step is done (its result is then dropped).
-    Raises the step's error, OperationTimeoutError if the step takes longer (it goes on
-    in the background), or ClusterClosedError if the Cluster closes first.
-    """
-    task = cluster.spawn(_outcome(step), name=name)
-    cancelled = False
-    deadline = time.monotonic() + CLEANUP_TIMEOUT
-    with anyio.CancelScope(shield=True):
-        while not task.done() and (remaining := deadline - time.monotonic()) > 0:
-            try:
-                await asyncio.wait({task}, timeout=remaining)
-            except asyncio.CancelledError:
-                cancelled = True
-    if not task.done():
-        if cancelled:
-            raise asyncio.CancelledError
-        raise OperationTimeoutError(f"{name} did not finish within {CLEANUP_TIMEOUT:g} s")
-    if task.cancelled():
-        raise ClusterClosedError(f"{name} was stopped: the Cluster closed")
-    ok, value = task.result()
-    if cancelled:
-        if not ok:
-            logger.warning("%s failed", name, exc_info=value)
-        raise asyncio.CancelledError
-    if not ok:
-        raise value
-    result: T = value
-    return result
-
-
-async def _outcome(step: Coroutine[Any, Any, T]) -> tuple[bool, Any]:
-    # Errors travel as values, so that the Cluster does not log an expected failure
-    # (a lapsed lease, say) as a crashed background task.
-    try:
-        return True, await step
-    except Exception as error:
-        return False, error
-
-
-async def run_cleanup(cluster: Cluster, step: Coroutine[Any, Any, object], *, name: str) -> None:
-    """Like :func:`finish` for an undo step whose failure only needs logging: the lease
-    or entry it undoes lapses on its own. Does nothing once the Cluster is closed."""
-    try:
-        await finish(cluster, step, name=name)
-    except ClusterClosedError:
-        return
-    except (HazelkitError, OSError):
-        logger.warning("%s failed", name, exc_info=True)
-
-
 class KeyWatch:
     """Wakes a waiter when an entry under one of ``keys`` changes (a hint, never a guarantee).
 
-    Use as ``async with KeyWatch(...) as watch:`` and call :meth:`wait` between attempts;
-    it returns at the latest after its timeout. Call :meth:`clear` before each attempt so
-    a change during the attempt is not missed. One key is watched with a key listener,
-    several with a map listener filtered here.
+    :meth:`start` registers the listener (``async with`` does it too), :meth:`wait`
+    returns at the latest after its timeout, :meth:`clear` before each attempt makes
+    sure a change during the attempt is not missed. One key is watched with a key
+    listener, several with a map listener filtered here.
     """
 
     def __init__(self, cluster: Cluster, store: MapStore, keys: Collection[bytes]) -> None:
@@ -176,15 +113,24 @@ class KeyWatch:
             async with asyncio.timeout(max(timeout, 0.0)):
                 await self._changed.wait()
 
-    async def __aenter__(self) -> KeyWatch:
+    async def start(self) -> None:
+        """Register the listener; without one (an error) the waiter only polls."""
         key = next(iter(self._keys)) if len(self._keys) == 1 else None
         try:
             self._registration = await self._store.listen(
                 self._on_event, key=key, include_values=False
             )
         except HazelkitError:
-            # Without events the waiter still re-checks every poll interval.
             logger.debug("no entry listener for a waiter; polling only", exc_info=True)
+
+    async def close(self) -> None:
+        """Remove the listener (a plain step: callers run it through hazelkit._cleanup)."""
+        registration, self._registration = self._registration, None
+        if registration is not None:
+            await registration.close()
+
+    async def __aenter__(self) -> KeyWatch:
+        await self.start()
         return self
 
     async def __aexit__(
@@ -193,9 +139,7 @@ class KeyWatch:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        registration, self._registration = self._registration, None
-        if registration is not None:
-            await run_cleanup(self._cluster, registration.close(), name="remove waiter listener")
+        await run_cleanup(self._cluster, self.close(), name="remove waiter listener")
 
 
 async def wait_for_grant(
@@ -213,31 +157,62 @@ async def wait_for_grant(
     seconds and whenever ``watch`` sees a change.
 
     Raises OperationTimeoutError after ``timeout`` seconds (None: wait for ever; 0: one
-    attempt). ``attempt`` must leave nothing behind when it returns None or is cancelled.
+    attempt). ``attempt`` must leave nothing behind when it returns None or is
+    cancelled. Once it returned something, nothing here awaits any more (the listener
+    and the waiter's announcement are removed in the background), so a cancellation
+    arriving then cannot drop the grant: it reaches the caller's next await instead.
     """
     result = await attempt()
     if result is not None:
         return result
     deadline = None if timeout is None else time.monotonic() + timeout
-    async with watch:
-        waiter = await waiters.announce(owner)
-        try:
+    waiter = waiters.new_waiter()
+    try:
+        await watch.start()
+        await waiters.announce(waiter, owner)
+        result = await _poll(attempt, watch, waiters, waiter, deadline, poll)
+    except BaseException as error:
+        # Nothing granted: tidy up before the error goes on, so the waiter is gone.
+        await run_cleanup(cluster, _leave(watch, waiters, waiter), name="stop waiting")
+        if isinstance(error, _Expired):
+            raise OperationTimeoutError(f"{what} was not acquired within {timeout:g} s") from None
+        raise
+    cleanup_soon(cluster, _leave(watch, waiters, waiter), name="stop waiting")
+    return result
+
+
+class _Expired(Exception):
+    """The deadline of a wait passed (turned into OperationTimeoutError by the caller)."""
+
+
+async def _poll(
+    attempt: Callable[[], Awaitable[T | None]],
+    watch: KeyWatch,
+    waiters: WaiterRegistry,
+    waiter: str,
+    deadline: float | None,
+    poll: float,
+) -> T:
+    refreshed = time.monotonic()
+    while True:
+        watch.clear()
+        result = await attempt()
+        if result is not None:
+            return result
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            raise _Expired
+        await watch.wait(poll if deadline is None else min(poll, deadline - now))
+        if time.monotonic() - refreshed > WAITER_TTL / 3:
             refreshed = time.monotonic()
-            while True:
-                watch.clear()
-                result = await attempt()
-                if result is not None:
-                    return result
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
-                    raise OperationTimeoutError(f"{what} was not acquired within {timeout:g} s")
-                await watch.wait(poll if deadline is None else min(poll, deadline - now))
-                if waiter is not None and time.monotonic() - refreshed > WAITER_TTL / 3:
-                    refreshed = time.monotonic()
-                    await waiters.refresh(waiter)
-        finally:
-            if waiter is not None:
-                await run_cleanup(cluster, waiters.withdraw(waiter), name="withdraw waiter")
+            await waiters.refresh(waiter)
+
+
+async def _leave(watch: KeyWatch, waiters: WaiterRegistry, waiter: str) -> None:
+    try:
+        await watch.close()
+    finally:
+        await waiters.withdraw(waiter)
 
 
 def check_timeout(timeout: float | None) -> float | None:
@@ -274,17 +249,18 @@ class WaiterRegistry:
     def _key(self, waiter: str) -> bytes:
         return self._cluster.codec.encode_key((self._kind, self._name, waiter))
 
-    async def announce(self, owner: object) -> str | None:
-        """Register one waiter; returns its id for :meth:`refresh` and :meth:`withdraw`
-        (None if the grid could not be told: the count is informational)."""
-        waiter = uuid.uuid4().hex
+    @staticmethod
+    def new_waiter() -> str:
+        """A fresh waiter id (withdraw it even if announcing it failed or was cancelled)."""
+        return uuid.uuid4().hex
+
+    async def announce(self, waiter: str, owner: object) -> None:
+        """Register ``waiter`` (a failure is only logged: the count is informational)."""
         value = self._cluster.codec.encode(describe_owner(owner))
         try:
             await self._store.set(self._key(waiter), value, ttl=WAITER_TTL)
         except (ClusterUnavailableError, OperationTimeoutError, BackendError):
             logger.debug("could not announce a waiter", exc_info=True)
-            return None
-        return waiter
 
     async def refresh(self, waiter: str) -> None:
         with contextlib.suppress(ClusterUnavailableError, OperationTimeoutError, BackendError):

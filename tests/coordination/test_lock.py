@@ -19,6 +19,9 @@ from hazelkit import (
 from hazelkit._lock import Lock, LockStatistics
 
 LEASE = 2.0  # the shortest lease: lapses within 2 s on both backends
+#: Where a cancellation lands after a release starts: loop turns (the embedded grid
+#: grants within a few), then milliseconds (Hazelcast round trips).
+CANCEL_POINTS = [(turns, 0.0) for turns in range(12)] + [(0, ms / 1000) for ms in range(1, 40, 3)]
 
 
 async def test_acquire_release_and_tokens_increase(cluster: hazelkit.Cluster, name: str) -> None:
@@ -277,6 +280,38 @@ async def test_cancellation_at_any_point_leaves_the_lock_free(
             lease = lock._holdings().pop((name, task))
             await lease.release()
     assert not await lock.locked()
+
+
+async def test_cancelling_a_waiter_as_it_is_granted_leaves_nothing_taken(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    # The holder starts releasing; the waiter is cancelled 0..N loop turns later, so the
+    # cancellation lands before, during and after the grant (and its cleanup).
+    outcomes: list[str] = []
+    for turns, delay in CANCEL_POINTS:
+        lock_name = f"{name}-{turns}-{delay}"
+        holder = cluster.lock(lock_name)
+        await holder.acquire()
+        waiter = cluster.lock(lock_name)
+        task = asyncio.ensure_future(waiter.acquire(timeout=30))
+        await asyncio.sleep(0.2)  # waiting now, listener registered
+        releasing = asyncio.ensure_future(holder._release(asyncio.current_task()))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        await asyncio.sleep(delay)
+        task.cancel()
+        await releasing
+        try:
+            await task
+        except asyncio.CancelledError:
+            outcomes.append("cancelled")
+            assert not await holder.locked(), f"cancelled after {turns} turns, yet locked"
+        else:  # granted before the cancellation arrived: held, renewed, releasable
+            outcomes.append("acquired")
+            assert await waiter.locked()
+            await waiter._release(task)
+            assert not await holder.locked()
+    assert "cancelled" in outcomes
 
 
 async def test_closing_the_cluster_releases_its_locks(url: str, name: str) -> None:

@@ -12,6 +12,7 @@ import hazelkit
 from hazelkit import ConfigurationError, LeaseExpiredError, NotLockOwnerError, OperationTimeoutError
 
 LEASE = 2.0
+CANCEL_POINTS = [(turns, 0.0) for turns in range(12)] + [(0, ms / 1000) for ms in range(1, 40, 3)]
 
 
 async def test_at_most_permits_holders(
@@ -146,6 +147,34 @@ async def test_cancelled_waiter_takes_no_permit(
         else:
             await taken.release()
     assert await sem.available() == 1
+
+
+async def test_cancelling_a_waiter_as_it_is_granted_takes_no_permit(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    outcomes: list[str] = []
+    for turns, delay in CANCEL_POINTS:
+        sem = cluster.semaphore(f"{name}-{turns}-{delay}", 1)
+        permit = await sem.acquire()
+        task = asyncio.ensure_future(sem.acquire(timeout=30))
+        await asyncio.sleep(0.2)
+        releasing = asyncio.ensure_future(permit.release())
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        await asyncio.sleep(delay)
+        task.cancel()
+        await releasing
+        try:
+            taken = await task
+        except asyncio.CancelledError:
+            outcomes.append("cancelled")
+            assert await sem.available() == 1, f"cancelled after {turns} turns, yet taken"
+        else:
+            outcomes.append("acquired")
+            assert taken.held
+            await taken.release()
+            assert await sem.available() == 1
+    assert "cancelled" in outcomes
 
 
 async def test_permit_count_is_fixed_by_the_first_user(
