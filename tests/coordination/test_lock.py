@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import warnings
 
 import anyio
 import pytest
@@ -341,3 +343,19 @@ async def test_closed_cluster(url: str, name: str) -> None:
         lock = node.lock(name)
     with pytest.raises(hazelkit.ClusterClosedError):
         await lock.acquire()
+
+
+async def test_closing_the_cluster_under_a_waiter_ends_it_cleanly(url: str, name: str) -> None:
+    async with hazelkit.connect(url) as holder:
+        await holder.lock(name).acquire()
+        node = await hazelkit.connect(url)
+        waiting = asyncio.ensure_future(node.lock(name).acquire(timeout=30))
+        await asyncio.sleep(0.3)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            await node.close()
+            with pytest.raises(hazelkit.ClusterClosedError):
+                await asyncio.wait_for(waiting, 10)
+            gc.collect()
+        assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
+        await holder.lock(name).release()
