@@ -12,6 +12,8 @@ from hazelkit._lease import Lease, LeaseTable, check_lease, poll_interval
 from hazelkit._waiting import (
     KeyWatch,
     WaiterRegistry,
+    acquires_for_caller,
+    acquiring_owner,
     check_timeout,
     current_owner,
     owner_alive,
@@ -75,9 +77,13 @@ class Lock:
     - *Lost leases are visible*: :attr:`held` becomes False when the lease may have
       lapsed, and :meth:`release` raises LeaseExpiredError if another holder may have
       taken the lock meanwhile.
-    - *Ownership* is per asyncio task: the task that acquired must release. The lock is
-      **not reentrant**: acquiring it again from the task that holds it raises
-      LockError. Other tasks of the same process wait like remote ones.
+    - *Ownership* is per asyncio task: the task that acquired must release, and the
+      lease is renewed only while that task runs (a task that ends without releasing
+      lets it lapse within ``lease`` seconds). So await :meth:`acquire` in the task that
+      uses the lock; ``acquire()`` handed to ``create_task``, ``gather`` or (on Python
+      3.11) ``asyncio.wait_for`` runs as a task of its own and is refused with
+      LockError. The lock is **not reentrant**: acquiring it again from the task that
+      holds it raises LockError. Other tasks of the same process wait like remote ones.
     - Waiters are woken by entry events when the lock is released and re-check at least
       every ``min(lease / 4, 1)`` seconds, so a lost event costs latency only. The lock
       is not fair: any waiter may win.
@@ -108,14 +114,22 @@ class Lock:
         for key in [k for k in holdings if k[0] == self.name and not owner_alive(k[1])]:
             del holdings[key]
 
+    @acquires_for_caller
     async def acquire(self, timeout: float | None = None) -> int:
         """Wait until this task holds the lock; return its fencing token.
 
         ``timeout``: seconds to wait (None: as long as it takes; 0: one try). Raises
         OperationTimeoutError when it runs out (nothing is then held), LockError if this
         task holds the lock already, ClusterClosedError after the Cluster closed.
+
+        The lock belongs to the calling task, so await ``acquire`` in the task that
+        uses the lock: to bound the wait, pass ``timeout`` or wrap it in
+        ``async with asyncio.timeout(...)``. Run as a task of its own (``create_task``,
+        ``gather``, or ``asyncio.wait_for`` on Python 3.11, which wraps it in a task) it
+        raises LockError at once and takes nothing: that task would end right away and
+        the lease lapse while the caller uses the lock.
         """
-        return await self._acquire(current_owner(), timeout)
+        return await self._acquire(acquiring_owner(f"lock {self.name!r}"), timeout)
 
     async def _acquire(self, owner: object, timeout: float | None) -> int:
         timeout = check_timeout(timeout)
@@ -195,6 +209,7 @@ class Lock:
             held_here=mine is not None,
         )
 
+    @acquires_for_caller
     async def __aenter__(self) -> int:
         return await self.acquire()
 

@@ -13,6 +13,8 @@ from hazelkit._lease import Lease, LeaseTable, check_lease, poll_interval
 from hazelkit._waiting import (
     KeyWatch,
     WaiterRegistry,
+    acquires_for_caller,
+    acquiring_owner,
     check_timeout,
     current_owner,
     owner_alive,
@@ -170,13 +172,16 @@ class Semaphore:
             )
         self._checked = True
 
+    @acquires_for_caller
     async def acquire(self, timeout: float | None = None) -> Permit:
         """Wait until a permit is free and take it for this task.
 
         ``timeout``: seconds to wait (None: as long as it takes; 0: one try). Raises
-        OperationTimeoutError when it runs out (nothing is then taken).
+        OperationTimeoutError when it runs out (nothing is then taken). As with
+        :meth:`Lock.acquire <hazelkit.Lock.acquire>`, await it in the task that uses
+        the permit: run as a task of its own it raises LockError and takes nothing.
         """
-        return await self._acquire(current_owner(), timeout)
+        return await self._acquire(acquiring_owner(f"semaphore {self.name!r}"), timeout)
 
     async def _acquire(self, owner: object, timeout: float | None) -> Permit:
         timeout = check_timeout(timeout)
@@ -247,6 +252,7 @@ class Semaphore:
             held_here=mine,
         )
 
+    @acquires_for_caller
     async def __aenter__(self) -> Permit:
         return await self.acquire()
 

@@ -18,8 +18,8 @@ import socket
 import threading
 import time
 import uuid
-from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from types import CodeType, TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hazelkit._backends.protocol import MapStore, RawEntryEvent, Registration
 from hazelkit._cleanup import cleanup_soon, run_cleanup
@@ -28,6 +28,7 @@ from hazelkit._exceptions import (
     ClusterUnavailableError,
     ConfigurationError,
     HazelkitError,
+    LockError,
     OperationTimeoutError,
 )
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = [
     "KeyWatch",
     "WaiterRegistry",
+    "acquires_for_caller",
+    "acquiring_owner",
     "check_timeout",
     "current_owner",
     "describe_owner",
@@ -48,6 +51,7 @@ __all__ = [
 
 logger = logging.getLogger("hazelkit")
 T = TypeVar("T")
+F = TypeVar("F", bound="Callable[..., Any]")
 
 #: The map where waiters announce themselves (for statistics only).
 WAITER_MAP = "hazelkit.waiters"
@@ -61,6 +65,39 @@ def current_owner() -> object:
     task = asyncio.current_task()
     if task is None:  # pragma: no cover - always called from a coroutine
         raise HazelkitError("hazelkit coordination must be used from an asyncio task")
+    return task
+
+
+#: The code of every public coroutine that acquires something for its calling task.
+_ACQUIRING: set[CodeType] = set()
+
+
+def acquires_for_caller(function: F) -> F:
+    """Mark a public ``acquire`` (or ``__aenter__``) so that :func:`acquiring_owner`
+    refuses to run it as a task of its own."""
+    _ACQUIRING.add(function.__code__)
+    return function
+
+
+def acquiring_owner(what: str) -> object:
+    """The task that takes ``what`` now; LockError if that task exists only to acquire.
+
+    Leases belong to the task that acquired them and lapse when it ends. A coroutine
+    such as ``lock.acquire()`` handed to ``asyncio.wait_for`` (on Python 3.11),
+    ``create_task``, ``ensure_future`` or ``gather`` runs as a task of its own, which
+    ends right after acquiring: the lease would lapse while the caller still uses it.
+    Refusing at once (nothing taken) beats a lock that silently stops excluding.
+    """
+    task = current_owner()
+    coroutine = task.get_coro() if isinstance(task, asyncio.Task) else None
+    if getattr(coroutine, "cr_code", None) in _ACQUIRING:
+        raise LockError(
+            f"{what}: acquire() is running as a task of its own (asyncio.wait_for on"
+            " Python 3.11, create_task, ensure_future or gather); that task would own it"
+            " and end at once, letting its lease lapse while you use it. Await acquire()"
+            " in the task that uses it, bounded by acquire(timeout=...) or"
+            " `async with asyncio.timeout(...)`"
+        )
     return task
 
 

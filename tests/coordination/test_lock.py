@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import time
 import warnings
 
@@ -24,6 +25,15 @@ LEASE = 2.0  # the shortest lease: lapses within 2 s on both backends
 #: Where a cancellation lands after a release starts: loop turns (the embedded grid
 #: grants within a few), then milliseconds (Hazelcast round trips).
 CANCEL_POINTS = [(turns, 0.0) for turns in range(12)] + [(0, ms / 1000) for ms in range(1, 40, 3)]
+
+
+def acquiring(lock: Lock, timeout: float | None = None) -> asyncio.Task[int]:
+    """A task that waits for ``lock`` (and owns it once granted, until it is released)."""
+
+    async def acquire() -> int:
+        return await lock.acquire(timeout)
+
+    return asyncio.ensure_future(acquire())
 
 
 async def test_acquire_release_and_tokens_increase(cluster: hazelkit.Cluster, name: str) -> None:
@@ -226,7 +236,7 @@ async def test_statistics(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster,
     empty = await lock.statistics()
     assert empty == LockStatistics(name, False, None, None, 0, 0, 30.0, None, False)
     token = await lock.acquire()
-    waiting = asyncio.ensure_future(cluster2.lock(name).acquire(timeout=30))
+    waiting = acquiring(cluster2.lock(name), 30)
     remote = cluster2.lock(name)
     deadline = time.monotonic() + 10
     while (stats := await remote.statistics()).waiters != 1:
@@ -253,7 +263,7 @@ async def test_cancelled_waiter_leaves_nothing_taken(
     await holder.acquire()
     with anyio.move_on_after(0.5):
         await cluster2.lock(name).acquire()
-    waiting = asyncio.ensure_future(cluster2.lock(name).acquire())
+    waiting = acquiring(cluster2.lock(name))
     await anyio.sleep(0.3)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -270,7 +280,7 @@ async def test_cancellation_at_any_point_leaves_the_lock_free(
 ) -> None:
     lock = cluster.lock(name)
     for delay in [0, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016]:
-        task = asyncio.ensure_future(lock.acquire())
+        task = acquiring(lock)
         await asyncio.sleep(delay)
         task.cancel()
         try:
@@ -295,7 +305,7 @@ async def test_cancelling_a_waiter_as_it_is_granted_leaves_nothing_taken(
         holder = cluster.lock(lock_name)
         await holder.acquire()
         waiter = cluster.lock(lock_name)
-        task = asyncio.ensure_future(waiter.acquire(timeout=30))
+        task = acquiring(waiter, 30)
         await asyncio.sleep(0.2)  # waiting now, listener registered
         releasing = asyncio.ensure_future(holder._release(asyncio.current_task()))
         for _ in range(turns):
@@ -349,7 +359,7 @@ async def test_closing_the_cluster_under_a_waiter_ends_it_cleanly(url: str, name
     async with hazelkit.connect(url) as holder:
         await holder.lock(name).acquire()
         node = await hazelkit.connect(url)
-        waiting = asyncio.ensure_future(node.lock(name).acquire(timeout=30))
+        waiting = acquiring(node.lock(name), 30)
         await asyncio.sleep(0.3)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -359,3 +369,36 @@ async def test_closing_the_cluster_under_a_waiter_ends_it_cleanly(url: str, name
             gc.collect()
         assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
         await holder.lock(name).release()
+
+
+async def test_acquire_run_as_a_task_of_its_own_is_refused(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    lock = cluster.lock(name, lease=3)
+    # That task would own the lock and end at once: its lease would lapse.
+    with pytest.raises(LockError, match="task of its own"):
+        await asyncio.create_task(lock.acquire())
+    with pytest.raises(LockError, match="task of its own"):
+        await asyncio.gather(lock.__aenter__())
+    if sys.version_info < (3, 12):  # wait_for wraps the coroutine in a task
+        with pytest.raises(LockError, match="task of its own"):
+            await asyncio.wait_for(lock.acquire(), 5)
+    else:  # wait_for runs it in the caller's task
+        await asyncio.wait_for(lock.acquire(), 5)
+        await lock.release()
+    assert not await lock.locked()
+    assert (await lock.statistics()).last_token <= 1
+
+
+async def test_a_wait_bounded_by_asyncio_timeout_keeps_the_lock(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    lock = cluster.lock(name, lease=3)
+    async with asyncio.timeout(10):
+        token = await lock.acquire()
+    await asyncio.sleep(4)  # longer than the lease: the caller's task renews it
+    assert lock.held
+    assert lock.token == token
+    with pytest.raises(OperationTimeoutError):
+        await cluster2.lock(name).acquire(timeout=0)
+    await lock.release()

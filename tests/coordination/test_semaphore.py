@@ -9,10 +9,26 @@ import anyio
 import pytest
 
 import hazelkit
-from hazelkit import ConfigurationError, LeaseExpiredError, NotLockOwnerError, OperationTimeoutError
+from hazelkit import (
+    ConfigurationError,
+    LeaseExpiredError,
+    LockError,
+    NotLockOwnerError,
+    OperationTimeoutError,
+)
+from hazelkit._semaphore import Permit, Semaphore
 
 LEASE = 2.0
 CANCEL_POINTS = [(turns, 0.0) for turns in range(12)] + [(0, ms / 1000) for ms in range(1, 40, 3)]
+
+
+def acquiring(sem: Semaphore, timeout: float | None = None) -> asyncio.Task[Permit]:
+    """A task that waits for a permit of ``sem``."""
+
+    async def acquire() -> Permit:
+        return await sem.acquire(timeout)
+
+    return asyncio.ensure_future(acquire())
 
 
 async def test_at_most_permits_holders(
@@ -124,7 +140,7 @@ async def test_cancelled_waiter_takes_no_permit(
 ) -> None:
     sem = cluster.semaphore(name, 1)
     permit = await sem.acquire()
-    waiting = asyncio.ensure_future(cluster2.semaphore(name, 1).acquire())
+    waiting = acquiring(cluster2.semaphore(name, 1))
     await anyio.sleep(0.3)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -137,7 +153,7 @@ async def test_cancelled_waiter_takes_no_permit(
     assert stats.waiters == 0
     assert stats.holders == ()
     for delay in [0, 0.001, 0.002, 0.004, 0.008]:
-        task = asyncio.ensure_future(sem.acquire())
+        task = acquiring(sem)
         await asyncio.sleep(delay)
         task.cancel()
         try:
@@ -156,7 +172,7 @@ async def test_cancelling_a_waiter_as_it_is_granted_takes_no_permit(
     for turns, delay in CANCEL_POINTS:
         sem = cluster.semaphore(f"{name}-{turns}-{delay}", 1)
         permit = await sem.acquire()
-        task = asyncio.ensure_future(sem.acquire(timeout=30))
+        task = acquiring(sem, 30)
         await asyncio.sleep(0.2)
         releasing = asyncio.ensure_future(permit.release())
         for _ in range(turns):
@@ -194,3 +210,21 @@ async def test_bad_arguments(cluster: hazelkit.Cluster, name: str) -> None:
         cluster.semaphore(name, 1, lease=1)
     with pytest.raises(ConfigurationError, match="timeout"):
         await cluster.semaphore(name, 1).acquire(timeout=-0.5)
+
+
+async def test_acquire_run_as_a_task_of_its_own_is_refused(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    sem = cluster.semaphore(name, 1, lease=3)
+    with pytest.raises(LockError, match="task of its own"):
+        await asyncio.create_task(sem.acquire())
+    with pytest.raises(LockError, match="task of its own"):
+        await asyncio.gather(sem.__aenter__())
+    assert await sem.available() == 1
+    async with asyncio.timeout(10):
+        permit = await sem.acquire()
+    await asyncio.sleep(4)  # longer than the lease: the caller's task renews it
+    assert permit.held
+    with pytest.raises(OperationTimeoutError):
+        await cluster2.semaphore(name, 1).acquire(timeout=0)
+    await permit.release()
