@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 import time
 from collections.abc import Iterator
 
+import anyio
 import pytest
 
 import hazelkit
 from hazelkit import LockError, NotLockOwnerError, OperationTimeoutError
+from hazelkit._blocking._interrupt import call_interruptibly
 from hazelkit._reliable_reader import ReliableMessage
 from hazelkit.blocking import BlockingCluster
 
@@ -111,3 +115,83 @@ def test_topics_as_blocking_iterators(blocking: BlockingCluster, name: str) -> N
         assert reliable.send(4) == 3
         assert subscription.get(timeout=10).value == 4  # type: ignore[union-attr]
     assert reliable.tail() == 3
+
+
+class Interrupted(Exception):
+    """What the test's signal handler raises in the main thread (a stand-in for Ctrl-C)."""
+
+
+@contextlib.contextmanager
+def interrupt_main_after(delay: float) -> Iterator[None]:
+    """Raise Interrupted in the main thread after ``delay`` seconds (as Ctrl-C would)."""
+    assert threading.current_thread() is threading.main_thread()
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    target = threading.main_thread().ident
+    assert target is not None
+    timer = threading.Timer(delay, signal.pthread_kill, (target, signal.SIGUSR1))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def test_an_interrupted_acquire_leaves_nothing_taken(blocking: BlockingCluster, name: str) -> None:
+    holding, release_now = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with blocking.lock(name), blocking.semaphore(name, 1):
+            holding.set()
+            release_now.wait(30)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        lock, sem = blocking.lock(name, lease=5), blocking.semaphore(name, 1, lease=5)
+        for acquire in (lock.acquire, sem.acquire):
+            with pytest.raises(Interrupted), interrupt_main_after(0.5):
+                acquire(timeout=20)
+    finally:
+        release_now.set()
+        thread.join(30)
+    time.sleep(1.5)  # a waiter left running would have taken them by now
+    assert not lock.locked()
+    assert not lock.held
+    assert sem.available() == 1
+    assert lock.statistics().waiters == 0
+    with lock:  # no "already held by this thread"
+        assert lock.held
+
+
+def test_an_interrupt_gives_back_what_was_granted_meanwhile(blocking: BlockingCluster) -> None:
+    returned: list[str] = []
+    given_back: list[str] = []
+
+    async def grant_regardless() -> str:
+        with anyio.CancelScope(shield=True):  # granted although the caller gave up
+            await anyio.sleep(1.0)
+        returned.append("token")
+        return "token"
+
+    async def undo(value: str) -> None:
+        given_back.append(value)
+
+    with pytest.raises(Interrupted), interrupt_main_after(0.3):
+        call_interruptibly(blocking._run, grant_regardless, undo=undo)
+    assert returned == given_back == ["token"]
+
+
+def test_an_interrupted_next_takes_no_message(blocking: BlockingCluster, name: str) -> None:
+    topic = blocking.reliable_topic(name)
+    with topic.subscribe() as subscription:
+        with pytest.raises(Interrupted), interrupt_main_after(0.3):
+            next(subscription)
+        topic.publish("first")
+        assert subscription.get(timeout=10).value == "first"  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from hazelkit._blocking._interrupt import call_interruptibly
 from hazelkit._blocking._runner import Runner
 from hazelkit._blocking._streams import BlockingReliableTopic, BlockingTopic
 from hazelkit._latch import CountDownLatch
@@ -43,8 +44,19 @@ class BlockingLock:
         self.name = lock.name
 
     def acquire(self, timeout: float | None = None) -> int:
-        """See :meth:`hazelkit.Lock.acquire`; returns the fencing token."""
-        return self._run(self.async_lock._acquire, threading.current_thread(), timeout)
+        """See :meth:`hazelkit.Lock.acquire`; returns the fencing token.
+
+        An interrupt (Ctrl-C) while waiting stops the wait and leaves the lock free:
+        if it was granted at that moment, it is released before the interrupt goes on.
+        """
+        thread = threading.current_thread()
+
+        async def give_back(_token: int) -> None:
+            await self.async_lock._release(thread)
+
+        return call_interruptibly(
+            self._run, self.async_lock._acquire, thread, timeout, undo=give_back
+        )
 
     def release(self) -> None:
         """See :meth:`hazelkit.Lock.release` (by the thread that acquired)."""
@@ -106,8 +118,8 @@ class BlockingLatch:
         return self._run(self.async_latch.count)
 
     def wait(self, timeout: float | None = None) -> None:
-        """See :meth:`hazelkit.CountDownLatch.wait`."""
-        self._run(self.async_latch.wait, timeout)
+        """See :meth:`hazelkit.CountDownLatch.wait`; an interrupt (Ctrl-C) stops it."""
+        call_interruptibly(self._run, self.async_latch.wait, timeout)
 
     def destroy(self) -> None:
         """See :meth:`hazelkit.CountDownLatch.destroy`."""
@@ -154,8 +166,15 @@ class BlockingSemaphore:
         self.name = semaphore.name
 
     def acquire(self, timeout: float | None = None) -> BlockingPermit:
-        """See :meth:`hazelkit.Semaphore.acquire`."""
-        permit = self._run(self.async_semaphore._acquire, threading.current_thread(), timeout)
+        """See :meth:`hazelkit.Semaphore.acquire`. An interrupt (Ctrl-C) while waiting
+        stops the wait and takes no permit (one granted at that moment is released)."""
+        permit = call_interruptibly(
+            self._run,
+            self.async_semaphore._acquire,
+            threading.current_thread(),
+            timeout,
+            undo=Permit.release,
+        )
         return BlockingPermit(self._run, permit)
 
     def release(self) -> None:

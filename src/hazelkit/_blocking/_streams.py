@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
 
+from hazelkit._blocking._interrupt import call_interruptibly
 from hazelkit._blocking._runner import BlockingIterator, Runner
 from hazelkit._buffer import Overflow
 from hazelkit._reliable_reader import MessageLoss, ReliableMessage, ReliableSubscription
@@ -12,9 +13,50 @@ from hazelkit._reliable_topic import ReliableTopic, Start
 from hazelkit._subscription import Subscription
 from hazelkit._topic import Message, Topic
 
-__all__ = ["BlockingReliableSubscription", "BlockingReliableTopic", "BlockingTopic"]
+__all__ = [
+    "BlockingReliableSubscription",
+    "BlockingReliableTopic",
+    "BlockingSubscription",
+    "BlockingTopic",
+]
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Subscription[Any])
+
+
+class BlockingSubscription(BlockingIterator[T]):
+    """A blocking iterator over a subscription whose waits an interrupt (Ctrl-C) stops.
+
+    An interrupted ``next()`` or :meth:`get` takes no message: the next call gets it.
+    """
+
+    def __next__(self) -> T:
+        try:
+            return call_interruptibly(self._run, self._subscription.get)
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def get(self, timeout: float | None = None) -> T:
+        """The next item, waiting up to ``timeout`` seconds (OperationTimeoutError after)."""
+        return call_interruptibly(self._run, self._subscription.get, timeout)
+
+
+def start_subscription(run: Runner, subscribe: Callable[[], S]) -> S:
+    """Create a subscription on the loop and wait until its source has started.
+
+    If that fails or is interrupted (Ctrl-C), the subscription is closed again.
+    """
+
+    async def started() -> S:
+        subscription = subscribe()
+        try:
+            await subscription.wait_started()
+        except BaseException:
+            await subscription.aclose()
+            raise
+        return subscription
+
+    return call_interruptibly(run, started, undo=lambda subscription: subscription.aclose())
 
 
 class BlockingTopic(Generic[T]):
@@ -39,14 +81,14 @@ class BlockingTopic(Generic[T]):
 
     def subscribe(
         self, *, buffer: int = 1024, overflow: Overflow | str = Overflow.SLIDE
-    ) -> BlockingIterator[Message[T]]:
+    ) -> BlockingSubscription[Message[T]]:
         """See :meth:`hazelkit.Topic.subscribe`; returns once the listener is registered.
         Close the iterator (or use ``with``) to stop receiving."""
 
-        async def subscribe() -> Subscription[Message[T]]:
-            return await self.async_topic.subscribe(buffer=buffer, overflow=overflow)
+        def subscribe() -> Subscription[Message[T]]:
+            return self.async_topic.subscribe(buffer=buffer, overflow=overflow)
 
-        return BlockingIterator(self._run, self._run(subscribe))
+        return BlockingSubscription(self._run, start_subscription(self._run, subscribe))
 
     def destroy(self) -> None:
         """See :meth:`hazelkit.Topic.destroy`."""
@@ -56,7 +98,7 @@ class BlockingTopic(Generic[T]):
         return f"<BlockingTopic {self.name!r}>"
 
 
-class BlockingReliableSubscription(BlockingIterator[ReliableMessage[T] | MessageLoss]):
+class BlockingReliableSubscription(BlockingSubscription[ReliableMessage[T] | MessageLoss]):
     """A blocking iterator over a reliable-topic subscription, with its position."""
 
     def __init__(self, run: Runner, subscription: ReliableSubscription[T]) -> None:
@@ -109,18 +151,13 @@ class BlockingReliableTopic(Generic[T]):
     ) -> BlockingReliableSubscription[T]:
         """See :meth:`hazelkit.ReliableTopic.subscribe`; returns once its start is fixed."""
 
-        async def subscribe() -> ReliableSubscription[T]:
-            subscription = self.async_topic.subscribe(
+        def subscribe() -> ReliableSubscription[T]:
+            return self.async_topic.subscribe(
                 start, tolerate_loss=tolerate_loss, buffer=buffer, overflow=overflow
             )
-            try:
-                await subscription.wait_started()
-            except BaseException:
-                await subscription.aclose()
-                raise
-            return subscription
 
-        return BlockingReliableSubscription(self._run, self._run(subscribe))
+        subscription = start_subscription(self._run, subscribe)
+        return BlockingReliableSubscription(self._run, subscription)
 
     def head(self) -> int:
         """See :meth:`hazelkit.ReliableTopic.head`."""
