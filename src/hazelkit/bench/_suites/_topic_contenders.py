@@ -36,7 +36,7 @@ TEXT = "a reliable topic message of a typical size for an event notice.."
 DELIVERY_TIMEOUT = 30.0
 #: Messages published but not yet received at most: a publisher waits above this, so
 #: no subscriber falls behind far enough to lose messages to the ringbuffer's overwrite
-#: (an embedded publish completes without yielding, and would starve the subscriber).
+#: (an embedded publish yields to the event loop only now and then).
 WINDOW = 1000
 MAX_PUBLISHERS = 4
 
@@ -132,7 +132,7 @@ async def deliver(contender: TopicContender, *, publishers: int, duration: float
             sent[number] = start
             await contender.publish(publisher, number)
             count += 1
-            await asyncio.sleep(0)  # an embedded publish never yields: let the subscriber in
+            await asyncio.sleep(0)  # an embedded publish seldom yields: let the subscriber in
         return count
 
     contender.on_receive = received
