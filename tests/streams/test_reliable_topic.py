@@ -11,7 +11,7 @@ import pytest
 import hazelkit
 from hazelkit import CapacityError, ConfigurationError, MessageLossError, Overflow
 from hazelkit._envelope import pack
-from hazelkit._reliable_reader import MessageLoss, ReliableMessage, ReliableSubscription
+from hazelkit._reliable_reader import MessageLoss, Reader, ReliableMessage, ReliableSubscription
 from hazelkit._sink import pipe
 
 
@@ -191,6 +191,84 @@ async def test_a_diverged_ringbuffer_is_resumed_without_gaps(
         got = await take(subscription, 3)
     assert [m.value for m in got] == ["new", "p", "q"]
     assert [m.sequence for m in got] == [3, 4, 5]
+
+
+async def test_a_subscriber_that_began_on_an_empty_topic_survives_losing_all_it_read(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    # A failover whose surviving copy lacks every message this subscriber read (they
+    # were not backed up yet) is no reset: nothing confirmed was lost.
+    topic = cluster.reliable_topic(name, capacity=50)
+    ring = cluster.backend.ringbuffer(name, 50)
+    async with topic.subscribe() as subscription:  # "latest", on an empty ringbuffer
+        await topic.publish("x")
+        assert [m.value for m in await take(subscription, 1)] == ["x"]
+        x = (await ring.read_many(0, 0, 1, 0)).items[0]
+        await ring.destroy()  # the promoted backup never got "x"
+        await cluster2.reliable_topic(name, capacity=50).publish("y")  # takes sequence 0
+        await ring.add(x)  # the publisher of "x" stores it again
+        await topic.publish("z")
+        got = await take(subscription, 2)
+    assert [m.value for m in got] == ["y", "z"]
+    assert [m.sequence for m in got] == [0, 2]
+    assert subscription.duplicates == 1
+    assert subscription.lost == 0
+
+
+class MovingHead:
+    """A ringbuffer whose head moves on right after it is first read (a busy publisher)."""
+
+    def __init__(self, ring: Any, publish: Any) -> None:
+        self._ring = ring
+        self._publish = publish
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._ring, attribute)
+
+    async def head(self) -> int:
+        head = await self._ring.head()
+        if self._publish is not None:
+            publish, self._publish = self._publish, None
+            await publish()
+        return head
+
+
+async def test_oldest_on_a_busy_full_ringbuffer_starts_at_the_new_head(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    topic = cluster.reliable_topic(name, capacity=10)
+    await topic.publish_all(range(20))  # full: head 10
+    ring = MovingHead(topic._ring, lambda: topic.publish_all(range(20, 25)))
+    subscription: ReliableSubscription[Any] = ReliableSubscription(
+        capacity=100, overflow=Overflow.BLOCK
+    )
+    reader = Reader(ring, cluster.codec, subscription, topic=name, tolerate_loss=False)
+    task = cluster.spawn(reader.run("oldest"), name="test reader")
+    try:
+        got = await take(subscription, 10)
+    finally:
+        task.cancel()
+    assert [m.value for m in got] == list(range(15, 25))  # from the head when first read
+    assert subscription.lost == 0
+
+
+async def test_resuming_drops_repeats_of_messages_before_the_start(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    topic = cluster.reliable_topic(name)
+    ring = cluster.backend.ringbuffer(name)
+    async with topic.subscribe("oldest") as first:
+        await topic.publish("pay-invoice-42")
+        assert [m.value for m in await take(first, 1)] == ["pay-invoice-42"]
+        cursor = first.next_sequence  # what a consumer commits with its state
+    stored = (await ring.read_many(0, 0, 1, 0)).items[0]
+    await ring.add(stored)  # the publisher's retry after a lost reply, stored again
+    await topic.publish("next")
+    async with topic.subscribe(cursor) as resumed:
+        got = await take(resumed, 1)
+    assert [m.value for m in got] == ["next"]
+    assert [m.sequence for m in got] == [2]
+    assert resumed.duplicates == 1
 
 
 async def test_full_policies(cluster: hazelkit.Cluster, name: str) -> None:
