@@ -36,6 +36,9 @@ NEAR_CACHE_TTL = 3600.0
 
 Scenario = Callable[[hazelkit.Cluster, str, int], Awaitable[int]]
 
+#: The subscriptions a scenario opened, closed before its structure is destroyed.
+_open: list[hazelkit.Subscription[Any]] = []
+
 
 async def _baseline(cluster: hazelkit.Cluster, name: str, count: int) -> int:
     """Connected, nothing else."""
@@ -74,6 +77,7 @@ async def _topic(cluster: hazelkit.Cluster, name: str, count: int) -> int:
     """``count`` open subscriptions to one topic, each started (listener registered)."""
     topic = cluster.topic(name)
     subscriptions = [await topic.subscribe() for _ in range(count)]
+    _open.extend(subscriptions)
     return sum(not s.closed for s in subscriptions)
 
 
@@ -81,6 +85,7 @@ async def _reliable_topic(cluster: hazelkit.Cluster, name: str, count: int) -> i
     """``count`` open subscriptions to one reliable topic, each reading (started)."""
     topic = cluster.reliable_topic(name)
     subscriptions = [topic.subscribe() for _ in range(count)]
+    _open.extend(subscriptions)
     for subscription in subscriptions:
         await subscription.wait_started(timeout=60)
     return sum(not s.closed for s in subscriptions)
@@ -90,6 +95,7 @@ async def _map_events(cluster: hazelkit.Cluster, name: str, count: int) -> int:
     """``count`` open entry-event streams of one map."""
     events = cluster.map(name)
     subscriptions = [await events.events() for _ in range(count)]
+    _open.extend(subscriptions)
     return sum(not s.closed for s in subscriptions)
 
 
@@ -139,6 +145,8 @@ async def _measure(scenario: str, url: str, name: str, count: int, trace: bool) 
 
 
 async def _clean_up(cluster: hazelkit.Cluster, scenario: str, name: str) -> None:
+    for subscription in _open:
+        await subscription.aclose()
     if scenario in ("cache", "near-cache"):
         await cluster.cache(name).destroy()
     elif scenario == "topic":
