@@ -29,7 +29,7 @@ class CoordinationFactories:
     def lock(self, name: str, *, lease: float = 30.0) -> Lock:
         """The distributed lock called ``name`` (see :class:`~hazelkit.Lock`).
 
-        ``lease``: seconds a holder keeps the lock without renewing it (at least 2); a
+        ``lease``: seconds a holder keeps the lock without renewing it (at least 3); a
         dead holder's lock becomes free within that time.
         """
         from hazelkit._lock import Lock

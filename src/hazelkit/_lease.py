@@ -59,8 +59,10 @@ __all__ = ["LEASE_MAP", "MIN_LEASE", "Lease", "LeaseInfo", "LeaseTable", "check_
 logger = logging.getLogger("hazelkit")
 
 LEASE_MAP = "hazelkit.leases"
-#: Members count TTLs in whole seconds; shorter leases could lapse at once.
-MIN_LEASE = 2.0
+#: The shortest lease. Members count TTLs in whole seconds, so a holder counts on
+#: ``ceil(lease) - 1`` seconds only; at 3 s that still leaves renewals (every third of
+#: that window) room for a stall of over a second on a loaded machine.
+MIN_LEASE = 3.0
 #: How early a lease may lapse on a member compared with the holder's clock.
 TTL_MARGIN = 1.0
 #: How often a take is retried at once when the fencing counter moved under it.
@@ -100,8 +102,9 @@ def check_lease(lease: float) -> float:
 
 
 def poll_interval(lease: float) -> float:
-    """How often a waiter re-checks a lease, whatever events say."""
-    return min(lease / 4, 1.0)
+    """How often a waiter re-checks a lease, whatever events say (members announce an
+    expired record late, so a dead holder's lease is found free by this polling)."""
+    return min(lease / 6, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,10 +271,16 @@ class Lease:
         self._valid_until = started + self._ttl - TTL_MARGIN
         return True
 
+    def _renewal_delay(self) -> float:
+        """Renew once a third of the valid window has passed since the last renewal
+        began; after a failed renewal (less than two thirds left), retry soon."""
+        window = self._ttl - TTL_MARGIN
+        delay = self._valid_until - time.monotonic() - window * 2 / 3
+        return delay if delay > 0 else min(window / 6, 0.5)
+
     async def _renew_forever(self, keep: object) -> None:
-        interval = self.info.lease / 3
         while not self._released:
-            await asyncio.sleep(interval if self.held else min(interval, 0.5))
+            await asyncio.sleep(self._renewal_delay())
             if not owner_alive(keep):
                 logger.warning("%s ended while holding %s; letting it lapse", keep, self)
                 _held_by(self.table.cluster).discard(self)

@@ -66,10 +66,13 @@ class Lock:
     Guarantees:
 
     - *Mutual exclusion* while the holder renews its lease. The lease is renewed in the
-      background every third of ``lease`` seconds while held; if the holder's process
+      background three times per ``ceil(lease) - 1`` seconds (the time the holder can
+      count on, since members count TTLs in whole seconds); if the holder's process
       dies (or its task ends without releasing), renewals stop and the lock becomes
-      free within ``lease`` seconds, as enforced by the member holding the record. No
-      CP subsystem is needed.
+      free within ``lease`` seconds, as enforced by the member holding the record. A
+      holder whose event loop stalls for longer than about two thirds of
+      ``ceil(lease) - 1`` seconds may lose it: choose the lease with your longest
+      stalls in mind. No CP subsystem is needed.
     - *Fencing*: each acquisition gets a token that is strictly higher than every token
       granted before it, even after the lock was unused for a long time. Pass it to the
       resources you write to, and have them refuse lower tokens than they have seen: a
@@ -85,7 +88,7 @@ class Lock:
       LockError. The lock is **not reentrant**: acquiring it again from the task that
       holds it raises LockError. Other tasks of the same process wait like remote ones.
     - Waiters are woken by entry events when the lock is released and re-check at least
-      every ``min(lease / 4, 1)`` seconds, so a lost event costs latency only. The lock
+      every ``min(lease / 6, 1)`` seconds, so a lost event costs latency only. The lock
       is not fair: any waiter may win.
     - A waiter that is cancelled, or times out, leaves nothing taken.
 

@@ -125,7 +125,7 @@ class Semaphore:
 
     The number of permits is fixed by the first node that uses the name; a handle with
     another number raises ConfigurationError on first use. Waiters are woken by entry
-    events and re-check every ``min(lease / 4, 1)`` seconds; the semaphore is not fair.
+    events and re-check every ``min(lease / 6, 1)`` seconds; the semaphore is not fair.
     A waiter that is cancelled, or times out, leaves no permit taken.
     """
 

@@ -21,7 +21,8 @@ from hazelkit import (
 )
 from hazelkit._lock import Lock, LockStatistics
 
-LEASE = 2.0  # the shortest lease: lapses within 2 s on both backends
+LEASE = 3.0  # the shortest lease: lapses within 3 s on both backends
+HELD_LEASE = 5.0  # for tests that count on renewals: tolerates stalls of over 2 s
 #: Where a cancellation lands after a release starts: loop turns (the embedded grid
 #: grants within a few), then milliseconds (Hazelcast round trips).
 CANCEL_POINTS = [(turns, 0.0) for turns in range(12)] + [(0, ms / 1000) for ms in range(1, 40, 3)]
@@ -163,17 +164,17 @@ async def test_same_process_tasks_exclude_each_other(cluster: hazelkit.Cluster, 
 async def test_lease_is_renewed_while_held(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
-    lock = cluster.lock(name, lease=LEASE)
+    lock = cluster.lock(name, lease=HELD_LEASE)
     token = await lock.acquire()
-    await anyio.sleep(LEASE * 2.5)
+    await anyio.sleep(HELD_LEASE + 1)
     assert lock.held
     with pytest.raises(OperationTimeoutError):
-        await cluster2.lock(name, lease=LEASE).acquire(timeout=0)
+        await cluster2.lock(name, lease=HELD_LEASE).acquire(timeout=0)
     stats = await lock.statistics()
     assert stats.held_here
     assert stats.token == token
     assert stats.lease_expires_in is not None
-    assert 0 < stats.lease_expires_in <= LEASE
+    assert 0 < stats.lease_expires_in <= HELD_LEASE
     await lock.release()
 
 
@@ -337,8 +338,9 @@ async def test_closing_the_cluster_releases_its_locks(url: str, name: str) -> No
 
 
 async def test_bad_arguments(cluster: hazelkit.Cluster, name: str) -> None:
-    with pytest.raises(ConfigurationError, match="lease"):
-        cluster.lock(name, lease=0.5)
+    for lease in (0.5, 2):
+        with pytest.raises(ConfigurationError, match="at least 3"):
+            cluster.lock(name, lease=lease)
     with pytest.raises(ConfigurationError, match="lease"):
         cluster.lock(name, lease=float("nan"))
     with pytest.raises(ConfigurationError, match="name"):
@@ -393,10 +395,10 @@ async def test_acquire_run_as_a_task_of_its_own_is_refused(
 async def test_a_wait_bounded_by_asyncio_timeout_keeps_the_lock(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
-    lock = cluster.lock(name, lease=3)
+    lock = cluster.lock(name, lease=HELD_LEASE)
     async with asyncio.timeout(10):
         token = await lock.acquire()
-    await asyncio.sleep(4)  # longer than the lease: the caller's task renews it
+    await asyncio.sleep(HELD_LEASE + 1)  # past the lease: the caller's task renews it
     assert lock.held
     assert lock.token == token
     with pytest.raises(OperationTimeoutError):

@@ -20,7 +20,7 @@ from hazelkit.testing import LocalCluster
 pytestmark = [pytest.mark.slow, pytest.mark.hazelcast_only]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-LEASE = 2
+LEASE = 3  # the shortest lease
 
 HOLDER = """
 import asyncio, sys

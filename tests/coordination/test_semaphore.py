@@ -18,7 +18,8 @@ from hazelkit import (
 )
 from hazelkit._semaphore import Permit, Semaphore
 
-LEASE = 2.0
+LEASE = 3.0  # the shortest lease
+HELD_LEASE = 5.0  # for tests that count on renewals
 CANCEL_POINTS = [(turns, 0.0) for turns in range(12)] + [(0, ms / 1000) for ms in range(1, 40, 3)]
 
 
@@ -127,11 +128,11 @@ async def test_dead_holders_permits_come_back(
 async def test_permits_are_renewed_while_held(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
-    permit = await cluster.semaphore(name, 1, lease=LEASE).acquire()
-    await anyio.sleep(LEASE * 2)
+    permit = await cluster.semaphore(name, 1, lease=HELD_LEASE).acquire()
+    await anyio.sleep(HELD_LEASE + 1)
     assert permit.held
     with pytest.raises(OperationTimeoutError):
-        await cluster2.semaphore(name, 1, lease=LEASE).acquire(timeout=0)
+        await cluster2.semaphore(name, 1, lease=HELD_LEASE).acquire(timeout=0)
     await permit.release()
 
 
@@ -215,7 +216,7 @@ async def test_bad_arguments(cluster: hazelkit.Cluster, name: str) -> None:
 async def test_acquire_run_as_a_task_of_its_own_is_refused(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
-    sem = cluster.semaphore(name, 1, lease=3)
+    sem = cluster.semaphore(name, 1, lease=HELD_LEASE)
     with pytest.raises(LockError, match="task of its own"):
         await asyncio.create_task(sem.acquire())
     with pytest.raises(LockError, match="task of its own"):
@@ -223,7 +224,7 @@ async def test_acquire_run_as_a_task_of_its_own_is_refused(
     assert await sem.available() == 1
     async with asyncio.timeout(10):
         permit = await sem.acquire()
-    await asyncio.sleep(4)  # longer than the lease: the caller's task renews it
+    await asyncio.sleep(HELD_LEASE + 1)  # past the lease: the caller's task renews it
     assert permit.held
     with pytest.raises(OperationTimeoutError):
         await cluster2.semaphore(name, 1).acquire(timeout=0)
