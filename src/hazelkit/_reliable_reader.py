@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -66,6 +67,9 @@ HISTORY = 512
 PRIMING = HISTORY
 #: Errors after which the reader tries again (a member failing, a destroyed ringbuffer).
 _TRANSIENT = (ClusterUnavailableError, OperationTimeoutError, BackendError)
+#: How long the reader retries an operation that keeps failing before the subscription
+#: ends with the error (resume later at its ``next_sequence``).
+GIVE_UP_AFTER = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +125,15 @@ class Reader(Generic[T]):
             self._sub.end(error)
 
     async def _retrying(self, operation: Any) -> Any:
-        delay = 0.1
+        """``await operation()``, retried after transient errors for up to
+        :data:`GIVE_UP_AFTER` seconds, then the last error ends the subscription."""
+        delay, failing_since = 0.1, time.monotonic()
         while True:
             try:
                 return await operation()
             except _TRANSIENT:
+                if time.monotonic() - failing_since > GIVE_UP_AFTER:
+                    raise
                 logger.warning("reliable topic %r: retrying a read", self._topic, exc_info=True)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)

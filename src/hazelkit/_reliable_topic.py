@@ -194,7 +194,10 @@ class ReliableTopic(Generic[T]):
         Falling behind the head raises MessageLossError from the iteration (which then
         ends) unless ``tolerate_loss``, which yields a :class:`MessageLoss` marker
         instead and goes on. A message that cannot be decoded ends the subscription
-        with its SerializationError.
+        with its SerializationError. While the grid cannot be reached the reader
+        retries; after 60 s of failures in a row the subscription ends with the last
+        error (ClusterUnavailableError, say), and a new one can resume at its
+        ``next_sequence``.
         """
         _check_start(start)
         policy = check_buffer(buffer, overflow, block=True)

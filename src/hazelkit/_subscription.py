@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hazelkit._buffer import BufferClosed, BufferStatistics, MessageBuffer, Overflow
-from hazelkit._exceptions import OperationTimeoutError
+from hazelkit._exceptions import HazelkitError, OperationTimeoutError
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
@@ -164,7 +164,9 @@ def background_subscription(
     Create the subscription with ``started=False``; ``feed`` calls
     :meth:`Subscription.mark_started` once it delivers, and pushes items. Closing the
     subscription cancels the task; the subscription ends when the task ends for any
-    reason (the Cluster closing included), even if it never ran.
+    reason (the Cluster closing included), even if it never ran. If the task fails,
+    iteration (and waiting for the start) raises its error, wrapped in a HazelkitError
+    unless it is one: a subscription never ends silently because its source crashed.
     """
     task: asyncio.Task[None] | None = None
 
@@ -176,8 +178,21 @@ def background_subscription(
 
     subscription._on_close = stop
     task = cluster.spawn(feed(subscription), name=name)
-    task.add_done_callback(lambda _: subscription.end())
+    task.add_done_callback(lambda done: subscription.end(_failure(done, name)))
     return subscription
+
+
+def _failure(task: asyncio.Task[None], name: str) -> HazelkitError | None:
+    """What ended a feed task, as the subscription's error: None if it simply ended or
+    was cancelled, its error if a hazelkit one, otherwise that error wrapped in one."""
+    if task.cancelled() or task.exception() is None:
+        return None
+    error = task.exception()
+    if isinstance(error, HazelkitError):
+        return error
+    wrapped = HazelkitError(f"the source of this subscription ({name}) failed: {error!r}")
+    wrapped.__cause__ = error
+    return wrapped
 
 
 class EventHub(Generic[T]):

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 import hazelkit
-from hazelkit import CapacityError, ConfigurationError, MessageLossError, Overflow
+from hazelkit import CapacityError, ConfigurationError, MessageLossError, Overflow, _reliable_reader
 from hazelkit._envelope import pack
 from hazelkit._reliable_reader import MessageLoss, Reader, ReliableMessage, ReliableSubscription
 from hazelkit._sink import pipe
@@ -330,3 +330,28 @@ async def test_closing_the_cluster_ends_subscriptions(url: str, name: str) -> No
         subscription = await node.reliable_topic(name).subscribe()
     with anyio.fail_after(10):
         assert [m async for m in subscription] == []
+
+
+class Unreachable:
+    """A ringbuffer on a grid that cannot be reached."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        async def fail(*args: Any) -> Any:
+            raise hazelkit.ClusterUnavailableError("no member answers")
+
+        return fail
+
+
+async def test_a_reader_that_keeps_failing_ends_its_subscription(
+    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_reliable_reader, "GIVE_UP_AFTER", 0.5)
+    subscription: ReliableSubscription[Any] = ReliableSubscription(
+        capacity=10, overflow=Overflow.BLOCK
+    )
+    reader = Reader(Unreachable(), cluster.codec, subscription, topic=name, tolerate_loss=False)  # type: ignore[arg-type]
+    cluster.spawn(reader.run("latest"), name="test reader")
+    with anyio.fail_after(10), pytest.raises(hazelkit.ClusterUnavailableError):
+        await subscription  # waiting for the start does not hang for ever
+    with pytest.raises(hazelkit.ClusterUnavailableError):
+        await subscription.get(timeout=1)

@@ -10,7 +10,7 @@ import hazelkit
 from hazelkit import ClusterState, Overflow
 from hazelkit._buffer import MessageBuffer
 from hazelkit._sink import pipe
-from hazelkit._subscription import Subscription
+from hazelkit._subscription import Subscription, background_subscription
 
 
 async def test_block_makes_the_producer_wait_and_loses_nothing() -> None:
@@ -88,3 +88,21 @@ async def test_lifecycle_and_membership_events_are_streams_too(
                     assert (await copies.get()).value.startswith("memory://")
     assert lifecycle.statistics().dropped == 0
     assert cluster.state is ClusterState.RUNNING
+
+
+async def test_a_source_that_crashes_ends_its_subscription_with_an_error(
+    cluster: hazelkit.Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def feed(subscription: Subscription[int]) -> None:
+        subscription.mark_started()
+        subscription.push(1)
+        raise RuntimeError("a bug in the source")
+
+    subscription = background_subscription(
+        cluster, feed, Subscription(started=False), name="crashing source"
+    )
+    with anyio.fail_after(10):
+        assert await subscription.get() == 1
+        with pytest.raises(hazelkit.HazelkitError, match="crashing source") as caught:
+            await subscription.get()
+    assert isinstance(caught.value.__cause__, RuntimeError)
