@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
 from hazelkit._backends.protocol import MapStore
 from hazelkit._exceptions import ConfigurationError, OperationTimeoutError
+from hazelkit._grant import ATTEMPT_GRACE
 from hazelkit._waiting import KeyWatch, check_timeout
 
 if TYPE_CHECKING:
@@ -103,21 +105,39 @@ class CountDownLatch:
         when it runs out.
         """
         timeout = check_timeout(timeout)
-        _, round_, count = await self._read()
-        if count == 0:
-            return
         deadline = None if timeout is None else time.monotonic() + timeout
+        cutoff = None if deadline is None else deadline + ATTEMPT_GRACE
+        seen: list[int] = []  # the last count read, for the error message
+        try:
+            # Every read, not only the pauses, ends by the timeout (a member failing
+            # over can make one read hang for the client's whole operation timeout).
+            async with asyncio.timeout_at(cutoff) as scope:
+                if await self._wait(deadline, seen):
+                    return
+        except TimeoutError:
+            if not scope.expired():
+                raise
+        counts = f"still counts {seen[-1]}" if seen else "did not reach zero"
+        raise OperationTimeoutError(f"latch {self.name!r} {counts} after {timeout:g} s")
+
+    async def _wait(self, deadline: float | None, seen: list[int]) -> bool:
+        """Wait until the count is zero (True) or the deadline passed (False)."""
+        _, round_, count = await self._read()
+        seen.append(count)
+        if count == 0:
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False  # timeout=0: one look, no listener
         async with KeyWatch(self._cluster, self._store, [self._key]) as watch:
             while True:
                 watch.clear()
                 _, now_round, count = await self._read()
+                seen.append(count)
                 if count == 0 or now_round != round_:
-                    return
+                    return True
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
-                    raise OperationTimeoutError(
-                        f"latch {self.name!r} still counts {count} after {timeout:g} s"
-                    )
+                    return False
                 remaining = POLL_INTERVAL if deadline is None else deadline - now
                 await watch.wait(min(POLL_INTERVAL, remaining))
 

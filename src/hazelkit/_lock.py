@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from hazelkit._exceptions import ConfigurationError, LockError, NotLockOwnerError
+from hazelkit._grant import wait_for_grant
 from hazelkit._lease import Lease, LeaseTable, check_lease, poll_interval
 from hazelkit._waiting import (
     KeyWatch,
@@ -17,7 +18,6 @@ from hazelkit._waiting import (
     check_timeout,
     current_owner,
     owner_alive,
-    wait_for_grant,
 )
 
 if TYPE_CHECKING:

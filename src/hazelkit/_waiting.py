@@ -4,8 +4,7 @@ Locks, semaphores and latches wait by re-checking the grid. A :class:`KeyWatch` 
 waiter early when an entry listener reports a change of the watched key, but a waiter
 never depends on that event: it re-checks at least every poll interval, so a lost event
 costs latency, never correctness. :class:`WaiterRegistry` lets statistics count the
-waiters of every node. :func:`wait_for_grant` leaves nothing taken when its caller is
-cancelled, and never loses a grant to a cancellation that arrives while it tidies up.
+waiters of every node. Waiting itself is :func:`hazelkit._grant.wait_for_grant`.
 """
 
 from __future__ import annotations
@@ -16,13 +15,12 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from types import CodeType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hazelkit._backends.protocol import MapStore, RawEntryEvent, Registration
-from hazelkit._cleanup import cleanup_soon, run_cleanup
+from hazelkit._cleanup import run_cleanup
 from hazelkit._exceptions import (
     BackendError,
     ClusterUnavailableError,
@@ -33,7 +31,7 @@ from hazelkit._exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Collection
+    from collections.abc import Callable, Collection
 
     from hazelkit._cluster import Cluster
 
@@ -46,7 +44,6 @@ __all__ = [
     "current_owner",
     "describe_owner",
     "owner_alive",
-    "wait_for_grant",
 ]
 
 logger = logging.getLogger("hazelkit")
@@ -177,79 +174,6 @@ class KeyWatch:
         tb: TracebackType | None,
     ) -> None:
         await run_cleanup(self._cluster, self.close(), name="remove waiter listener")
-
-
-async def wait_for_grant(
-    cluster: Cluster,
-    attempt: Callable[[], Awaitable[T | None]],
-    *,
-    watch: KeyWatch,
-    waiters: WaiterRegistry,
-    owner: object,
-    timeout: float | None,
-    poll: float,
-    what: str,
-) -> T:
-    """Call ``attempt`` until it returns something, re-checking at least every ``poll``
-    seconds and whenever ``watch`` sees a change.
-
-    Raises OperationTimeoutError after ``timeout`` seconds (None: wait for ever; 0: one
-    attempt). ``attempt`` must leave nothing behind when it returns None or is
-    cancelled. Once it returned something, nothing here awaits any more (the listener
-    and the waiter's announcement are removed in the background), so a cancellation
-    arriving then cannot drop the grant: it reaches the caller's next await instead.
-    """
-    result = await attempt()
-    if result is not None:
-        return result
-    deadline = None if timeout is None else time.monotonic() + timeout
-    waiter = waiters.new_waiter()
-    try:
-        await watch.start()
-        await waiters.announce(waiter, owner)
-        result = await _poll(attempt, watch, waiters, waiter, deadline, poll)
-    except BaseException as error:
-        # Nothing granted: tidy up before the error goes on, so the waiter is gone.
-        await run_cleanup(cluster, _leave(watch, waiters, waiter), name="stop waiting")
-        if isinstance(error, _Expired):
-            raise OperationTimeoutError(f"{what} was not acquired within {timeout:g} s") from None
-        raise
-    cleanup_soon(cluster, _leave(watch, waiters, waiter), name="stop waiting")
-    return result
-
-
-class _Expired(Exception):
-    """The deadline of a wait passed (turned into OperationTimeoutError by the caller)."""
-
-
-async def _poll(
-    attempt: Callable[[], Awaitable[T | None]],
-    watch: KeyWatch,
-    waiters: WaiterRegistry,
-    waiter: str,
-    deadline: float | None,
-    poll: float,
-) -> T:
-    refreshed = time.monotonic()
-    while True:
-        watch.clear()
-        result = await attempt()
-        if result is not None:
-            return result
-        now = time.monotonic()
-        if deadline is not None and now >= deadline:
-            raise _Expired
-        await watch.wait(poll if deadline is None else min(poll, deadline - now))
-        if time.monotonic() - refreshed > WAITER_TTL / 3:
-            refreshed = time.monotonic()
-            await waiters.refresh(waiter)
-
-
-async def _leave(watch: KeyWatch, waiters: WaiterRegistry, waiter: str) -> None:
-    try:
-        await watch.close()
-    finally:
-        await waiters.withdraw(waiter)
 
 
 def check_timeout(timeout: float | None) -> float | None:

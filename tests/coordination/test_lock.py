@@ -19,7 +19,9 @@ from hazelkit import (
     NotLockOwnerError,
     OperationTimeoutError,
 )
+from hazelkit._lease import LeaseTable
 from hazelkit._lock import Lock, LockStatistics
+from hazelkit._waiting import KeyWatch
 
 LEASE = 3.0  # the shortest lease: lapses within 3 s on both backends
 HELD_LEASE = 5.0  # for tests that count on renewals: tolerates stalls of over 2 s
@@ -404,3 +406,58 @@ async def test_a_wait_bounded_by_asyncio_timeout_keeps_the_lock(
     with pytest.raises(OperationTimeoutError):
         await cluster2.lock(name).acquire(timeout=0)
     await lock.release()
+
+
+async def test_a_single_try_registers_no_listener_and_announces_no_waiter(
+    cluster: hazelkit.Cluster,
+    cluster2: hazelkit.Cluster,
+    name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await cluster.lock(name).acquire()
+
+    async def no_listener(self: KeyWatch) -> None:
+        raise AssertionError("timeout=0 must not register a listener")
+
+    monkeypatch.setattr(KeyWatch, "start", no_listener)
+    with pytest.raises(OperationTimeoutError, match="within 0 s"):
+        await cluster2.lock(name).acquire(timeout=0)
+    assert (await cluster.lock(name).statistics()).waiters == 0
+    await cluster.lock(name).release()
+
+
+async def test_a_hanging_grid_call_is_cut_off_at_the_timeout(
+    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def hang(self: LeaseTable, *args: object) -> None:
+        await asyncio.sleep(60)  # a member failing over: the call takes its whole timeout
+
+    monkeypatch.setattr(LeaseTable, "try_take", hang)
+    started = time.monotonic()
+    with pytest.raises(OperationTimeoutError, match=r"within 0\.5 s"):
+        await cluster.lock(name).acquire(timeout=0.5)
+    assert time.monotonic() - started < 3
+    monkeypatch.undo()
+    assert not await cluster.lock(name).locked()
+
+
+async def test_transient_errors_are_retried_until_the_timeout(
+    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = LeaseTable.try_take
+    failures = [hazelkit.ClusterUnavailableError("failing over"), OperationTimeoutError("slow")]
+
+    async def flaky(self: LeaseTable, *args: object) -> object:
+        if failures:
+            raise failures.pop(0)
+        return await original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LeaseTable, "try_take", flaky)
+    token = await cluster.lock(name).acquire(timeout=20)
+    assert failures == []
+    assert token >= 1
+    await cluster.lock(name).release()
+    failures.extend([hazelkit.ClusterUnavailableError("down")] * 1000)
+    with pytest.raises(OperationTimeoutError) as caught:
+        await cluster.lock(name).acquire(timeout=0.5)
+    assert isinstance(caught.value.__cause__, hazelkit.ClusterUnavailableError)
