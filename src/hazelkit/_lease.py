@@ -185,13 +185,14 @@ class LeaseTable:
                     return None
                 if await self._advance(counter, token) and await self.store.get(key) == record:
                     return Lease(self, slot, info, record, started)
+                # The counter moved under us: give the record back and try again.
+                await self.store.remove_if_same(key, record)
             except BaseException:
                 # Cancelled or failed with the record possibly stored: remove it (only if
                 # it is still this exact record) before going on.
                 undo = self.raw_store.remove_if_same(key, record)
                 await run_cleanup(self.cluster, undo, name="undo lease take")
                 raise
-            await self.store.remove_if_same(key, record)
         return None
 
     async def _advance(self, counter: bytes | None, token: int) -> bool:

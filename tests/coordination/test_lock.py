@@ -461,3 +461,37 @@ async def test_transient_errors_are_retried_until_the_timeout(
     with pytest.raises(OperationTimeoutError) as caught:
         await cluster.lock(name).acquire(timeout=0.5)
     assert isinstance(caught.value.__cause__, hazelkit.ClusterUnavailableError)
+
+
+async def test_cancelled_while_giving_back_a_raced_take_leaves_nothing(
+    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fencing counter moved under a take: its record is given back. A cancellation
+    # during that must not leave the record behind for a whole lease.
+    table_advance = LeaseTable._advance
+    entered = asyncio.Event()
+
+    async def raced(self: LeaseTable, counter: bytes | None, token: int) -> bool:
+        assert await table_advance(self, counter, token)
+        store = self.store
+        remove = store.remove_if_same
+
+        async def stall_once(key: bytes, value: bytes) -> bool:
+            monkeypatch.setattr(store, "remove_if_same", remove)  # the undo goes through
+            entered.set()
+            await asyncio.sleep(60)
+            return True
+
+        monkeypatch.setattr(store, "remove_if_same", stall_once, raising=False)
+        return False  # as if another taker advanced the counter first
+
+    monkeypatch.setattr(LeaseTable, "_advance", raced)
+    lock = cluster.lock(name)
+    task = acquiring(lock, 10)
+    with anyio.fail_after(10):
+        await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    monkeypatch.undo()
+    assert not await lock.locked()
