@@ -1,11 +1,12 @@
 """The envelope of a reliable-topic message: who published it, its number, when, what.
 
-Each publisher (one :class:`~hazelkit.ReliableTopic` handle) has a random id and numbers
-its messages 0, 1, 2, ... in publish order. A publish that is retried after a network
-error stores the *same* envelope again, so ``(publisher, number)`` identifies a message
-and subscribers drop the repeats. The payload is the codec's encoding of the value
-(encrypted if the codec encrypts); the envelope around it is plain msgpack, so a
-subscriber can always tell messages apart, even one whose value it cannot decode.
+Each publisher (every :class:`~hazelkit.ReliableTopic` handle of one name on one
+Cluster) has a random id and numbers its messages 0, 1, 2, ... in publish order. A
+publish that is retried after a network error stores the *same* envelope again, so
+``(publisher, number)`` identifies a message and subscribers drop the repeats. The
+payload is the codec's encoding of the value (encrypted if the codec encrypts); the
+envelope around it is plain msgpack, so a subscriber can always tell messages apart,
+even one whose value it cannot decode.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ class Deduplicator:
 
     A publisher's messages are stored in number order (it publishes one call at a time
     and retries a failed call before the next), so any number at or below the highest
-    seen is a repeat. ``size`` publishers are remembered; older ones are forgotten.
+    seen is a repeat. ``size`` publishers (the most recently seen) are remembered, about
+    160 bytes each; a repeat from a publisher forgotten meanwhile would be delivered
+    again. Publishers are per node and topic, so the bound is rarely reached.
     """
 
     def __init__(self, size: int = 65_536) -> None:

@@ -21,7 +21,7 @@ class ReliableMessage(Generic[T]):
     value: T
     #: The publisher's wall-clock time when it published.
     publish_time: float
-    #: The id of the publishing handle (each ReliableTopic handle has its own).
+    #: The publisher id: one per topic name and publishing Cluster (node).
     publisher: str
 
 

@@ -8,7 +8,9 @@ import enum
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 from hazelkit._backends.protocol import MAX_READ_BATCH, OverflowPolicy, RingbufferStore
@@ -74,10 +76,11 @@ class ReliableTopic(Generic[T]):
     - *Exactly once through failures*: a publish that fails with a network error
       (ClusterUnavailableError, OperationTimeoutError) is retried with the same envelope
       until ``publish_timeout``; if the failed attempt had been stored after all, the
-      message is stored twice, and subscribers drop the repeat, because each handle
-      numbers its messages and publishes them one at a time, in order. If ``publish``
-      finally raises, the message may or may not have been stored. Messages published
-      through one handle are stored in publish order.
+      message is stored twice, and subscribers drop the repeat, because each publisher
+      (all handles of this name on one Cluster) numbers its messages and publishes them
+      one call at a time, in order. If ``publish`` finally raises, the message may or
+      may not have been stored. Messages published through one Cluster are stored in
+      publish order.
 
     The ringbuffer is named after the topic (configure it on the members under that
     name); ``capacity`` and ``ttl``, if given, are set on first use. ``on_full`` chooses
@@ -105,11 +108,15 @@ class ReliableTopic(Generic[T]):
         self.ttl = _check_count("ttl", ttl, minimum=1)
         self.on_full = _check_policy(on_full, self.ttl)
         self.publish_timeout = _check_timeout(publish_timeout)
-        #: This handle's publisher id; its messages are numbered from 0.
-        self.publisher = uuid.uuid4().hex
-        self._number = 0
-        self._publishing = asyncio.Lock()
+        self._publishing = _publisher(cluster, name)
         self._ring_cache: RingbufferStore | None = None
+
+    @property
+    def publisher(self) -> str:
+        """The publisher id of this topic on this Cluster: every handle of the name on
+        the Cluster shares it (and one numbering of messages, published one call at a
+        time), so subscribers remember one publisher per node, not per handle."""
+        return self._publishing.id
 
     @property
     def _ring(self) -> RingbufferStore:
@@ -135,12 +142,13 @@ class ReliableTopic(Generic[T]):
         payloads = [self._cluster.codec.encode(value) for value in values]
         limit = self.publish_timeout if timeout is None else _check_timeout(timeout)
         sequence = -1
-        async with self._publishing:
+        publisher = self._publishing
+        async with publisher.lock:
             for i in range(0, len(payloads), MAX_READ_BATCH):
                 items = []
                 for payload in payloads[i : i + MAX_READ_BATCH]:
-                    items.append(pack(self.publisher, self._number, time.time(), payload))
-                    self._number += 1
+                    items.append(pack(publisher.id, publisher.number, time.time(), payload))
+                    publisher.number += 1
                 sequence = await self._store(items, limit)
         return sequence
 
@@ -228,6 +236,24 @@ class ReliableTopic(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<ReliableTopic {self.name!r} of {self._cluster.url}>"
+
+
+@dataclass(slots=True)
+class _Publisher:
+    """Who publishes to one topic from one Cluster: an id, the next message number, and
+    the lock that makes its publishes one at a time (so their numbers are stored in
+    order, which is what lets subscribers drop repeats; see hazelkit._envelope)."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    number: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_publishers: weakref.WeakKeyDictionary[Cluster, dict[str, _Publisher]] = weakref.WeakKeyDictionary()
+
+
+def _publisher(cluster: Cluster, name: str) -> _Publisher:
+    return _publishers.setdefault(cluster, {}).setdefault(name, _Publisher())
 
 
 def _check_count(what: str, value: int | None, *, minimum: int) -> int | None:

@@ -74,6 +74,22 @@ async def test_several_publishers_interleave_but_each_keeps_its_order(
         assert [m.value[1] for m in got if m.value[0] == tag] == list(range(50))
 
 
+async def test_handles_of_one_name_on_one_cluster_are_one_publisher(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    # A handle per publish must not make every subscriber remember a publisher per
+    # handle; and numbering stays in order across handles.
+    async with cluster.reliable_topic(name).subscribe() as subscription:
+        for i in range(20):
+            await cluster.reliable_topic(name).publish(i)
+        await cluster2.reliable_topic(name).publish("other node")
+        got = await take(subscription, 21)
+    assert {m.publisher for m in got[:20]} == {cluster.reliable_topic(name).publisher}
+    assert got[20].publisher == cluster2.reliable_topic(name).publisher != got[0].publisher
+    assert [m.value for m in got[:20]] == list(range(20))
+    assert subscription.duplicates == 0
+
+
 async def test_falling_behind_raises_message_loss(cluster: hazelkit.Cluster, name: str) -> None:
     topic = cluster.reliable_topic(name, capacity=10)
     await topic.publish_all(range(25))  # sequences 0..24; 0..14 are overwritten
