@@ -17,7 +17,21 @@ If step 3 fails, someone else advanced the counter meanwhile (a concurrent taker
 another semaphore slot, or a stale holder): the record is removed and the take retried.
 Step 4 proves that the record lived from step 2 to step 4 (its bytes are unique), so no
 one else held the lease while the counter moved to ``token``. Hence every token is
-granted once, and a lease taken after another was granted gets a strictly higher token.
+granted once, and a take that starts after a lease was granted (or released) reads a
+counter at least that lease's token, so it gets a higher one. For a lock (one slot)
+that orders every holder. For a semaphore, takes of different slots that overlap may
+complete in the opposite order of their tokens (one advances the counter first but
+confirms its record later); per slot, tokens still grow holder after holder.
+
+What fencing rests on: the counter is an entry of the map ``hazelkit.leases`` stored
+without TTL, and the lease records rely on their own TTL. Both therefore rely on the
+members' configuration of that map: an expiry (``time-to-live-seconds``,
+``max-idle-seconds``) or eviction configured for the ``default`` map, or for a pattern
+matching ``hazelkit.leases``, would remove the counter, and tokens would start again at
+1; so does a restart of the whole cluster (the map lives in memory). Keep that map
+without expiry and eviction (the members' default), and have resources that check
+tokens forget the highest token they saw when the cluster restarts. hazelkit does not
+configure maps on the members.
 
 Renewal is ``set_ttl`` followed by a read that must return our record: a record with
 our unique bytes that exists after the ``set_ttl`` existed during it, so the TTL we set

@@ -76,7 +76,10 @@ class Lock:
     - *Fencing*: each acquisition gets a token that is strictly higher than every token
       granted before it, even after the lock was unused for a long time. Pass it to the
       resources you write to, and have them refuse lower tokens than they have seen: a
-      holder that stalled past its lease is then harmless.
+      holder that stalled past its lease is then harmless. The counter behind the
+      tokens is an entry of the map ``hazelkit.leases``: a restart of the whole
+      cluster, or a member configuration that expires or evicts entries of that map
+      (a TTL or eviction on the ``default`` map, say), starts tokens at 1 again.
     - *Lost leases are visible*: :attr:`held` becomes False when the lease may have
       lapsed, and :meth:`release` raises LeaseExpiredError if another holder may have
       taken the lock meanwhile.

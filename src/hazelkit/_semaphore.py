@@ -71,8 +71,11 @@ class Permit:
 
     @property
     def token(self) -> int:
-        """The permit's fencing token: higher than every earlier permit's of this
-        semaphore; hand it to resources so they can refuse a stale holder."""
+        """The permit's fencing token: unique, higher than that of every permit of
+        this semaphore granted or released before this one's acquire began, and than
+        every earlier holder's of its slot (permits taken at the same moment may be
+        granted in the opposite order of their tokens). Hand it to resources so they
+        can refuse a stale holder."""
         return self._lease.token
 
     @property
@@ -118,10 +121,14 @@ class Semaphore:
     At most ``permits`` permits are taken at once across every node. Each permit is a
     lease with the same rules as :class:`~hazelkit.Lock`: renewed in the background
     while held; when its holder dies (or its task ends without releasing) it comes back
-    within ``lease`` seconds; each acquisition gets a fencing token strictly higher
-    than every token of this semaphore granted before it. A permit belongs to the task
-    that acquired it (:meth:`release` gives back the caller's most recent one, or
-    release a :class:`Permit` itself); a task may hold several.
+    within ``lease`` seconds. Each permit gets a unique fencing token, higher than the
+    token of every permit granted or released before its acquire began (see
+    :attr:`Permit.token`: unlike a lock's, two permits acquired at the same moment may
+    be granted in the opposite order of their tokens); a full cluster restart, or a
+    member configuration expiring entries of the map ``hazelkit.leases``, starts tokens
+    at 1 again. A permit belongs to the task that acquired it (:meth:`release` gives
+    back the caller's most recent one, or release a :class:`Permit` itself); a task
+    may hold several.
 
     The number of permits is fixed by the first node that uses the name; a handle with
     another number raises ConfigurationError on first use. Waiters are woken by entry
