@@ -16,11 +16,12 @@ import os
 import socket
 import threading
 import uuid
+import weakref
 from types import CodeType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hazelkit._backends.protocol import MapStore, RawEntryEvent, Registration
-from hazelkit._cleanup import run_cleanup
+from hazelkit._cleanup import finish, run_cleanup
 from hazelkit._exceptions import (
     BackendError,
     ClusterUnavailableError,
@@ -118,13 +119,75 @@ def describe_owner(owner: object) -> str:
     return f"{_HOST}:{os.getpid()}:{label}"
 
 
+class _SharedListener:
+    """One entry listener for the waiters of one primitive on one Cluster.
+
+    Every waiter attaches an event; the first registers the listener, the last to
+    detach removes it. The registration runs as a Cluster task through
+    :func:`~hazelkit._cleanup.finish`, so a waiter cancelled meanwhile never leaks it.
+    """
+
+    def __init__(self, cluster: Cluster, store: MapStore, keys: frozenset[bytes]) -> None:
+        self._cluster = cluster
+        self._store = store
+        self._keys = keys
+        self._events: set[asyncio.Event] = set()
+        self._registration: Registration | None = None
+        self._lock = asyncio.Lock()
+
+    def _on_event(self, event: RawEntryEvent) -> None:
+        if event.key in self._keys:
+            for waiting in self._events:
+                waiting.set()
+
+    async def attach(self, event: asyncio.Event) -> None:
+        self._events.add(event)
+        async with self._lock:
+            if self._registration is not None:
+                return
+            try:
+                await finish(self._cluster, self._register(), name="register waiter listener")
+            except HazelkitError:  # without events the waiters still poll
+                logger.debug("no entry listener for waiters; polling only", exc_info=True)
+
+    async def _register(self) -> None:
+        key = next(iter(self._keys)) if len(self._keys) == 1 else None
+        registration = await self._store.listen(self._on_event, key=key, include_values=False)
+        if self._events and self._registration is None:
+            self._registration = registration
+        else:  # every waiter left meanwhile, or another registration won
+            await registration.close()
+
+    async def detach(self, event: asyncio.Event) -> None:
+        self._events.discard(event)
+        async with self._lock:
+            if self._events:
+                return
+            registration, self._registration = self._registration, None
+            listeners = _listeners(self._cluster)
+            if listeners.get(key := (self._store.name, self._keys)) is self:
+                del listeners[key]
+        if registration is not None:
+            await registration.close()
+
+
+_shared: weakref.WeakKeyDictionary[Cluster, dict[tuple[str, frozenset[bytes]], _SharedListener]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _listeners(cluster: Cluster) -> dict[tuple[str, frozenset[bytes]], _SharedListener]:
+    return _shared.setdefault(cluster, {})
+
+
 class KeyWatch:
     """Wakes a waiter when an entry under one of ``keys`` changes (a hint, never a guarantee).
 
-    :meth:`start` registers the listener (``async with`` does it too), :meth:`wait`
-    returns at the latest after its timeout, :meth:`clear` before each attempt makes
-    sure a change during the attempt is not missed. One key is watched with a key
-    listener, several with a map listener filtered here.
+    :meth:`start` attaches it to the Cluster's one listener for these keys (``async
+    with`` does it too), :meth:`wait` returns at the latest after its timeout,
+    :meth:`clear` before each attempt makes sure a change during the attempt is not
+    missed. However many tasks of a Cluster wait for one primitive, they share one
+    listener: a key listener for one key, a map listener filtered here for several.
     """
 
     def __init__(self, cluster: Cluster, store: MapStore, keys: Collection[bytes]) -> None:
@@ -132,11 +195,7 @@ class KeyWatch:
         self._store = store
         self._keys = frozenset(keys)
         self._changed = asyncio.Event()
-        self._registration: Registration | None = None
-
-    def _on_event(self, event: RawEntryEvent) -> None:
-        if event.key in self._keys:
-            self._changed.set()
+        self._listener: _SharedListener | None = None
 
     def clear(self) -> None:
         self._changed.clear()
@@ -148,20 +207,20 @@ class KeyWatch:
                 await self._changed.wait()
 
     async def start(self) -> None:
-        """Register the listener; without one (an error) the waiter only polls."""
-        key = next(iter(self._keys)) if len(self._keys) == 1 else None
-        try:
-            self._registration = await self._store.listen(
-                self._on_event, key=key, include_values=False
-            )
-        except HazelkitError:
-            logger.debug("no entry listener for a waiter; polling only", exc_info=True)
+        """Attach to the shared listener (registering it if this is the first waiter)."""
+        listeners = _listeners(self._cluster)
+        key = (self._store.name, self._keys)
+        listener = listeners.get(key)
+        if listener is None:
+            listener = listeners[key] = _SharedListener(self._cluster, self._store, self._keys)
+        self._listener = listener
+        await listener.attach(self._changed)
 
     async def close(self) -> None:
-        """Remove the listener (a plain step: callers run it through hazelkit._cleanup)."""
-        registration, self._registration = self._registration, None
-        if registration is not None:
-            await registration.close()
+        """Detach (a plain step: callers run it through hazelkit._cleanup)."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.detach(self._changed)
 
     async def __aenter__(self) -> KeyWatch:
         await self.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import anyio
 import pytest
@@ -15,7 +16,9 @@ from hazelkit import (
     LockError,
     NotLockOwnerError,
     OperationTimeoutError,
+    _waiting,
 )
+from hazelkit._lease import LEASE_MAP
 from hazelkit._semaphore import Permit, Semaphore
 
 LEASE = 3.0  # the shortest lease
@@ -229,3 +232,41 @@ async def test_acquire_run_as_a_task_of_its_own_is_refused(
     with pytest.raises(OperationTimeoutError):
         await cluster2.semaphore(name, 1).acquire(timeout=0)
     await permit.release()
+
+
+async def test_waiters_on_one_cluster_share_one_listener(
+    cluster: hazelkit.Cluster,
+    cluster2: hazelkit.Cluster,
+    name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store_class = type(cluster2.backend.map(LEASE_MAP))
+    listen = store_class.listen
+    registered: list[str] = []
+
+    async def counting(self: Any, callback: Any, **options: Any) -> Any:
+        registered.append(self.name)
+        return await listen(self, callback, **options)
+
+    monkeypatch.setattr(store_class, "listen", counting)
+    permit = await cluster.semaphore(name, 2).acquire()
+    second = await cluster.semaphore(name, 2).acquire()
+    waiting = [acquiring(cluster2.semaphore(name, 2), 30) for _ in range(6)]
+    await asyncio.sleep(0.5)
+    assert registered.count(LEASE_MAP) == 1  # not one per waiting task
+    await permit.release()
+    await second.release()
+    with anyio.fail_after(20):
+        while sum(task.done() for task in waiting) < 2:
+            await asyncio.sleep(0.02)
+    for task in waiting:
+        task.cancel()
+    results = await asyncio.gather(*waiting, return_exceptions=True)
+    for result in results:
+        if isinstance(result, Permit):
+            await result.release()
+    with anyio.fail_after(10):  # the last waiter to leave removed the shared listener
+        while _waiting._shared.get(cluster2):
+            await asyncio.sleep(0.05)
+    assert registered.count(LEASE_MAP) == 1
+    assert await cluster.semaphore(name, 2).available() == 2
