@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,14 @@ LATCH_MAP = "hazelkit.latches"
 POLL_INTERVAL = 1.0
 
 
+def _new_round(previous: int) -> int:
+    """A round id unlike ``previous``: random, so that a latch destroyed and armed again
+    does not reuse the round its waiters are waiting in."""
+    while (round_ := random.getrandbits(62)) == previous:
+        pass
+    return round_
+
+
 class CountDownLatch:
     """A distributed count-down latch (``cluster.latch(name)``), as Hazelcast's.
 
@@ -29,11 +38,12 @@ class CountDownLatch:
 
     The state is one map entry ``(round, count)`` updated by compare-and-set, so every
     decrement counts exactly once even when nodes race. Each :meth:`try_set_count`
-    starts a new round: a waiter of an earlier round is released even if the latch was
-    re-armed before it saw the zero. The entry has a backup on another member, so a
-    member failure loses no count; a node that dies simply stops counting down (use
-    :meth:`wait` with a timeout). Waiters are woken by entry events and re-check every
-    second, so a lost event costs latency only. A cancelled wait takes nothing.
+    starts a new round (a random id): a waiter of an earlier round is released even if
+    the latch was re-armed (or destroyed and armed again) before it saw the zero.
+    The entry has a backup on another member, so a member failure loses no count; a
+    node that dies simply stops counting down (use :meth:`wait` with a timeout).
+    Waiters are woken by entry events and re-check every second, so a lost event costs
+    latency only. A cancelled wait takes nothing.
     """
 
     def __init__(self, cluster: Cluster, name: str) -> None:
@@ -72,7 +82,7 @@ class CountDownLatch:
             data, round_, current = await self._read()
             if current != 0:
                 return False
-            new = self._encode(round_ + 1, count)
+            new = self._encode(_new_round(round_), count)
             if data is None:
                 if await self._store.put_if_absent(self._key, new) is None:
                     return True

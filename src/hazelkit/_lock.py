@@ -141,9 +141,11 @@ class Lock:
         timeout = check_timeout(timeout)
         self._cluster.check_open()
         self._forget_dead_owners()
-        if self._holding_of(owner) is not None:
+        if (holding := self._holding_of(owner)) is not None:
+            state = "is already held by this task" if holding.held else "lost its lease"
             raise LockError(
-                f"lock {self.name!r} is already held by this task; hazelkit locks are not reentrant"
+                f"lock {self.name!r} {state} and was not released: call release() first"
+                " (hazelkit locks are not reentrant)"
             )
 
         async def attempt() -> Lease | None:

@@ -240,11 +240,15 @@ class Semaphore:
         await permits[-1].release()
 
     async def available(self) -> int:
-        """How many permits are free now (a snapshot)."""
+        """How many permits are free now (a snapshot). Raises ConfigurationError if
+        the semaphore has another number of permits than this handle."""
+        await self._check_permits()
         return self.permits - len(await self._table.read_slots(self.permits))
 
     async def statistics(self) -> SemaphoreStatistics:
-        """Permits, holders with their tokens, and waiters (a snapshot)."""
+        """Permits, holders with their tokens, and waiters (a snapshot). Raises
+        ConfigurationError if the semaphore has another number of permits."""
+        await self._check_permits()
         taken = await self._table.read_slots(self.permits)
         mine = sum(
             len(permits) for (name, _), permits in self._holdings().items() if name == self.name

@@ -88,6 +88,19 @@ async def test_waiter_of_an_earlier_round_is_released(
     assert await latch.count() == 1
 
 
+async def test_waiter_is_released_when_the_latch_is_destroyed_and_armed_again(
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+) -> None:
+    latch = cluster.latch(name)
+    assert await latch.try_set_count(1)
+    waiting = asyncio.ensure_future(cluster2.latch(name).wait(timeout=20))
+    await anyio.sleep(0.3)
+    await latch.destroy()  # reads as zero: the waiter is due to be released...
+    assert await latch.try_set_count(1)  # ...even if armed again before it looked
+    await asyncio.wait_for(waiting, 10)
+    assert await latch.count() == 1
+
+
 async def test_cancelled_wait_changes_nothing(cluster: hazelkit.Cluster, name: str) -> None:
     latch = cluster.latch(name)
     assert await latch.try_set_count(2)

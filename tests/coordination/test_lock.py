@@ -214,6 +214,8 @@ async def test_renewal_notices_a_lost_lease(
     assert not await lease.renew()  # someone else's record now
     assert lease.lost
     assert not lock.held
+    with pytest.raises(LockError, match="lost its lease and was not released"):
+        await lock.acquire(timeout=0)
     with pytest.raises(LeaseExpiredError):
         await lock.release()
     assert await other.locked()  # the failed release did not remove the new holder's lease

@@ -203,6 +203,10 @@ async def test_permit_count_is_fixed_by_the_first_user(
     await (await cluster.semaphore(name, 3).acquire()).release()
     with pytest.raises(ConfigurationError, match="has 3 permits, not 4"):
         await cluster2.semaphore(name, 4).acquire()
+    with pytest.raises(ConfigurationError, match="has 3 permits, not 4"):
+        await cluster2.semaphore(name, 4).available()
+    with pytest.raises(ConfigurationError, match="has 3 permits, not 2"):
+        await cluster2.semaphore(name, 2).statistics()
     assert await cluster2.semaphore(name, 3).available() == 3
 
 
