@@ -83,7 +83,8 @@ TTL_MARGIN = 1.0
 _TAKE_ATTEMPTS = 3
 
 
-#: How long closing a Cluster waits for each held lease to be given back.
+#: How long closing a Cluster waits for its held leases to be given back (all at once;
+#: those not given back by then lapse within their lease).
 CLOSE_RELEASE_TIMEOUT = 2.0
 _leases: weakref.WeakKeyDictionary[Cluster, set[Lease]] = weakref.WeakKeyDictionary()
 
@@ -95,9 +96,11 @@ def _held_by(cluster: Cluster) -> set[Lease]:
         held = _leases[cluster] = set()
 
         async def give_back() -> None:
-            for lease in list(held):
-                await lease.give_back_on_close()
+            leases = list(held)
             held.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_RELEASE_TIMEOUT):
+                    await asyncio.gather(*(lease.give_back_on_close() for lease in leases))
 
         cluster.on_close(give_back)
     return held
@@ -238,7 +241,6 @@ class Lease:
         self._valid_until = started + self._ttl - TTL_MARGIN
         self._lost = False
         self._released = False
-        self._stopping = False
         self._renewer: asyncio.Task[None] | None = None
 
     @property
@@ -271,7 +273,9 @@ class Lease:
         try:
             self._renewer = self.table.cluster.spawn(self._renew_forever(owner), name=name)
         except ClusterClosedError:
-            await self.give_back_on_close()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_RELEASE_TIMEOUT):
+                    await self.give_back_on_close()
             raise
         _held_by(self.table.cluster).add(self)
 
@@ -315,20 +319,16 @@ class Lease:
         self._released = True
         await self._stop_renewing()
         with contextlib.suppress(Exception):
-            remove = self.table.raw_store.remove_if_same(self._key, self._record)
-            await asyncio.wait_for(remove, CLOSE_RELEASE_TIMEOUT)
+            await self.table.raw_store.remove_if_same(self._key, self._record)
 
     async def _stop_renewing(self) -> None:
         renewer, self._renewer = self._renewer, None
         if renewer is not None and not renewer.done():
-            self._stopping = True
             renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            await asyncio.wait({renewer})  # a cancellation of the caller still goes on
 
     def abandon(self) -> None:
         """Stop renewing without releasing, as if the holder had died (for tests)."""
-        self._stopping = True
         if self._renewer is not None:
             self._renewer.cancel()
 

@@ -341,6 +341,30 @@ async def test_closing_the_cluster_releases_its_locks(url: str, name: str) -> No
         await other.lock(name).release()
 
 
+async def test_closing_gives_back_every_held_lock_at_once(
+    url: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with hazelkit.connect(url) as other:
+        node = await hazelkit.connect(url)
+        names = [f"{name}-{i}" for i in range(10)]
+        for lock_name in names:
+            await node.lock(lock_name).acquire()
+        store_class = type(node.backend.map("hazelkit.leases"))
+        remove = store_class.remove_if_same
+
+        async def slow_remove(self: object, key: bytes, value: bytes) -> bool:
+            await asyncio.sleep(0.5)  # a slow member
+            return await remove(self, key, value)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(store_class, "remove_if_same", slow_remove)
+        started = time.monotonic()
+        await node.close()
+        assert time.monotonic() - started < 4  # not 10 x 0.5 s one after another
+        monkeypatch.undo()
+        for lock_name in names:
+            assert not await other.lock(lock_name).locked()
+
+
 async def test_bad_arguments(cluster: hazelkit.Cluster, name: str) -> None:
     for lease in (0.5, 2):
         with pytest.raises(ConfigurationError, match="at least 3"):
