@@ -38,6 +38,11 @@ async def pipe(
     values); ``limit`` stops after that many items. Returns how many were sent. An
     error of the source or the sink stops the pipe and propagates; items already sent
     stay sent.
+
+    A reliable-topic subscription made with ``tolerate_loss=True`` also yields
+    :class:`~hazelkit.MessageLoss` markers, which have no ``value``: the transform
+    above would fail on them. Either subscribe without ``tolerate_loss`` (a loss then
+    stops the pipe with MessageLossError) or let the transform handle markers.
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ConfigurationError(f"limit must be None or an int >= 0, not {limit!r}")

@@ -65,6 +65,21 @@ async def test_a_subscription_waits_for_its_source_to_start() -> None:
             pass
 
 
+async def test_lifecycle_events_tell_a_clusters_life_and_end_with_it(url: str) -> None:
+    node = hazelkit.connect(url)
+    events = node.lifecycle_events()
+    await node.start()
+    await node.close()
+    with anyio.fail_after(10):
+        got = [(event.previous, event.state) async for event in events]
+    assert got == [
+        (ClusterState.STARTING, ClusterState.RUNNING),
+        (ClusterState.RUNNING, ClusterState.CLOSING),
+        (ClusterState.CLOSING, ClusterState.CLOSED),
+    ]
+    assert events.closed
+
+
 async def test_lifecycle_and_membership_events_are_streams_too(
     url: str, cluster: hazelkit.Cluster, name: str
 ) -> None:
