@@ -148,12 +148,14 @@ class Reader(Generic[T]):
             # Resuming beyond the tail: the ringbuffer was reset since (or the number is
             # wrong); what was published in between is gone.
             self._set_next(tail + 1)
+            self._sub.begin_at(tail + 1)
             self._origin = tail + 1  # nothing stored from there on, and no anchor
             await self._report_loss(-1, tail + 1, f"asked for sequence {start} beyond the tail")
             return
         else:
             first = int(start)
         self._set_next(first)
+        self._sub.begin_at(first)
         if head < first <= tail + 1:
             # Resuming from a sequence: the messages before it were delivered already,
             # so their repeats must be dropped too. Otherwise one message anchors.
@@ -175,7 +177,6 @@ class Reader(Generic[T]):
 
     def _set_next(self, sequence: int) -> None:
         self._next = sequence
-        self._sub.next_sequence = sequence
 
     def _remember(self, sequence: int, identity: tuple[str, int]) -> None:
         if len(self._history) == self._history.maxlen:
@@ -204,6 +205,7 @@ class Reader(Generic[T]):
             # "oldest" on a busy ringbuffer: the head moved on since it was read; the
             # oldest message now is where this subscriber begins.
             self._set_next(first)
+            self._sub.begin_at(first)
             self._origin = None if self._origin is None else first
         elif first > self._next:
             await self._report_loss(first - self._next, first, "fell behind the head")

@@ -193,8 +193,10 @@ class ReliableTopic(Generic[T]):
 
         ``start``: ``"latest"`` (messages published from now on), ``"oldest"`` (every
         message still stored) or a sequence (e.g. a previous subscription's
-        ``next_sequence``). Iterate it at once, or ``await`` / ``async with`` it to wait
-        until its start is fixed. A reader task fetches batches into a local buffer of
+        ``next_sequence``, the point after the last message it handed out: resuming
+        there skips nothing and, within the last 512 messages, repeats nothing).
+        Iterate it at once, or ``await`` / ``async with`` it to wait until its start is
+        fixed. A reader task fetches batches into a local buffer of
         ``buffer`` messages: with ``BLOCK`` (the default) it waits for the subscriber,
         so the only loss is by overwriting in the ringbuffer (reported); ``DROP`` and
         ``SLIDE`` discard locally instead, counted in ``statistics().dropped``.

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from hazelkit._buffer import BufferClosed, BufferStatistics, MessageBuffer, Overflow
 from hazelkit._exceptions import HazelkitError, OperationTimeoutError
@@ -93,10 +93,10 @@ class Subscription(Generic[T]):
         if self._start_error is not None:
             raise self._start_error
 
-    def __await__(self) -> Generator[Any, None, Subscription[T]]:
+    def __await__(self) -> Generator[Any, None, Self]:
         return self._started_self().__await__()
 
-    async def _started_self(self) -> Subscription[T]:
+    async def _started_self(self) -> Self:
         await self.wait_started()
         return self
 
@@ -126,7 +126,7 @@ class Subscription(Generic[T]):
         if on_close is not None:
             await on_close()
 
-    async def __aenter__(self) -> Subscription[T]:
+    async def __aenter__(self) -> Self:
         try:
             await self.wait_started()
         except BaseException:

@@ -107,7 +107,8 @@ class BlockingReliableSubscription(BlockingSubscription[ReliableMessage[T] | Mes
 
     @property
     def next_sequence(self) -> int:
-        """The sequence the reader will read next (resume here with ``start=``)."""
+        """See :attr:`hazelkit.ReliableSubscription.next_sequence`: resume here to get
+        exactly what this iterator has not handed out yet."""
         return self._reliable.next_sequence
 
     @property
