@@ -74,7 +74,8 @@ class ReliableTopic(Generic[T]):
       be lower than earlier ones. With the default member configuration (one backup),
       one member failure loses no confirmed message.
     - *Exactly once through failures*: a publish that fails with a network error
-      (ClusterUnavailableError, OperationTimeoutError) is retried with the same envelope
+      (ClusterUnavailableError, which includes a write whose backup the member could not
+      confirm, or OperationTimeoutError) is retried with the same envelope
       until ``publish_timeout``; if the failed attempt had been stored after all, the
       message is stored twice, and subscribers drop the repeat, because each publisher
       (all handles of this name on one Cluster) numbers its messages and publishes them
@@ -166,6 +167,8 @@ class ReliableTopic(Generic[T]):
             try:
                 sequence = await self._ring.add_all(items, policy)
             except (ClusterUnavailableError, OperationTimeoutError):
+                # Maybe stored after all (a lost reply, an unconfirmed backup): the
+                # same envelope again is dropped as a repeat by subscribers.
                 if time.monotonic() + delay > deadline:
                     raise
                 logger.info("reliable topic %r: retrying a publish", self.name, exc_info=True)

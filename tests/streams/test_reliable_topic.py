@@ -190,6 +190,40 @@ async def test_repeats_of_retried_publishes_are_dropped(
     assert subscription.duplicates == 2
 
 
+class StoredButUnconfirmed:
+    """A ringbuffer whose first write is stored, then reported as failed (a lost reply,
+    or a backup the member could not confirm)."""
+
+    def __init__(self, ring: Any) -> None:
+        self._ring = ring
+        self.failed = False
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._ring, attribute)
+
+    async def add_all(self, items: Any, policy: Any) -> int:
+        sequence: int = await self._ring.add_all(items, policy)
+        if not self.failed:
+            self.failed = True
+            raise hazelkit.ClusterUnavailableError("backup not confirmed (indeterminate)")
+        return sequence
+
+
+async def test_a_publish_stored_but_reported_failed_is_delivered_once(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    topic = cluster.reliable_topic(name)
+    async with topic.subscribe() as subscription:
+        ring = StoredButUnconfirmed(topic._ring)
+        topic._ring_cache = ring  # type: ignore[assignment]
+        assert await topic.publish("once") == 1  # retried: stored again at 1
+        assert ring.failed
+        await topic.publish("next")
+        got = await take(subscription, 2)
+    assert [m.value for m in got] == ["once", "next"]
+    assert subscription.duplicates == 1
+
+
 async def test_a_reset_ringbuffer_is_reported(cluster: hazelkit.Cluster, name: str) -> None:
     topic = cluster.reliable_topic(name, capacity=50)
     await topic.publish_all(range(10))
