@@ -195,3 +195,12 @@ def test_an_interrupted_next_takes_no_message(blocking: BlockingCluster, name: s
             next(subscription)
         topic.publish("first")
         assert subscription.get(timeout=10).value == "first"  # type: ignore[union-attr]
+
+
+def test_a_blocking_wait_on_the_clusters_own_loop_is_a_clear_error(
+    blocking: BlockingCluster, name: str
+) -> None:
+    lock = blocking.lock(name)
+    with pytest.raises(hazelkit.HazelkitError, match="own event loop"):
+        blocking.portal.call(lambda: lock.acquire(timeout=0))
+    assert not lock.locked()

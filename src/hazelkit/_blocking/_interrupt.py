@@ -107,8 +107,8 @@ def _start(run: Runner, call: _Call[T]) -> Future[T]:
             raise ClusterClosedError("this BlockingCluster is closed") from None
         if "event loop thread" in str(error):
             raise HazelkitError(
-                "a blocking hazelkit call was made from the BlockingCluster's own event loop"
-                " thread (from a coroutine run through its portal): it would wait for"
-                " itself. Use the async API (BlockingCluster.async_cluster) there"
+                "a blocking hazelkit call was made on the cluster's own event loop "
+                "(in a watch or listener callback, say), where it would wait for "
+                "itself; use the async API there"
             ) from None
         raise
