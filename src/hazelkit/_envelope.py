@@ -11,14 +11,21 @@ even one whose value it cannot decode.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgpack
 
 from hazelkit._exceptions import CorruptDataError
 
-__all__ = ["Deduplicator", "Envelope", "pack", "unpack"]
+if TYPE_CHECKING:
+    from hazelkit._cluster import Cluster
+
+__all__ = ["Deduplicator", "Envelope", "Publisher", "pack", "publisher_of", "unpack"]
 
 _VERSION = 1
 
@@ -33,6 +40,25 @@ class Envelope:
     @property
     def identity(self) -> tuple[str, int]:
         return (self.publisher, self.number)
+
+
+@dataclass(slots=True)
+class Publisher:
+    """Who publishes to one topic from one Cluster: an id, the next message number, and
+    the lock that makes its publishes one at a time (so their numbers are stored in
+    order, which is what lets subscribers drop repeats: see the module)."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    number: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_publishers: weakref.WeakKeyDictionary[Cluster, dict[str, Publisher]] = weakref.WeakKeyDictionary()
+
+
+def publisher_of(cluster: Cluster, name: str) -> Publisher:
+    """The publisher of topic ``name`` on ``cluster`` (shared by all its handles)."""
+    return _publishers.setdefault(cluster, {}).setdefault(name, Publisher())
 
 
 def pack(publisher: str, number: int, publish_time: float, payload: bytes) -> bytes:

@@ -7,15 +7,12 @@ import asyncio
 import enum
 import logging
 import time
-import uuid
-import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 from hazelkit._backends.protocol import MAX_READ_BATCH, OverflowPolicy, RingbufferStore
 from hazelkit._buffer import Overflow
-from hazelkit._envelope import pack
+from hazelkit._envelope import pack, publisher_of
 from hazelkit._exceptions import (
     CapacityError,
     ClusterUnavailableError,
@@ -109,7 +106,7 @@ class ReliableTopic(Generic[T]):
         self.ttl = _check_count("ttl", ttl, minimum=1)
         self.on_full = _check_policy(on_full, self.ttl)
         self.publish_timeout = _check_timeout(publish_timeout)
-        self._publishing = _publisher(cluster, name)
+        self._publishing = publisher_of(cluster, name)
         self._ring_cache: RingbufferStore | None = None
 
     @property
@@ -130,8 +127,9 @@ class ReliableTopic(Generic[T]):
     async def publish(self, value: T, *, timeout: float | None = None) -> int:
         """Store ``value`` and return its sequence (see the class for the guarantees).
 
-        ``timeout`` (default ``publish_timeout``) bounds retries after network errors
-        and, with ``on_full="wait"``, the wait for room: then OperationTimeoutError.
+        ``timeout`` (default ``publish_timeout``) bounds the wait for this node's
+        earlier publishes to the topic, the retries after network errors and, with
+        ``on_full="wait"``, the wait for room: then OperationTimeoutError.
         With ``on_full="fail"``, a full ringbuffer raises CapacityError.
         """
         return await self.publish_all([value], timeout=timeout)
@@ -144,14 +142,29 @@ class ReliableTopic(Generic[T]):
         limit = self.publish_timeout if timeout is None else _check_timeout(timeout)
         sequence = -1
         publisher = self._publishing
-        async with publisher.lock:
+        await self._take_turn(publisher.lock, limit)
+        try:
             for i in range(0, len(payloads), MAX_READ_BATCH):
                 items = []
                 for payload in payloads[i : i + MAX_READ_BATCH]:
                     items.append(pack(publisher.id, publisher.number, time.time(), payload))
                     publisher.number += 1
                 sequence = await self._store(items, limit)
+        finally:
+            publisher.lock.release()
         return sequence
+
+    async def _take_turn(self, turn: asyncio.Lock, timeout: float) -> None:
+        """Wait until this node's earlier publishes to the topic are done (they go one
+        at a time), at most ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                await turn.acquire()
+        except TimeoutError:
+            raise OperationTimeoutError(
+                f"reliable topic {self.name!r}: an earlier publish from this node was still"
+                f" being stored or retried after {timeout:g} s"
+            ) from None
 
     async def send(self, value: T) -> int:
         """The sink interface: the same as :meth:`publish`."""
@@ -241,24 +254,6 @@ class ReliableTopic(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<ReliableTopic {self.name!r} of {self._cluster.url}>"
-
-
-@dataclass(slots=True)
-class _Publisher:
-    """Who publishes to one topic from one Cluster: an id, the next message number, and
-    the lock that makes its publishes one at a time (so their numbers are stored in
-    order, which is what lets subscribers drop repeats; see hazelkit._envelope)."""
-
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    number: int = 0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-_publishers: weakref.WeakKeyDictionary[Cluster, dict[str, _Publisher]] = weakref.WeakKeyDictionary()
-
-
-def _publisher(cluster: Cluster, name: str) -> _Publisher:
-    return _publishers.setdefault(cluster, {}).setdefault(name, _Publisher())
 
 
 def _check_count(what: str, value: int | None, *, minimum: int) -> int | None:

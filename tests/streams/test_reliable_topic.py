@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -222,6 +223,36 @@ async def test_a_publish_stored_but_reported_failed_is_delivered_once(
         got = await take(subscription, 2)
     assert [m.value for m in got] == ["once", "next"]
     assert subscription.duplicates == 1
+
+
+class Failing:
+    """A ringbuffer whose writes keep failing as if the grid were unreachable."""
+
+    def __init__(self, ring: Any) -> None:
+        self._ring = ring
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._ring, attribute)
+
+    async def add_all(self, items: Any, policy: Any) -> int:
+        raise hazelkit.ClusterUnavailableError("no member answers")
+
+
+async def test_a_publish_waiting_behind_a_retried_one_keeps_its_timeout(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    stuck = cluster.reliable_topic(name)
+    stuck._ring_cache = Failing(stuck._ring)  # type: ignore[assignment]
+    retrying = asyncio.ensure_future(stuck.publish("retried", timeout=60))
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    with pytest.raises(hazelkit.OperationTimeoutError, match="earlier publish"):
+        await cluster.reliable_topic(name).publish("next", timeout=0.3)
+    assert time.monotonic() - started < 3
+    retrying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await retrying
+    assert await cluster.reliable_topic(name).publish("after", timeout=5) == 0
 
 
 async def test_a_reset_ringbuffer_is_reported(cluster: hazelkit.Cluster, name: str) -> None:
