@@ -13,6 +13,11 @@ keeps three promises:
 - *Cancellation-safe*: a cancelled or timed-out wait leaves nothing taken, and once an
   attempt took something nothing awaits any more, so a cancellation arriving then
   cannot drop the grant (it reaches the caller's next await instead).
+
+Waiting tasks of one Cluster take turns (see :class:`~hazelkit._waiting.KeyWatch`): one
+polls the grid, the rest queue locally in arrival order, and a newcomer queues behind
+them instead of trying first. So a lock contended by many tasks of one process costs
+the grid one waiter's calls, not one per task; across processes nothing is fair.
 """
 
 from __future__ import annotations
@@ -100,7 +105,9 @@ async def wait_for_grant(
     cutoff = None if deadline is None else deadline + ATTEMPT_GRACE
     try:
         async with asyncio.timeout_at(cutoff) as scope:
-            result = await attempts.once()
+            # A newcomer tries at once, unless tasks of this Cluster queue already: then
+            # it is surely taken, and it queues behind them.
+            result = None if timeout != 0 and watch.queued() else await attempts.once()
             if result is None and timeout != 0:
                 result = await _wait(cluster, attempts, watch, waiters, owner, poll)
     except TimeoutError:
@@ -126,7 +133,12 @@ async def _wait(
     try:
         await watch.start()
         await waiters.announce(waiter, owner)
-        result = await _poll(attempts, watch, waiters, waiter, poll)
+        result = None
+        if await _take_turn(attempts, watch, waiters, waiter):
+            try:
+                result = await _poll(attempts, watch, waiters, waiter, poll)
+            finally:
+                watch.end_turn()  # synchronous: nothing awaits after a grant
     except BaseException:
         # Nothing granted: tidy up before the error goes on, so the waiter is gone.
         await run_cleanup(cluster, _leave(watch, waiters, waiter), name="stop waiting")
@@ -136,6 +148,21 @@ async def _wait(
     else:  # granted: no await from here on (see the module)
         cleanup_soon(cluster, _leave(watch, waiters, waiter), name="stop waiting")
     return result
+
+
+async def _take_turn(
+    attempts: _Attempts[T], watch: KeyWatch, waiters: WaiterRegistry, waiter: str
+) -> bool:
+    """Queue behind this Cluster's other waiters; False if the deadline passed first.
+    The announcement is refreshed meanwhile, so other nodes keep counting this waiter."""
+    while True:
+        remaining = attempts.remaining()
+        if remaining is not None and remaining <= 0:
+            return False
+        step = WAITER_TTL / 3 if remaining is None else min(WAITER_TTL / 3, remaining)
+        if await watch.take_turn(step):
+            return True
+        await waiters.refresh(waiter)
 
 
 async def _poll(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from hazelkit._cleanup import finish
 from hazelkit._exceptions import ClusterClosedError, HazelkitError, LeaseExpiredError
-from hazelkit._waiting import owner_alive
+from hazelkit._waiting import owner_alive, wake_local_waiters
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
@@ -184,7 +184,10 @@ class Lease:
         await self._stop_renewing()
         self._released = True
         _held_by(self.table.cluster).discard(self)
-        if not await self.table.raw_store.remove_if_same(self._key, self._record):
+        store = self.table.raw_store
+        if await store.remove_if_same(self._key, self._record):
+            wake_local_waiters(self.table.cluster, store, self._key)
+        else:
             self._lost = True
             raise LeaseExpiredError(
                 f"the lease on {self.table.kind} {self.table.name!r} (token {self.token}) "

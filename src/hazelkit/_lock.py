@@ -89,10 +89,14 @@ class Lock:
       uses the lock; ``acquire()`` handed to ``create_task``, ``gather`` or (on Python
       3.11) ``asyncio.wait_for`` runs as a task of its own and is refused with
       LockError. The lock is **not reentrant**: acquiring it again from the task that
-      holds it raises LockError. Other tasks of the same process wait like remote ones.
-    - Waiters are woken by entry events when the lock is released and re-check at least
-      every ``min(lease / 6, 1)`` seconds, so a lost event costs latency only. The lock
-      is not fair: any waiter may win.
+      holds it raises LockError.
+    - Waiters are woken by entry events when the lock is released (at once, without
+      the event, when a task of the same Cluster released it) and re-check at least
+      every ``min(lease / 6, 1)`` seconds, so a lost event costs latency only.
+    - *Order*: the waiting tasks of one Cluster queue locally and are served in arrival
+      order, one of them at a time polling the grid, so many waiting tasks cost the
+      grid no more than one. Between nodes the lock is not fair: any node's first
+      waiter may win.
     - A waiter that is cancelled, or times out, leaves nothing taken.
 
     When a Hazelcast member fails, the lease record survives on its backup. Closing the

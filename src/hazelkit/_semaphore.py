@@ -133,10 +133,11 @@ class Semaphore:
     The number of permits is fixed by the first node that uses the name; a handle with
     another number raises ConfigurationError on first use. Waiters are woken by entry
     events and re-check every ``min(lease / 6, 1)`` seconds (each check reads every
-    slot); the semaphore is not fair. The waiters of one semaphore on one Cluster share
-    one listener, on the whole lease map (filtered here): while any of them waits, the
-    Cluster receives every lease change of the grid. A waiter that is cancelled, or
-    times out, leaves no permit taken.
+    slot). The waiting tasks of one Cluster are served in arrival order, one of them at
+    a time polling the grid; between nodes the semaphore is not fair. The waiters of
+    one semaphore on one Cluster share one listener, on the whole lease map (filtered
+    here): while any of them waits, the Cluster receives every lease change of the
+    grid. A waiter that is cancelled, or times out, leaves no permit taken.
     """
 
     def __init__(self, cluster: Cluster, name: str, permits: int, *, lease: float = 30.0) -> None:

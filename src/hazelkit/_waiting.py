@@ -134,11 +134,18 @@ class _SharedListener:
         self._events: set[asyncio.Event] = set()
         self._registration: Registration | None = None
         self._lock = asyncio.Lock()
+        #: The waiters' turn: one waiting task of this Cluster polls the grid at a time,
+        #: the others queue here in arrival order.
+        self.turn = asyncio.Lock()
+
+    def wake(self) -> None:
+        """Wake every attached waiter now (a local release: no need to wait for the event)."""
+        for waiting in self._events:
+            waiting.set()
 
     def _on_event(self, event: RawEntryEvent) -> None:
         if event.key in self._keys:
-            for waiting in self._events:
-                waiting.set()
+            self.wake()
 
     async def attach(self, event: asyncio.Event) -> None:
         self._events.add(event)
@@ -180,6 +187,14 @@ def _listeners(cluster: Cluster) -> dict[tuple[str, frozenset[bytes]], _SharedLi
     return _shared.setdefault(cluster, {})
 
 
+def wake_local_waiters(cluster: Cluster, store: MapStore, key: bytes) -> None:
+    """Wake this Cluster's waiters for ``key`` at once (after a local release), without
+    waiting for the entry event to come back from the grid."""
+    for (name, keys), listener in list(_listeners(cluster).items()):
+        if name == store.name and key in keys:
+            listener.wake()
+
+
 class KeyWatch:
     """Wakes a waiter when an entry under one of ``keys`` changes (a hint, never a guarantee).
 
@@ -188,6 +203,10 @@ class KeyWatch:
     :meth:`clear` before each attempt makes sure a change during the attempt is not
     missed. However many tasks of a Cluster wait for one primitive, they share one
     listener: a key listener for one key, a map listener filtered here for several.
+
+    They also share a *turn* (:meth:`take_turn`, :meth:`end_turn`): only the task whose
+    turn it is polls the grid, the others queue locally in arrival order, so contention
+    costs grid calls per Cluster rather than per waiting task.
     """
 
     def __init__(self, cluster: Cluster, store: MapStore, keys: Collection[bytes]) -> None:
@@ -196,6 +215,7 @@ class KeyWatch:
         self._keys = frozenset(keys)
         self._changed = asyncio.Event()
         self._listener: _SharedListener | None = None
+        self._has_turn = False
 
     def clear(self) -> None:
         self._changed.clear()
@@ -215,6 +235,33 @@ class KeyWatch:
             listener = listeners[key] = _SharedListener(self._cluster, self._store, self._keys)
         self._listener = listener
         await listener.attach(self._changed)
+
+    def queued(self) -> bool:
+        """Whether a task of this Cluster is waiting for these keys already (so a newcomer
+        should queue behind it rather than try first). Needs no :meth:`start`."""
+        listener = _listeners(self._cluster).get((self._store.name, self._keys))
+        return listener is not None and listener.turn.locked()
+
+    async def take_turn(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for this waiter's turn (after :meth:`start`);
+        True once it has it. A cancelled wait takes no turn. End it with :meth:`end_turn`."""
+        if self._listener is None:
+            raise RuntimeError("KeyWatch.take_turn() before start()")
+        try:
+            async with asyncio.timeout(max(timeout, 0.0)) as scope:
+                await self._listener.turn.acquire()
+        except TimeoutError:
+            if scope.expired():
+                return False
+            raise
+        self._has_turn = True
+        return True
+
+    def end_turn(self) -> None:
+        """Hand the turn to the next local waiter (synchronous: safe right after a grant)."""
+        if self._has_turn and self._listener is not None:
+            self._has_turn = False
+            self._listener.turn.release()
 
     async def close(self) -> None:
         """Detach (a plain step: callers run it through hazelkit._cleanup)."""
