@@ -33,7 +33,9 @@ class Atom(Handle[MapStore], Generic[T]):
     - :meth:`swap` applies a function to the current value with a compare-and-set
       against the exact bytes it read, retrying after a short random pause until it
       wins: concurrent swaps from any nodes all apply, each exactly once, one after
-      the other. The function may run more than once, so it must have no side effects.
+      the other. Swaps through one Cluster take turns locally, so only other nodes'
+      swaps can make one retry. The function may run more than once, so it
+      must have no side effects (and cannot swap the same atom: it is a plain function).
     - A ``validator`` is called with every proposed value (``initial`` included) on the
       node that proposes it; if it returns a false value or raises, ValidationError is
       raised and nothing changes. It is local to this handle: give every node's handle
@@ -127,7 +129,7 @@ class Atom(Handle[MapStore], Generic[T]):
             self._validate(new)
             return self._encode(new)
 
-        await update_entry(self._store, self._raw_key, transform)
+        await update_entry(self._cluster, self._store, self._raw_key, transform)
         return seen[0], seen[1]
 
     async def compare_and_set(self, old: T, new: T) -> bool:
@@ -146,7 +148,7 @@ class Atom(Handle[MapStore], Generic[T]):
                 return UNCHANGED
             return data
 
-        _before, after = await update_entry(self._store, self._raw_key, transform)
+        _before, after = await update_entry(self._cluster, self._store, self._raw_key, transform)
         return after is data
 
     async def add_watch(self, key: Hashable, fn: Watch) -> None:

@@ -5,19 +5,29 @@ Every atomic read-modify-write of hazelkit's structures (``Map.compute``, ``Atom
 read (``replace_if_same``/``remove_if_same``, or ``put_if_absent`` when the entry was
 absent), never a re-encoding, so it succeeds only if nobody wrote in between; a loser
 backs off for a short random time and tries again with what it reads then.
+
+Updates of one entry through one Cluster take turns (a local lock per entry being
+updated), so they never race each other on the grid: only updates from other nodes can
+make an attempt lose, and many tasks of one node swapping one atom cost no more grid
+calls than one task doing the same number of swaps.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import random
-from collections.abc import Callable
-from typing import Final, TypeVar
+import weakref
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from hazelkit._backends.protocol import MapStore
 from hazelkit._exceptions import ArgumentError, ConflictError
 from hazelkit._handle import check_count
+
+if TYPE_CHECKING:
+    from hazelkit._cluster import Cluster
 
 __all__ = [
     "UNCHANGED",
@@ -87,6 +97,7 @@ async def write_if_same(store: MapStore, key: bytes, old: bytes | None, new: byt
 
 
 async def update_entry(
+    cluster: Cluster,
     store: MapStore,
     key: bytes,
     transform: Transform,
@@ -99,8 +110,37 @@ async def update_entry(
     None to remove the entry, or :data:`UNCHANGED` to stop without writing. It may run
     several times (once per attempt) and must not have side effects; an exception from
     it propagates and nothing is written. After ``max_attempts`` lost races (None:
-    no limit) raises ConflictError, and nothing was written by this call.
+    no limit) raises ConflictError, and nothing was written by this call. Updates of
+    one entry through one ``cluster`` run one at a time, in arrival order.
     """
+    async with _local_turn(cluster, store.name, key):
+        return await _update(store, key, transform, max_attempts)
+
+
+#: Per Cluster: the entries being updated, each with its lock and number of users.
+_turns: weakref.WeakKeyDictionary[
+    Cluster, dict[tuple[str, bytes], tuple[asyncio.Lock, list[int]]]
+] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def _local_turn(cluster: Cluster, name: str, key: bytes) -> AsyncIterator[None]:
+    """Wait until no other task updates entry ``key`` of map ``name`` through ``cluster``."""
+    turns = _turns.setdefault(cluster, {})
+    lock, users = turns.setdefault((name, key), (asyncio.Lock(), [0]))
+    users[0] += 1
+    try:
+        async with lock:
+            yield
+    finally:
+        users[0] -= 1
+        if users[0] == 0:
+            del turns[(name, key)]
+
+
+async def _update(
+    store: MapStore, key: bytes, transform: Transform, max_attempts: int | None
+) -> tuple[bytes | None, bytes | None]:
     attempt = 0
     while True:
         old = await store.get(key)

@@ -92,7 +92,7 @@ class Counter(Handle[MapStore]):
             seen[1] = new
             return self._encode(new)
 
-        await update_entry(self._store, self._raw_key, transform)
+        await update_entry(self._cluster, self._store, self._raw_key, transform)
         return seen[0], seen[1]
 
     async def destroy(self) -> None:

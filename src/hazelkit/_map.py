@@ -224,7 +224,9 @@ class Map(Handle[MapStore], Generic[K, V]):
             result = plain_result(fn(default if old is None else codec.decode(old)), "fn")
             return None if result is DELETE else codec.encode(result)
 
-        await update_entry(self._store, self._key(key), transform, max_attempts=max_attempts)
+        await update_entry(
+            self._cluster, self._store, self._key(key), transform, max_attempts=max_attempts
+        )
         return None if result is DELETE else result
 
     async def delete(self, key: K) -> None:

@@ -41,6 +41,37 @@ async def test_swaps_from_many_nodes_all_apply(
         assert [i for t, i in final if t == tag] == list(range(20))
 
 
+async def test_swaps_through_one_cluster_take_turns_instead_of_racing(
+    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hazelkit import _cas
+
+    writes: list[bool] = []
+    write_if_same = _cas.write_if_same
+
+    async def counted(*args: Any) -> bool:
+        won = await write_if_same(*args)
+        writes.append(won)
+        return won
+
+    monkeypatch.setattr(_cas, "write_if_same", counted)
+    counter = cluster.counter(name)
+
+    async def swapper(number: int) -> None:
+        atom = cluster.atom(name, initial=0)  # a handle per task: turns are per entry
+        for _ in range(10):
+            await atom.swap(lambda v: v + 1)
+            await counter.add(1)
+
+    async with anyio.create_task_group() as tg:
+        for number in range(16):
+            tg.start_soon(swapper, number)
+    assert await cluster.atom(name, initial=0).deref() == 160
+    assert await counter.get() == 160
+    assert writes == [True] * 320  # no swap or add ever lost a race to a local one
+    assert _cas._turns.get(cluster, {}) == {}  # nothing left behind
+
+
 async def test_compare_and_set(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
