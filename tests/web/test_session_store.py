@@ -115,7 +115,7 @@ async def test_absolute_lifetime_is_enforced_on_read(cluster: hazelkit.Cluster, 
     created = await store.create({"a": 1})
     assert await store.load(created.session_id) is not None
     # An entry that outlived max_age without expiring (its TTL lost, say): still refused.
-    old = store.records.encode(Record(time.time() - 61, {"a": 1}))
+    old = store.records.encode(Record(time.time() - 61, {"a": 1}, renewed=time.time()))
     await cluster.backend.map(name).set(store._key(created.session_id), old)
     assert await store.load(created.session_id) is None
     assert await cluster.map(name).size() == 0  # and removed
@@ -123,6 +123,67 @@ async def test_absolute_lifetime_is_enforced_on_read(cluster: hazelkit.Cluster, 
     await cluster.backend.map(name).set(store._key(created.session_id), old)
     assert await store.save(stale, {"a": 2}) is None  # a write cannot extend it either
     assert await cluster.map(name).size() == 0
+
+
+async def test_the_idle_timeout_holds_when_the_entry_lost_its_ttl(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    # A write resets the entry's time to live; an app process that died before renewing
+    # it left the entry without one. The record's own renewal time still ends it.
+    config = SessionConfig(secret_key=SECRET, map_name=name, idle_timeout=2)
+    store = SessionStore(cluster, config)
+    created = await store.create({"a": 1})
+    key = store._key(created.session_id)
+    await cluster.backend.map(name).set(key, created.raw)  # no time to live any more
+    await asyncio.sleep(1.5)
+    assert await store.load(created.session_id) is not None  # within one idle timeout
+    await asyncio.sleep(1.7)  # past IDLE_LIMIT (1.5) idle timeouts after the last write
+    assert await cluster.backend.map(name).get(key) == created.raw  # the entry is there
+    assert await store.load(created.session_id) is None
+    assert await cluster.backend.map(name).get(key) is None  # and removed on read
+
+
+async def test_reads_alone_keep_a_session_alive(cluster: hazelkit.Cluster, name: str) -> None:
+    config = SessionConfig(secret_key=SECRET, map_name=name, idle_timeout=2)
+    store = SessionStore(cluster, config)
+    created = await store.create({"a": 1})
+    rewrites = 0
+    for _ in range(8):  # 4.8 s of read-only requests: well past 1.5 idle timeouts
+        await asyncio.sleep(0.6)
+        loaded = await store.load(created.session_id)
+        assert loaded is not None
+        assert loaded.record.data == {"a": 1}
+        await store.touch(loaded)
+        after = await store.load(created.session_id)
+        assert after is not None
+        if after.raw != loaded.raw:
+            rewrites += 1
+            assert after.record.renewed > loaded.record.renewed
+    # Reads rewrite the record once half an idle timeout passed since its last write,
+    # and only then (the other reads renew the time to live alone).
+    assert 3 <= rewrites <= 5
+    await asyncio.sleep(3.2)  # unused for over an idle timeout: gone
+    assert await store.load(created.session_id) is None
+
+
+async def test_a_touch_racing_a_write_keeps_the_write(cluster: hazelkit.Cluster, name: str) -> None:
+    config = SessionConfig(secret_key=SECRET, map_name=name, idle_timeout=2)
+    store = SessionStore(cluster, config)
+    created = await store.create({"a": 1})
+    await asyncio.sleep(1.1)  # due for renewal
+    stale = await store.load(created.session_id)
+    assert stale is not None
+    assert await store.save(stale, {"b": 2}) is not None  # another request wrote
+    await store.touch(stale)  # renews nothing over that write
+    loaded = await store.load(created.session_id)
+    assert loaded is not None
+    assert loaded.record.data == {"a": 1, "b": 2}
+
+
+async def test_records_of_the_first_format_still_read(cluster: hazelkit.Cluster, name: str) -> None:
+    store = SessionStore(cluster, SessionConfig(secret_key=SECRET, map_name=name))
+    raw = cluster.codec.encode({"v": 1, "created": 1000.0, "data": {"a": 1}})
+    assert store.records.decode(raw) == Record(1000.0, {"a": 1}, renewed=1000.0)
 
 
 async def test_encryption_at_rest(cluster: hazelkit.Cluster, name: str) -> None:

@@ -11,7 +11,15 @@ from hazelkit._exceptions import CapacityError, CorruptDataError
 
 __all__ = ["DELETED", "Changes", "Record", "RecordCodec", "SessionTooLargeError"]
 
-_FORMAT = 1
+_FORMAT = 2
+#: Records of format 1 had no renewal time; they read as renewed when created.
+_FORMATS = (1, 2)
+#: A read-only request rewrites the record (instead of only renewing the entry's time
+#: to live) once this fraction of the idle timeout has passed since the last write.
+RENEW_AFTER = 0.5
+#: However long the entry lives, a record is dead this many idle timeouts after its
+#: last write: the idle timeout still holds if the time to live was lost (see Record).
+IDLE_LIMIT = 1 + RENEW_AFTER
 
 
 class _Deleted:
@@ -45,10 +53,20 @@ class SessionTooLargeError(CapacityError):
 @dataclass(frozen=True, slots=True)
 class Record:
     """One session as stored: ``created`` (seconds since the epoch; the absolute
-    lifetime counts from it) and ``data`` (string keys to codec-encodable values)."""
+    lifetime counts from it), ``data`` (string keys to codec-encodable values) and
+    ``renewed`` (when it was last written, by a change or a renewal).
+
+    The entry's time to live enforces the idle timeout. ``renewed`` enforces it too, a
+    little more loosely, in case the time to live was lost (a write resets it, and the
+    app process may die before renewing it): a session ends at the latest
+    ``IDLE_LIMIT`` idle timeouts after ``renewed``. Reads keep that from cutting a
+    used session short by rewriting the record once ``RENEW_AFTER`` idle timeouts have
+    passed since ``renewed``.
+    """
 
     created: float
     data: dict[str, Any]
+    renewed: float = 0.0
 
     def merged(self, changes: Mapping[str, Any]) -> Record:
         """This record with ``changes`` applied key by key.
@@ -63,12 +81,21 @@ class Record:
                 data.pop(key, None)
             else:
                 data[key] = value
-        return Record(self.created, data)
+        return Record(self.created, data, self.renewed)
 
     def time_left(self, *, idle_timeout: float, max_age: float, now: float) -> float:
         """Seconds until this session must end if nothing uses it: the idle timeout, cut
-        short by the absolute lifetime. Zero or less means it has ended."""
-        return min(idle_timeout, self.created + max_age - now)
+        short by the absolute lifetime and by ``IDLE_LIMIT`` idle timeouts after its last
+        write. Zero or less means it has ended."""
+        return min(
+            idle_timeout,
+            self.created + max_age - now,
+            self.renewed + idle_timeout * IDLE_LIMIT - now,
+        )
+
+    def due_for_renewal(self, *, idle_timeout: float, now: float) -> bool:
+        """Whether a request that only reads should rewrite the record (see the class)."""
+        return now - self.renewed > idle_timeout * RENEW_AFTER
 
 
 class RecordCodec:
@@ -84,7 +111,14 @@ class RecordCodec:
         Raises SessionTooLargeError over ``max_size``, EncodeError for a value the codec
         cannot encode.
         """
-        raw = self.codec.encode({"v": _FORMAT, "created": record.created, "data": record.data})
+        raw = self.codec.encode(
+            {
+                "v": _FORMAT,
+                "created": record.created,
+                "renewed": record.renewed,
+                "data": record.data,
+            }
+        )
         if len(raw) > self.max_size:
             raise SessionTooLargeError(len(raw), self.max_size)
         return raw
@@ -93,14 +127,19 @@ class RecordCodec:
         """The record in ``raw``. Raises a SerializationError subclass if the bytes are
         corrupt, encrypted with an unknown key, or not a session record."""
         value = self.codec.decode(raw)
-        if not isinstance(value, dict) or value.get("v") != _FORMAT:
+        if not isinstance(value, dict) or value.get("v") not in _FORMATS:
             raise CorruptDataError("the stored value is not a hazelkit session record")
         created, data = value.get("created"), value.get("data")
-        if not isinstance(created, int | float) or not isinstance(data, dict):
+        renewed = value.get("renewed", created)
+        if (
+            not isinstance(created, int | float)
+            or not isinstance(renewed, int | float)
+            or not isinstance(data, dict)
+        ):
             raise CorruptDataError("the stored session record is malformed")
         if not all(isinstance(key, str) for key in data):
             raise CorruptDataError("the stored session record has a non-string key")
-        return Record(float(created), data)
+        return Record(float(created), data, float(renewed))
 
     def fingerprint(self, value: Any) -> bytes:
         """Canonical bytes of ``value``: equal exactly when the values are equal with

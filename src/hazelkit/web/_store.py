@@ -16,7 +16,7 @@ import hashlib
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from hazelkit._exceptions import ConflictError, SerializationError
@@ -57,9 +57,11 @@ class SessionStore:
     - :meth:`save` never loses a concurrent request's change and never overwrites a key
       this request did not change (see :meth:`Record.merged`).
     - :meth:`delete` takes effect at once for every process: the next read finds nothing.
-    - If the Hazelcast member holding an entry fails, its backup takes over; an app
-      process that dies between a write and the renewal of the time to live leaves the
-      entry without one, and the next read still enforces ``max_age`` and removes it.
+    - If the Hazelcast member holding an entry fails, its backup takes over. A write
+      resets the entry's time to live, so an app process that dies between a write and
+      the renewal of the time to live leaves the entry without one: the next read still
+      ends the session after one and a half idle timeouts at most (see Record) or at
+      ``max_age``, and removes it; an entry that is never read again stays in the map.
     """
 
     def __init__(self, cluster: Cluster, config: SessionConfig) -> None:
@@ -109,7 +111,8 @@ class SessionStore:
 
         Raises SessionTooLargeError or EncodeError (nothing stored) for bad data.
         """
-        record = Record(time.time(), data)
+        now = time.time()
+        record = Record(now, data, now)
         raw = self.records.encode(record)
         for _ in range(3):  # 256-bit ids do not collide; the loop only proves it
             session_id = new_session_id()
@@ -132,7 +135,7 @@ class SessionStore:
             if ttl <= 0:
                 await self._map.remove_if_same(key, raw)
                 return None
-            merged = record.merged(changes)
+            merged = replace(record.merged(changes), renewed=time.time())
             new_raw = self.records.encode(merged)
             if await self._map.replace_if_same(key, raw, new_raw):
                 # replace resets the entry to "never expires": give it its TTL back.
@@ -175,16 +178,24 @@ class SessionStore:
         await self._map.delete(self._key(session_id))
 
     async def touch(self, loaded: StoredSession) -> None:
-        """Renew the session's time to live without rewriting it (a no-op if it is gone).
+        """Renew the session's time to live (a no-op if it is gone), rewriting the record
+        only if its last write is half an idle timeout old (see Record).
 
-        The renewal never reaches past the absolute lifetime.
+        The renewal never reaches past the absolute lifetime. If another request wrote
+        the session meanwhile, that write renewed it and nothing is rewritten.
         """
-        ttl = self._time_left(loaded.record)
-        key = self._key(loaded.session_id)
+        key, raw, record = self._key(loaded.session_id), loaded.raw, loaded.record
+        now = time.time()
+        if record.due_for_renewal(idle_timeout=self.config.idle_timeout, now=now):
+            record = replace(record, renewed=now)
+            new_raw = self.records.encode(record)
+            if not await self._map.replace_if_same(key, raw, new_raw):
+                return  # written or ended meanwhile: renewed by that write, or gone
+        ttl = self._time_left(record)
         if ttl > 0:
             await self._map.set_ttl(key, ttl)
         else:
-            await self._map.remove_if_same(key, loaded.raw)
+            await self._map.remove_if_same(key, raw)
 
     async def data(self, session_id: str) -> dict[str, Any] | None:
         """The stored data of session ``session_id`` (None if none): for tools and tests."""
