@@ -456,6 +456,28 @@ def test_members_left_running_die_with_the_interpreter(tmp_path: Path) -> None:
     assert all(wait_gone(pid) for pid in pids)
 
 
+@pytest.mark.timeout(START_TIMEOUT)
+@pytest.mark.skipif(sys.platform != "linux", reason="parent-death signals are Linux's")
+def test_members_die_with_a_killed_interpreter(tmp_path: Path) -> None:
+    # No exit handler runs after SIGKILL (or an unhandled SIGTERM): the kernel stops them.
+    code = (
+        "import time\n"
+        "from hazelkit.testing import LocalCluster\n"
+        "print('pids', *(m.pid for m in LocalCluster(2).start().members), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    with run_in_subprocess(code, tmp_path) as runner:
+        output = OutputCollector(runner)
+        printed = output.wait_for("pids", timeout=60)
+        pids = [int(pid) for pid in re.findall(r"^pids (.*)$", printed, re.M)[0].split()]
+        assert len(pids) == 2
+        assert all(process_exists(pid) for pid in pids)
+        runner.kill()  # our own subprocess
+        runner.wait(timeout=10)
+        output.finish()
+    assert all(wait_gone(pid) for pid in pids)
+
+
 # --- start-up failures leave nothing running -----------------------------------------------
 
 

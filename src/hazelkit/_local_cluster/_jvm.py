@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import shutil
 import subprocess
+import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -58,7 +61,10 @@ def member_command(
 def spawn(command: Sequence[str], log_path: Path, cwd: Path) -> subprocess.Popen[bytes]:
     """Start ``command`` in its own session, output appended to ``log_path``.
 
-    Its own session keeps a terminal's Ctrl-C from reaching it: Python stops it.
+    Its own session keeps a terminal's Ctrl-C from reaching it: Python stops it. On
+    Linux, spawned from the main thread, it also gets SIGKILL when this process ends
+    however it ends (see :func:`_dying_with_this_process`); otherwise only a normal
+    interpreter exit stops it.
 
     Raises:
         ConfigurationError: the executable could not be run.
@@ -66,7 +72,7 @@ def spawn(command: Sequence[str], log_path: Path, cwd: Path) -> subprocess.Popen
     with log_path.open("ab") as log:
         try:
             popen = subprocess.Popen(  # noqa: S603 - our own command line
-                command,
+                [*_dying_with_this_process(), *command],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -77,6 +83,20 @@ def spawn(command: Sequence[str], log_path: Path, cwd: Path) -> subprocess.Popen
             raise ConfigurationError(f"Could not run {command[0]}: {exc}") from exc
     _LIVE[popen.pid] = popen
     return popen
+
+
+def _dying_with_this_process() -> list[str]:
+    """A command prefix that sends the member SIGKILL when its parent ends, even by
+    SIGKILL (``setpriv --pdeathsig``, Linux), so a killed test run or CLI leaves no JVM.
+
+    The kernel sends it when the *thread* that started the member ends, so it is used
+    only from the main thread, whose end is the process's end; elsewhere, and where
+    setpriv is missing, the exit handler below is all there is.
+    """
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return []
+    setpriv = shutil.which("setpriv")
+    return [] if setpriv is None else [setpriv, "--pdeathsig", "KILL", "--"]
 
 
 def reap(popen: subprocess.Popen[bytes]) -> None:
