@@ -1,7 +1,8 @@
 """The envelope of a reliable-topic message: who published it, its number, when, what.
 
 Each publisher (every :class:`~hazelkit.ReliableTopic` handle of one name on one
-Cluster) has a random id and numbers its messages 0, 1, 2, ... in publish order. A
+Cluster: see :mod:`hazelkit._publishing`) has a random id and numbers its messages 0,
+1, 2, ... in the order they are stored. A
 publish that is retried after a network error stores the *same* envelope again, so
 ``(publisher, number)`` identifies a message and subscribers drop the repeats. The
 payload is the codec's encoding of the value (encrypted if the codec encrypts); the
@@ -11,21 +12,14 @@ even one whose value it cannot decode.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import msgpack
 
 from hazelkit._exceptions import CorruptDataError
 
-if TYPE_CHECKING:
-    from hazelkit._cluster import Cluster
-
-__all__ = ["Deduplicator", "Envelope", "Publisher", "pack", "publisher_of", "unpack"]
+__all__ = ["Deduplicator", "Envelope", "pack", "unpack"]
 
 _VERSION = 1
 
@@ -40,25 +34,6 @@ class Envelope:
     @property
     def identity(self) -> tuple[str, int]:
         return (self.publisher, self.number)
-
-
-@dataclass(slots=True)
-class Publisher:
-    """Who publishes to one topic from one Cluster: an id, the next message number, and
-    the lock that makes its publishes one at a time (so their numbers are stored in
-    order, which is what lets subscribers drop repeats: see the module)."""
-
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    number: int = 0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-_publishers: weakref.WeakKeyDictionary[Cluster, dict[str, Publisher]] = weakref.WeakKeyDictionary()
-
-
-def publisher_of(cluster: Cluster, name: str) -> Publisher:
-    """The publisher of topic ``name`` on ``cluster`` (shared by all its handles)."""
-    return _publishers.setdefault(cluster, {}).setdefault(name, Publisher())
 
 
 def pack(publisher: str, number: int, publish_time: float, payload: bytes) -> bytes:
@@ -89,8 +64,8 @@ def unpack(data: bytes) -> Envelope:
 class Deduplicator:
     """Remembers the highest number seen from each publisher (the most recent ones).
 
-    A publisher's messages are stored in number order (it publishes one call at a time
-    and retries a failed call before the next), so any number at or below the highest
+    A publisher's messages are stored in number order (it stores one batch at a time
+    and retries a failed batch before the next), so any number at or below the highest
     seen is a repeat. ``size`` publishers (the most recently seen) are remembered, about
     160 bytes each; a repeat from a publisher forgotten meanwhile would be delivered
     again. Publishers are per node and topic, so the bound is rarely reached.

@@ -10,15 +10,15 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
-from hazelkit._backends.protocol import MAX_READ_BATCH, OverflowPolicy, RingbufferStore
+from hazelkit._backends.protocol import OverflowPolicy, RingbufferStore
 from hazelkit._buffer import Overflow
-from hazelkit._envelope import pack, publisher_of
 from hazelkit._exceptions import (
     CapacityError,
     ClusterUnavailableError,
     ConfigurationError,
     OperationTimeoutError,
 )
+from hazelkit._publishing import publisher_of
 from hazelkit._reliable_reader import Reader, ReliableSubscription
 from hazelkit._subscription import background_subscription
 from hazelkit._topic import check_buffer
@@ -75,10 +75,11 @@ class ReliableTopic(Generic[T]):
       confirm, or OperationTimeoutError) is retried with the same envelope
       until ``publish_timeout``; if the failed attempt had been stored after all, the
       message is stored twice, and subscribers drop the repeat, because each publisher
-      (all handles of this name on one Cluster) numbers its messages and publishes them
-      one call at a time, in order. If ``publish`` finally raises, the message may or
-      may not have been stored. Messages published through one Cluster are stored in
-      publish order.
+      (all handles of this name on one Cluster) numbers its messages and stores them
+      one batch at a time, in order. If ``publish`` finally raises, the message may or
+      may not have been stored (it was not if it timed out waiting for an earlier
+      publish: the error says so). Messages published through one Cluster are stored
+      in publish order; publishes made while a batch is stored go together in the next.
 
     The ringbuffer is named after the topic (configure it on the members under that
     name); ``capacity`` and ``ttl``, if given, are set on first use. ``on_full`` chooses
@@ -137,34 +138,23 @@ class ReliableTopic(Generic[T]):
     async def publish_all(self, values: Iterable[T], *, timeout: float | None = None) -> int:
         """Store several values, in order, and return the sequence of the last one
         (-1 for none). Up to 999 values are stored atomically; more go in several
-        batches, each with the guarantees of :meth:`publish`."""
+        batches, each with the guarantees of :meth:`publish`.
+
+        Publishes made through one Cluster while a batch is being stored are grouped
+        into the next batch, in the order they were made (one round trip for all).
+        """
         payloads = [self._cluster.codec.encode(value) for value in values]
         limit = self.publish_timeout if timeout is None else _check_timeout(timeout)
-        sequence = -1
-        publisher = self._publishing
-        await self._take_turn(publisher.lock, limit)
-        try:
-            for i in range(0, len(payloads), MAX_READ_BATCH):
-                items = []
-                for payload in payloads[i : i + MAX_READ_BATCH]:
-                    items.append(pack(publisher.id, publisher.number, time.time(), payload))
-                    publisher.number += 1
-                sequence = await self._store(items, limit)
-        finally:
-            publisher.lock.release()
-        return sequence
-
-    async def _take_turn(self, turn: asyncio.Lock, timeout: float) -> None:
-        """Wait until this node's earlier publishes to the topic are done (they go one
-        at a time), at most ``timeout`` seconds."""
-        try:
-            async with asyncio.timeout(timeout):
-                await turn.acquire()
-        except TimeoutError:
-            raise OperationTimeoutError(
-                f"reliable topic {self.name!r}: an earlier publish from this node was still"
-                f" being stored or retried after {timeout:g} s"
-            ) from None
+        if not payloads:
+            return -1
+        return await self._publishing.publish(
+            self._cluster,
+            payloads,
+            self._store,
+            policy=self.on_full,
+            timeout=limit,
+            what=f"reliable topic {self.name!r}",
+        )
 
     async def send(self, value: T) -> int:
         """The sink interface: the same as :meth:`publish`."""

@@ -96,9 +96,11 @@ def _result(measured: list[PointResult], *, rounds: int, duration: float) -> Res
     result.notes = [
         "ratio: hazelkit ÷ the raw client, and the embedded grid ÷ hazelkit on Hazelcast; "
         "medians of per-round ratios.",
-        "hazelkit: one ReliableTopic handle per publisher task (a handle publishes one "
-        "call at a time, so that its messages keep their order and a retried publish is "
-        "recognised as a repeat), values encoded by the codec inside an envelope "
+        "hazelkit: one ReliableTopic handle per publisher task (the handles of one Cluster "
+        "share one publisher, which stores one batch at a time, so that its messages keep "
+        "their order and a retried publish is recognised as a repeat, and groups the "
+        "publishes made meanwhile into the next batch), values encoded by the codec "
+        "inside an envelope "
         "(publisher id, number, time), a subscriber that checks sequences for loss and "
         "repeats. The raw client: one proxy for all tasks, pre-encoded payloads that "
         "are not decoded, its listener reading batches of up to 999 (its default is 10).",
