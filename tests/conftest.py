@@ -10,7 +10,6 @@ or jar fails the run; elsewhere the Hazelcast half is skipped with the reason sh
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -19,8 +18,8 @@ import pytest
 
 import hazelkit
 from hazelkit.testing import LocalCluster
+from member_helpers import start_members
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ["memory", "hazelcast"]
 
 
@@ -43,13 +42,7 @@ def hazelcast_members(request: pytest.FixtureRequest) -> Iterator[LocalCluster]:
     """Real Hazelcast members for the whole session (started on first use)."""
     members = request.config.getoption("--hazelcast-members")
     local = LocalCluster(members=members, cluster_name=f"hazelkit-test-{uuid.uuid4().hex[:8]}")
-    try:
-        local.start()
-    except hazelkit.ConfigurationError as error:
-        local.stop()
-        if IN_CI:
-            pytest.fail(f"Hazelcast members are required in CI and could not start: {error}")
-        pytest.skip(f"no Hazelcast members available: {error}")
+    start_members(local)
     try:
         yield local
     finally:

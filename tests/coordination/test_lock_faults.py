@@ -4,7 +4,6 @@ many processes contending for one lock around an unprotected read-modify-write."
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import time
@@ -16,10 +15,10 @@ import pytest
 import hazelkit
 from hazelkit._lock import LockStatistics
 from hazelkit.testing import LocalCluster
+from member_helpers import start_members
 
 pytestmark = [pytest.mark.slow, pytest.mark.hazelcast_only]
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 LEASE = 3  # the shortest lease
 
 HOLDER = """
@@ -58,13 +57,7 @@ asyncio.run(main(*sys.argv[1:]))
 @pytest.fixture(scope="module")
 def members() -> Iterator[LocalCluster]:
     local = LocalCluster(1)
-    try:
-        local.start()
-    except hazelkit.ConfigurationError as error:
-        local.stop()
-        if IN_CI:
-            pytest.fail(f"Hazelcast members are required in CI: {error}")
-        pytest.skip(f"no Hazelcast members available: {error}")
+    start_members(local)
     try:
         yield local
     finally:

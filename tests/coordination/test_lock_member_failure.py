@@ -5,56 +5,33 @@ still strictly increasing, and every task gets its turns."""
 from __future__ import annotations
 
 import itertools
-import os
 import random
 import time
 import uuid
-from typing import Any
 
 import anyio
 import pytest
 
 import hazelkit
 from hazelkit._backends.hazelcast._serialization import Blob
-from hazelkit._lease import LEASE_MAP
 from hazelkit.testing import LocalCluster
+from member_helpers import owner_index, start_members
 
 pytestmark = [pytest.mark.slow, pytest.mark.hazelcast_only]
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 LEASE = 3.0
 DURATION = 20.0  # of contention; the member dies a third of the way in
-
-
-async def owner_of_key(cluster: hazelkit.Cluster, local: LocalCluster, key: bytes) -> int:
-    """The index in ``local`` of the member owning the partition of map key ``key``."""
-    client: Any = cluster.backend.client  # type: ignore[attr-defined]
-    partitions = client.partition_service
-    partition = await partitions.get_partition_id(Blob(key))
-    with anyio.fail_after(20):  # the client learns the partition table a little later
-        while (owner := partitions.get_partition_owner(partition)) is None:
-            await cluster.backend.map(LEASE_MAP).get(key)
-            await anyio.sleep(0.1)
-    for member in client.cluster_service.get_members():
-        if member.uuid == owner:
-            return local.addresses.index(f"{member.address.host}:{member.address.port}")
-    raise AssertionError(f"partition {partition} is owned by {owner}, not a member we know")
 
 
 @pytest.mark.timeout(400)
 async def test_a_lock_excludes_and_fences_while_a_member_dies() -> None:
     local = LocalCluster(2)  # the test config gives maps one backup
     try:
-        try:
-            await anyio.to_thread.run_sync(local.start)
-        except hazelkit.ConfigurationError as error:
-            if IN_CI:
-                pytest.fail(f"Hazelcast members are required in CI: {error}")
-            pytest.skip(f"no Hazelcast members available: {error}")
+        await anyio.to_thread.run_sync(start_members, local)
         name = f"lock-fault-{uuid.uuid4().hex[:8]}"
         async with hazelkit.connect(local.url) as a, hazelkit.connect(local.url) as b:
             record = a.codec.encode_key(("lease", "lock", name, 0))
-            victim = await owner_of_key(a, local, record)
+            victim = await owner_index(a, local, Blob(record))
             inside = 0
             overlaps = 0
             entries: list[tuple[int, int]] = []

@@ -5,7 +5,6 @@ one closed after the failure and resumed from its next_sequence."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Any
 
@@ -15,44 +14,19 @@ import pytest
 import hazelkit
 from hazelkit._reliable_reader import ReliableMessage, ReliableSubscription
 from hazelkit.testing import LocalCluster
+from member_helpers import owner_index, start_members
 
 pytestmark = [pytest.mark.slow, pytest.mark.hazelcast_only]
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 MESSAGES = 1500  # per publisher
 PUBLISHERS = 2
-
-
-async def owner_of(cluster: hazelkit.Cluster, local: LocalCluster, name: str) -> int:
-    """The index in ``local`` of the member owning the partition of structure ``name``."""
-    client: Any = cluster.backend.client  # type: ignore[attr-defined]
-    partitions = client.partition_service
-    partition = await partitions.get_partition_id(name)
-    with anyio.fail_after(20):  # the client learns the partition table a little later
-        while (owner := partitions.get_partition_owner(partition)) is None:
-            await anyio.sleep(0.1)
-    for member in client.cluster_service.get_members():
-        if member.uuid == owner:
-            address = f"{member.address.host}:{member.address.port}"
-            if address in local.addresses:
-                return local.addresses.index(address)
-    raise AssertionError(f"partition {partition} is owned by {owner}, not a member we know")
-
-
-async def start(local: LocalCluster) -> None:
-    try:
-        await anyio.to_thread.run_sync(local.start)
-    except hazelkit.ConfigurationError as error:
-        if IN_CI:
-            pytest.fail(f"Hazelcast members are required in CI: {error}")
-        pytest.skip(f"no Hazelcast members available: {error}")
 
 
 @pytest.mark.timeout(400)
 async def test_every_message_exactly_once_in_order_while_a_member_dies() -> None:
     local = LocalCluster(2)  # the test config gives maps and ringbuffers one backup
     try:
-        await start(local)
+        await anyio.to_thread.run_sync(start_members, local)
         name = f"rt-fault-{uuid.uuid4().hex[:8]}"
         async with (
             hazelkit.connect(local.url) as node_a,
@@ -64,7 +38,7 @@ async def test_every_message_exactly_once_in_order_while_a_member_dies() -> None
             # and one is closed after the failure and resumed from its next_sequence.
             early = await subscribe()
             await node_a.reliable_topic(name, publish_timeout=120).publish("warm-up")
-            victim = await owner_of(node_a, local, name)
+            victim = await owner_index(node_a, local, name)
             late, resumable = await subscribe(), await subscribe()
             streams: dict[str, list[Any]] = {"early": [], "late": [], "resumed": []}
             published, killed = 0, anyio.Event()
