@@ -8,10 +8,11 @@ is being stored at a time. Publishes made meanwhile queue, and the next batch ta
 all of them (up to ``MAX_READ_BATCH`` messages) in arrival order, so many tasks
 publishing at once cost one round trip per batch rather than one each (group commit).
 
-The batches are stored by a Cluster task, which ends when the queue is empty, and is
-cancelled with the Cluster. A publish that times out or is cancelled while still
-queued is never stored; once its batch is on its way it may be, and if every publish of
-that batch gave up, the batch is cancelled.
+A publish that finds nothing being stored stores its messages itself, from its own
+task (the uncontended path). Batches of queued publishes are stored by a Cluster task,
+which ends when the queue is empty, and is cancelled with the Cluster. A publish that
+times out or is cancelled while still queued is never stored; once its batch is on its
+way it may be, and if every publish of that batch gave up, the batch is cancelled.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class Publisher:
     _flusher: asyncio.Task[None] | None = None
     _storing: asyncio.Task[int] | None = None
     _batch: list[tuple[_Pending, int]] = field(default_factory=list)
+    #: A publish is storing its own messages (the uncontended path, no task involved).
+    _inline: bool = False
 
     async def publish(
         self,
@@ -81,12 +84,12 @@ class Publisher:
         messages may have been stored), whatever ``store`` raised for their batch, and
         ClusterClosedError if the Cluster closed first.
         """
-        loop = asyncio.get_running_loop()
-        pending = _Pending(
-            payloads, store, policy, time.monotonic() + timeout, loop.create_future()
-        )
+        if not (self._inline or self._queue or (self._flusher and not self._flusher.done())):
+            return await self._publish_inline(cluster, payloads, store, timeout, what)
+        result: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        pending = _Pending(payloads, store, policy, time.monotonic() + timeout, result)
         self._queue.append(pending)
-        if self._flusher is None or self._flusher.done():
+        if not self._inline and (self._flusher is None or self._flusher.done()):
             try:
                 self._flusher = cluster.spawn(self._flush(), name=f"publish to {what}")
             except ClusterClosedError:
@@ -111,6 +114,31 @@ class Publisher:
         except asyncio.CancelledError:
             self._abandon(pending)
             raise
+
+    async def _publish_inline(
+        self, cluster: Cluster, payloads: list[bytes], store: StoreBatch, timeout: float, what: str
+    ) -> int:
+        """Nothing else is being stored: store ``payloads`` from the caller's own task
+        (cancelling it cancels the store), then hand what queued meanwhile to a flusher."""
+        self._inline = True
+        deadline = time.monotonic() + timeout
+        try:
+            sequence = -1
+            for start in range(0, len(payloads), MAX_READ_BATCH):
+                now = time.time()
+                items = []
+                for payload in payloads[start : start + MAX_READ_BATCH]:
+                    items.append(pack(self.id, self.number, now, payload))
+                    self.number += 1
+                sequence = await store(items, max(deadline - time.monotonic(), 0.0))
+            return sequence
+        finally:
+            self._inline = False
+            if self._queue:
+                try:
+                    self._flusher = cluster.spawn(self._flush(), name=f"publish to {what}")
+                except ClusterClosedError as error:
+                    self._fail_all(error)
 
     def _abandon(self, pending: _Pending) -> None:
         pending.abandoned = True

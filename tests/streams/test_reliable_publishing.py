@@ -138,6 +138,10 @@ async def test_closing_the_cluster_fails_queued_publishes(url: str, name: str) -
     finally:
         with anyio.fail_after(10):
             await other.close()
-    for task in (first, queued):
-        with pytest.raises(hazelkit.ClusterClosedError):
-            await task
+    ring.release.set()  # the first publish's write was on its way before the close
+    with anyio.fail_after(10):
+        outcomes = await asyncio.gather(first, queued, return_exceptions=True)
+    # The write under way completes (the embedded grid outlives a Cluster) or fails with
+    # the closed client; the queued publish is never stored.
+    assert outcomes[0] == 0 or isinstance(outcomes[0], hazelkit.ClusterClosedError)
+    assert isinstance(outcomes[1], hazelkit.ClusterClosedError)
