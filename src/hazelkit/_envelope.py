@@ -68,7 +68,8 @@ class Deduplicator:
     and retries a failed batch before the next), so any number at or below the highest
     seen is a repeat. ``size`` publishers (the most recently seen) are remembered, about
     160 bytes each; a repeat from a publisher forgotten meanwhile would be delivered
-    again. Publishers are per node and topic, so the bound is rarely reached.
+    again. Publishers are per node, topic and lane (at most four lanes), so the bound
+    is rarely reached.
     """
 
     def __init__(self, size: int = 65_536) -> None:

@@ -1,12 +1,19 @@
 """Publishing to a reliable topic from one Cluster: numbered, in order, grouped.
 
-Every handle of one topic name on one Cluster shares one :class:`Publisher`: one id and
-one numbering of messages (0, 1, 2, ...), so subscribers remember one publisher per
-node. Messages must be stored in number order, since that is what lets a subscriber
-drop the repeat of a retried publish (see :mod:`hazelkit._envelope`): so only one batch
-is being stored at a time. Publishes made meanwhile queue, and the next batch takes
-all of them (up to ``MAX_READ_BATCH`` messages) in arrival order, so many tasks
-publishing at once cost one round trip per batch rather than one each (group commit).
+Every handle of one topic name on one Cluster shares one :class:`Publisher`, with one
+id, so subscribers remember few publishers per node. It numbers messages (0, 1, 2,
+...) in *lanes* (up to :data:`MAX_LANES`; lane ``k > 0`` publishes as ``id.k``).
+A lane's messages must be stored in number order, since that is what lets a
+subscriber drop the repeat of a retried publish (see :mod:`hazelkit._envelope`): so a
+lane stores one batch at a time. Publishes made meanwhile queue, and the lane's next
+batch takes all of them (up to ``MAX_READ_BATCH`` messages) in arrival order, so many
+tasks publishing at once cost one round trip per batch rather than one each (group
+commit), with up to ``MAX_LANES`` batches on their way at once.
+
+A publish takes the first idle lane, so a publish that begins after another returned
+is stored after it (both lanes are idle then, and lane order does not matter: the
+first was stored already); publishes made at the same time may be stored in either
+order, but the values of one ``publish_all`` keep theirs.
 
 A publish that finds nothing being stored stores its messages itself, from its own
 task (the uncontended path). Batches of queued publishes are stored by a Cluster task,
@@ -27,13 +34,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hazelkit._backends.protocol import MAX_READ_BATCH
-from hazelkit._envelope import pack
+from hazelkit._envelope import Envelope, pack
 from hazelkit._exceptions import ClusterClosedError, OperationTimeoutError
 
 if TYPE_CHECKING:
     from hazelkit._cluster import Cluster
 
-__all__ = ["Publisher", "StoreBatch", "publisher_of"]
+__all__ = ["MAX_LANES", "Publisher", "StoreBatch", "node_publisher", "publisher_of"]
+
+#: How many batches of one topic one Cluster may have on their way at once.
+MAX_LANES = 4
+#: Lane ``k > 0`` of publisher ``P`` numbers its messages as publisher ``P.k``.
+LANE_SEPARATOR = "."
 
 #: Stores envelopes (a batch) within a timeout; returns the sequence of the last one.
 StoreBatch = Callable[[list[bytes], float], Awaitable[int]]
@@ -55,8 +67,8 @@ class _Pending:
 
 
 @dataclass(eq=False, slots=True)
-class Publisher:
-    """Who publishes to one topic from one Cluster (see the module)."""
+class _Lane:
+    """One numbering of messages, stored one batch at a time (see the module)."""
 
     id: str
     number: int = 0
@@ -66,6 +78,14 @@ class Publisher:
     _batch: list[tuple[_Pending, int]] = field(default_factory=list)
     #: A publish is storing its own messages (the uncontended path, no task involved).
     _inline: bool = False
+
+    @property
+    def idle(self) -> bool:
+        return not (self._inline or self._queue or (self._flusher and not self._flusher.done()))
+
+    @property
+    def load(self) -> int:
+        return len(self._queue) + (not self.idle)
 
     async def publish(
         self,
@@ -84,7 +104,7 @@ class Publisher:
         messages may have been stored), whatever ``store`` raised for their batch, and
         ClusterClosedError if the Cluster closed first.
         """
-        if not (self._inline or self._queue or (self._flusher and not self._flusher.done())):
+        if self.idle:
             return await self._publish_inline(cluster, payloads, store, timeout, what)
         result: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         pending = _Pending(payloads, store, policy, time.monotonic() + timeout, result)
@@ -218,7 +238,56 @@ def _cancelling() -> bool:
     return task is not None and task.cancelling() > 0
 
 
+@dataclass(eq=False, slots=True)
+class Publisher:
+    """Who publishes to one topic from one Cluster: up to :data:`MAX_LANES` lanes, each
+    a numbering of its own stored one batch at a time, so that up to that many
+    batches are on their way at once (see the module)."""
+
+    id: str
+    _lanes: list[_Lane] = field(default_factory=list)
+
+    async def publish(
+        self,
+        cluster: Cluster,
+        payloads: list[bytes],
+        store: StoreBatch,
+        *,
+        policy: object,
+        timeout: float,
+        what: str,
+    ) -> int:
+        """Store ``payloads`` in order, after every publish that returned before this
+        one began; return the sequence of the last one.
+
+        Raises OperationTimeoutError after ``timeout`` seconds (saying whether the
+        messages may have been stored), whatever ``store`` raised for their batch, and
+        ClusterClosedError if the Cluster closed first.
+        """
+        lane = self._pick_lane()
+        return await lane.publish(
+            cluster, payloads, store, policy=policy, timeout=timeout, what=what
+        )
+
+    def _pick_lane(self) -> _Lane:
+        """The first idle lane, else a new one, else the least loaded."""
+        lanes = self._lanes
+        for lane in lanes:
+            if lane.idle:
+                return lane
+        if len(lanes) < MAX_LANES:
+            lane = _Lane(self.id if not lanes else f"{self.id}{LANE_SEPARATOR}{len(lanes)}")
+            lanes.append(lane)
+            return lane
+        return min(lanes, key=lambda lane: lane.load)
+
+
 _publishers: weakref.WeakKeyDictionary[Cluster, dict[str, Publisher]] = weakref.WeakKeyDictionary()
+
+
+def node_publisher(envelope: Envelope) -> str:
+    """The id of the Publisher (one per topic and node) that stored ``envelope``."""
+    return envelope.publisher.partition(LANE_SEPARATOR)[0]
 
 
 def publisher_of(cluster: Cluster, name: str) -> Publisher:

@@ -50,6 +50,7 @@ from hazelkit._exceptions import (
     MessageLossError,
     OperationTimeoutError,
 )
+from hazelkit._publishing import node_publisher
 from hazelkit._reliable_messages import MessageLoss, ReliableMessage, ReliableSubscription
 
 __all__ = ["MessageLoss", "Reader", "ReliableMessage", "ReliableSubscription"]
@@ -224,7 +225,7 @@ class Reader(Generic[T]):
             return
         value = self._codec.decode(envelope.payload)
         await self._sub.push_wait(
-            ReliableMessage(sequence, value, envelope.publish_time, envelope.publisher)
+            ReliableMessage(sequence, value, envelope.publish_time, node_publisher(envelope))
         )
 
     async def _report_loss(self, lost: int, next_sequence: int, why: str) -> None:

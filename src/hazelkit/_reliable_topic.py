@@ -76,10 +76,13 @@ class ReliableTopic(Generic[T]):
       until ``publish_timeout``; if the failed attempt had been stored after all, the
       message is stored twice, and subscribers drop the repeat, because each publisher
       (all handles of this name on one Cluster) numbers its messages and stores them
-      one batch at a time, in order. If ``publish`` finally raises, the message may or
-      may not have been stored (it was not if it timed out waiting for an earlier
-      publish: the error says so). Messages published through one Cluster are stored
-      in publish order; publishes made while a batch is stored go together in the next.
+      one batch at a time per lane, in order. If ``publish`` finally raises, the
+      message may or may not have been stored (it was not if it timed out waiting for
+      an earlier publish: the error says so).
+    - *Order*: a publish through one Cluster that begins after another returned is
+      stored after it, and the values of one ``publish_all`` keep their order.
+      Publishes made at the same time by several tasks go together in batches, up to
+      four batches on their way at once, and may be stored in either order.
 
     The ringbuffer is named after the topic (configure it on the members under that
     name); ``capacity`` and ``ttl``, if given, are set on first use. ``on_full`` chooses
@@ -112,9 +115,10 @@ class ReliableTopic(Generic[T]):
 
     @property
     def publisher(self) -> str:
-        """The publisher id of this topic on this Cluster: every handle of the name on
-        the Cluster shares it (and one numbering of messages, published one call at a
-        time), so subscribers remember one publisher per node, not per handle."""
+        """The publisher id of this topic on this Cluster (:attr:`ReliableMessage.publisher`
+        of its messages): every handle of the name on the Cluster shares it, so
+        subscribers remember a few publishers per node (one per lane, at most four),
+        not one per handle."""
         return self._publishing.id
 
     @property

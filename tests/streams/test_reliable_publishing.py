@@ -1,5 +1,5 @@
-"""ReliableTopic publishing from one Cluster: grouped into batches, in order, and a
-publish that gives up while queued is never stored; on both backends."""
+"""ReliableTopic publishing from one Cluster: grouped into batches per lane, in order,
+and a publish that gives up while queued is never stored; on both backends."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 import hazelkit
 from hazelkit import CapacityError, OperationTimeoutError
+from hazelkit._publishing import MAX_LANES
 from hazelkit._reliable_reader import ReliableSubscription
 from hazelkit._reliable_topic import ReliableTopic
 
@@ -44,43 +45,70 @@ def slowed(topic: ReliableTopic[Any]) -> SlowRing:
     return ring
 
 
-async def test_concurrent_publishes_are_grouped_and_keep_their_order(
+async def fill_lanes(topic: ReliableTopic[Any], ring: SlowRing) -> list[asyncio.Task[int]]:
+    """Start one publish per lane, each held in the (slowed) ringbuffer: later ones queue."""
+    ring.release.clear()
+    held = [asyncio.ensure_future(topic.publish(("held", lane))) for lane in range(MAX_LANES)]
+    await asyncio.sleep(0.05)
+    assert ring.batches == [1] * MAX_LANES
+    return held
+
+
+async def test_concurrent_publishes_are_grouped_per_lane(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
     topic = cluster.reliable_topic(name)
     ring = slowed(topic)
     async with topic.subscribe() as subscription:
-        ring.release.clear()  # the first publish is on its way; the others queue
-        first = asyncio.ensure_future(topic.publish(0))
-        await asyncio.sleep(0.05)
-        rest = [asyncio.ensure_future(topic.publish(i)) for i in range(1, 50)]
+        held = await fill_lanes(topic, ring)
+        queued = [asyncio.ensure_future(topic.publish(i)) for i in range(48)]
         await asyncio.sleep(0.05)
         ring.release.set()
-        sequences = await asyncio.gather(first, *rest)
-        got = await take(subscription, 50)
-    assert ring.batches == [1, 49]  # one round trip for the 49 that waited
-    assert [m.value for m in got] == list(range(50))  # in the order they were published
-    assert sequences == [m.sequence for m in got]  # each publish returned its own
+        sequences = await asyncio.gather(*held, *queued)
+        got = await take(subscription, 52)
+    # One round trip per lane for the 48 that waited (12 each), not one per publish.
+    assert ring.batches == [1] * MAX_LANES + [12] * MAX_LANES
+    assert sorted(m.value for m in got if isinstance(m.value, int)) == list(range(48))
+    assert sorted(sequences) == [m.sequence for m in got]  # each returned its own
+    by_value = {m.value if isinstance(m.value, int) else tuple(m.value): m for m in got}
+    assert [by_value[i].sequence for i in range(48)] == sequences[MAX_LANES:]
+    assert {m.publisher for m in got} == {topic.publisher}  # lanes are one node's
 
 
-async def test_a_large_publish_all_stays_contiguous_among_concurrent_publishes(
+async def test_publishes_one_after_another_keep_their_order(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    topic = cluster.reliable_topic(name)
+
+    async def publisher(number: int) -> list[int]:
+        return [await topic.publish((number, i)) for i in range(30)]
+
+    results = await asyncio.gather(*(publisher(n) for n in range(6)))  # 6 tasks, 4 lanes
+    for sequences in results:
+        assert sequences == sorted(sequences)  # each task's messages in its order
+    async with topic.subscribe("oldest") as subscription:
+        got = [m.value for m in await take(subscription, 180)]
+    for number in range(6):
+        assert [i for n, i in got if n == number] == list(range(30))
+
+
+async def test_a_large_publish_all_keeps_its_order_among_concurrent_publishes(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
     topic = cluster.reliable_topic(name, capacity=5000)
     ring = slowed(topic)
     async with topic.subscribe() as subscription:
-        ring.release.clear()
+        held = await fill_lanes(topic, ring)
         singles = [asyncio.ensure_future(topic.publish(("single", i))) for i in range(5)]
-        await asyncio.sleep(0.05)
         bulk = asyncio.ensure_future(topic.publish_all(("bulk", i) for i in range(1500)))
-        await asyncio.sleep(0.05)
         later = [asyncio.ensure_future(topic.publish(("later", i))) for i in range(5)]
+        await asyncio.sleep(0.05)
         ring.release.set()
-        await asyncio.gather(*singles, bulk, *later)
-        got = [m.value for m in await take(subscription, 1510)]
-    assert got[:5] == [("single", i) for i in range(5)]
-    assert got[5:1505] == [("bulk", i) for i in range(1500)]
-    assert got[1505:] == [("later", i) for i in range(5)]
+        await asyncio.gather(*held, *singles, bulk, *later)
+        got = [tuple(m.value) for m in await take(subscription, 1514)]
+    assert [value for value in got if value[0] == "bulk"] == [("bulk", i) for i in range(1500)]
+    singles_got = sorted(value for value in got if value[0] == "single")
+    assert singles_got == [("single", i) for i in range(5)]
     assert max(ring.batches) <= 999
 
 
@@ -89,9 +117,7 @@ async def test_a_publish_that_gives_up_while_queued_is_never_stored(
 ) -> None:
     topic = cluster.reliable_topic(name)
     ring = slowed(topic)
-    ring.release.clear()
-    first = asyncio.ensure_future(topic.publish("first"))
-    await asyncio.sleep(0.05)
+    held = await fill_lanes(topic, ring)
     cancelled = asyncio.ensure_future(topic.publish("cancelled"))
     with pytest.raises(OperationTimeoutError, match="was not stored"):
         await topic.publish("timed out", timeout=0.2)
@@ -99,11 +125,14 @@ async def test_a_publish_that_gives_up_while_queued_is_never_stored(
     with pytest.raises(asyncio.CancelledError):
         await cancelled
     ring.release.set()
-    assert await first == 0
-    assert await topic.publish("next") == 1
+    assert sorted(await asyncio.gather(*held)) == list(range(MAX_LANES))
+    assert await topic.publish("next") == MAX_LANES
     async with topic.subscribe("oldest") as subscription:
-        assert [m.value for m in await take(subscription, 2)] == ["first", "next"]
-    assert ring.batches == [1, 1]
+        got = [m.value for m in await take(subscription, MAX_LANES + 1)]
+    assert got[-1] == "next"
+    assert "cancelled" not in got
+    assert "timed out" not in got
+    assert ring.batches == [1] * (MAX_LANES + 1)
 
 
 async def test_a_failed_batch_fails_its_publishes_and_the_next_goes_on(
@@ -112,15 +141,13 @@ async def test_a_failed_batch_fails_its_publishes_and_the_next_goes_on(
     topic = cluster.reliable_topic(name, capacity=2, ttl=60, on_full="fail")
     await topic.publish_all(["a", "b"])
     ring = slowed(topic)
-    ring.release.clear()
-    blocker = asyncio.ensure_future(topic.publish("full 1"))
-    await asyncio.sleep(0.05)
-    queued = [asyncio.ensure_future(topic.publish(f"full {i}")) for i in range(2, 5)]
+    held = await fill_lanes(topic, ring)
+    queued = [asyncio.ensure_future(topic.publish(f"full {i}")) for i in range(8)]
     await asyncio.sleep(0.05)
     ring.release.set()
-    outcomes = await asyncio.gather(blocker, *queued, return_exceptions=True)
+    outcomes = await asyncio.gather(*held, *queued, return_exceptions=True)
     assert all(isinstance(outcome, CapacityError) for outcome in outcomes)
-    assert ring.batches == [1, 3]
+    assert ring.batches == [1] * MAX_LANES + [2] * MAX_LANES
     other = cluster.reliable_topic(name)  # overwrites: a different policy, not batched
     assert await other.publish("c") == 2
 
@@ -130,18 +157,17 @@ async def test_closing_the_cluster_fails_queued_publishes(url: str, name: str) -
     try:
         topic = other.reliable_topic(name)
         ring = slowed(topic)
-        ring.release.clear()
-        first = asyncio.ensure_future(topic.publish("first"))
-        await asyncio.sleep(0.05)
+        held = await fill_lanes(topic, ring)
         queued = asyncio.ensure_future(topic.publish("queued"))
         await asyncio.sleep(0.05)
     finally:
         with anyio.fail_after(10):
             await other.close()
-    ring.release.set()  # the first publish's write was on its way before the close
+    ring.release.set()  # the held writes were on their way before the close
     with anyio.fail_after(10):
-        outcomes = await asyncio.gather(first, queued, return_exceptions=True)
-    # The write under way completes (the embedded grid outlives a Cluster) or fails with
+        outcomes = await asyncio.gather(*held, queued, return_exceptions=True)
+    # A write under way completes (the embedded grid outlives a Cluster) or fails with
     # the closed client; the queued publish is never stored.
-    assert outcomes[0] == 0 or isinstance(outcomes[0], hazelkit.ClusterClosedError)
-    assert isinstance(outcomes[1], hazelkit.ClusterClosedError)
+    for outcome in outcomes[:-1]:
+        assert isinstance(outcome, int | hazelkit.ClusterClosedError)
+    assert isinstance(outcomes[-1], hazelkit.ClusterClosedError)

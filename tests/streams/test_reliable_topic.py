@@ -12,6 +12,7 @@ import pytest
 import hazelkit
 from hazelkit import CapacityError, ConfigurationError, MessageLossError, Overflow, _reliable_reader
 from hazelkit._envelope import pack
+from hazelkit._publishing import MAX_LANES
 from hazelkit._reliable_reader import MessageLoss, Reader, ReliableMessage, ReliableSubscription
 from hazelkit._sink import pipe
 
@@ -243,15 +244,19 @@ async def test_a_publish_waiting_behind_a_retried_one_keeps_its_timeout(
 ) -> None:
     stuck = cluster.reliable_topic(name)
     stuck._ring_cache = Failing(stuck._ring)  # type: ignore[assignment]
-    retrying = asyncio.ensure_future(stuck.publish("retried", timeout=60))
+    # Every lane busy retrying: the next publish queues behind them.
+    retrying = [
+        asyncio.ensure_future(stuck.publish("retried", timeout=60)) for _ in range(MAX_LANES)
+    ]
     await asyncio.sleep(0.2)
     started = time.monotonic()
     with pytest.raises(hazelkit.OperationTimeoutError, match="earlier publish"):
         await cluster.reliable_topic(name).publish("next", timeout=0.3)
     assert time.monotonic() - started < 3
-    retrying.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await retrying
+    for task in retrying:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
     assert await cluster.reliable_topic(name).publish("after", timeout=5) == 0
 
 
