@@ -27,6 +27,7 @@ __all__ = [
     "point_json",
     "ratio",
     "throughput_panel",
+    "versus_cell",
 ]
 
 #: Figures a benchmark derives from one contender's rounds at one point.
@@ -76,6 +77,17 @@ def ratio(point: PointResult, numerator: str, denominator: str) -> float | None:
     if numerator not in throughputs or denominator not in throughputs:
         return None
     return paired_ratios(throughputs[numerator], throughputs[denominator]).median
+
+
+def versus_cell(point: PointResult, name: str, *, hazelkit: str, raw: str, embedded: str) -> str:
+    """The ratio column of contender ``name``: hazelkit against the raw client, the
+    embedded grid against hazelkit on Hazelcast, nothing for the others."""
+    pairs = {hazelkit: (raw, "raw"), embedded: (hazelkit, "hazelkit")}
+    if name not in pairs:
+        return ""
+    denominator, label = pairs[name]
+    value = ratio(point, name, denominator)
+    return "" if value is None else f"{fmt.ratio(value)} {label}"
 
 
 def load_cells(summary: LoadSummary) -> list[str]:

@@ -31,8 +31,8 @@ from hazelkit.bench._suites._points import (
     load_cells,
     measure,
     point_json,
-    ratio,
     throughput_panel,
+    versus_cell,
 )
 from hazelkit.bench._suites._processes import run_processes
 
@@ -162,13 +162,7 @@ def _result(
 
 
 def _ratio(point: PointResult, name: str) -> str:
-    if name == HAZELKIT:
-        value = ratio(point, HAZELKIT, RAW)
-        return "" if value is None else f"{fmt.ratio(value)} raw"
-    if name == EMBEDDED:
-        value = ratio(point, EMBEDDED, HAZELKIT)
-        return "" if value is None else f"{fmt.ratio(value)} hazelkit"
-    return ""
+    return versus_cell(point, name, hazelkit=HAZELKIT, raw=RAW, embedded=EMBEDDED)
 
 
 BENCHMARK = Benchmark(

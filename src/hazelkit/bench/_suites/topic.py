@@ -21,7 +21,7 @@ from hazelkit.bench._suites._points import (
     load_cells,
     measure,
     point_json,
-    ratio,
+    versus_cell,
 )
 from hazelkit.bench._suites._topic_contenders import (
     EMBEDDED,
@@ -114,13 +114,7 @@ def _result(measured: list[PointResult], *, rounds: int, duration: float) -> Res
 
 
 def _ratio(point: PointResult, name: str) -> str:
-    if name == HAZELKIT:
-        value = ratio(point, HAZELKIT, RAW)
-        return "" if value is None else f"{fmt.ratio(value)} raw"
-    if name == EMBEDDED:
-        value = ratio(point, EMBEDDED, HAZELKIT)
-        return "" if value is None else f"{fmt.ratio(value)} hazelkit"
-    return ""
+    return versus_cell(point, name, hazelkit=HAZELKIT, raw=RAW, embedded=EMBEDDED)
 
 
 BENCHMARK = Benchmark(
