@@ -18,6 +18,7 @@ from hazelkit._exceptions import (
     ConfigurationError,
     OperationTimeoutError,
 )
+from hazelkit._grant import ATTEMPT_GRACE
 from hazelkit._publishing import publisher_of
 from hazelkit._reliable_reader import Reader, ReliableSubscription
 from hazelkit._subscription import background_subscription
@@ -172,13 +173,24 @@ class ReliableTopic(Generic[T]):
         delay = 0.05
         while True:
             try:
-                sequence = await self._ring.add_all(items, policy)
+                # A write that hangs (an unresponsive member) is cut off at the deadline,
+                # with the grace a write under way gets: it may or may not be stored.
+                remaining = max(deadline - time.monotonic(), 0.0) + ATTEMPT_GRACE
+                async with asyncio.timeout(remaining) as scope:
+                    sequence = await self._ring.add_all(items, policy)
             except (ClusterUnavailableError, OperationTimeoutError):
                 # Maybe stored after all (a lost reply, an unconfirmed backup): the
                 # same envelope again is dropped as a repeat by subscribers.
                 if time.monotonic() + delay > deadline:
                     raise
                 logger.info("reliable topic %r: retrying a publish", self.name, exc_info=True)
+            except TimeoutError:  # not a hazelkit error: this attempt's own cut-off
+                if not scope.expired():
+                    raise
+                raise OperationTimeoutError(
+                    f"reliable topic {self.name!r}: the write was not confirmed within"
+                    f" {timeout:g} s; the message may or may not have been stored"
+                ) from None
             else:
                 if sequence >= 0:
                     return sequence

@@ -239,6 +239,26 @@ class Failing:
         raise hazelkit.ClusterUnavailableError("no member answers")
 
 
+class Hanging(Failing):
+    """A ringbuffer whose writes never answer, as with an unresponsive member."""
+
+    async def add_all(self, items: Any, policy: Any) -> int:
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+
+async def test_a_write_that_hangs_is_cut_off_at_the_timeout(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    topic = cluster.reliable_topic(name)
+    topic._ring_cache = Hanging(topic._ring)  # type: ignore[assignment]
+    started = time.monotonic()
+    with pytest.raises(hazelkit.OperationTimeoutError, match="may or may not"):
+        await topic.publish("lost in the network", timeout=0.3)
+    assert time.monotonic() - started < 0.3 + 0.5 + 1.0  # timeout, grace, slack
+    assert await cluster.reliable_topic(name).publish("next", timeout=5) == 0
+
+
 async def test_a_publish_waiting_behind_a_retried_one_keeps_its_timeout(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
