@@ -34,6 +34,7 @@ __all__ = [
     "Unchanged",
     "backoff",
     "check_attempts",
+    "local_turn",
     "plain_result",
     "update_entry",
     "write_if_same",
@@ -113,7 +114,7 @@ async def update_entry(
     no limit) raises ConflictError, and nothing was written by this call. Updates of
     one entry through one ``cluster`` run one at a time, in arrival order.
     """
-    async with _local_turn(cluster, store.name, key):
+    async with local_turn(cluster, store.name, key):
         return await _update(store, key, transform, max_attempts)
 
 
@@ -124,7 +125,7 @@ _turns: weakref.WeakKeyDictionary[
 
 
 @contextlib.asynccontextmanager
-async def _local_turn(cluster: Cluster, name: str, key: bytes) -> AsyncIterator[None]:
+async def local_turn(cluster: Cluster, name: str, key: bytes) -> AsyncIterator[None]:
     """Wait until no other task updates entry ``key`` of map ``name`` through ``cluster``."""
     turns = _turns.setdefault(cluster, {})
     lock, users = turns.setdefault((name, key), (asyncio.Lock(), [0]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from typing import Any
 
 import pytest
 from web_apps import SECRET
@@ -43,9 +44,23 @@ async def test_many_concurrent_saves_lose_nothing(
 ) -> None:
     store = SessionStore(cluster, config)
     created = await store.create({"base": True})
+    writes: list[bool] = []
+    replace_if_same = store._map.replace_if_same
+
+    async def counted(*args: Any) -> bool:
+        won = await replace_if_same(*args)
+        writes.append(won)
+        return won
+
+    store._store_cache = store._map
+    store._store_cache.replace_if_same = counted  # type: ignore[method-assign]
     saves = [store.save(created, {f"k{i}": i}) for i in range(40)]  # all from one stale view
     assert None not in await asyncio.gather(*saves)
     assert await store.data(created.session_id) == {"base": True, **{f"k{i}": i for i in range(40)}}
+    # Saves through one Cluster take turns: each loses at most its first try (made from
+    # the stale view), never a race against another local save.
+    assert len(writes) <= 2 * 40 - 1
+    assert writes.count(True) == 40
 
 
 async def test_deletions_merge_too(cluster: hazelkit.Cluster, config: SessionConfig) -> None:

@@ -11,14 +11,13 @@ this request's changes, ``replace_if_same``, and on a lost race read again and r
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import random
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from hazelkit._cas import backoff, local_turn
 from hazelkit._exceptions import ConflictError, SerializationError
 from hazelkit.web._config import SessionConfig
 from hazelkit.web._cookies import new_session_id
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["SessionStore", "StoredSession"]
 
 logger = logging.getLogger("hazelkit.web")
-_MAX_BACKOFF = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +127,16 @@ class SessionStore:
         Raises SessionTooLargeError if the merged session is too large (nothing stored)
         and ConflictError after ``max_merge_attempts`` lost races.
         """
-        key, raw, record = self._key(loaded.session_id), loaded.raw, loaded.record
+        key = self._key(loaded.session_id)
+        # Saves of one session through this Cluster take turns, so only other processes'
+        # writes can make an attempt lose.
+        async with local_turn(self.cluster, self.config.map_name, key):
+            return await self._merge(loaded, key, changes)
+
+    async def _merge(
+        self, loaded: StoredSession, key: bytes, changes: Changes
+    ) -> StoredSession | None:
+        raw, record = loaded.raw, loaded.record
         for attempt in range(self.config.max_merge_attempts):
             ttl = self._time_left(record)
             if ttl <= 0:
@@ -145,7 +152,7 @@ class SessionStore:
             if current is None:
                 return None
             raw, record = current, self.records.decode(current)
-            await _backoff(attempt)
+            await backoff(attempt)
         raise ConflictError(
             f"a session save lost {self.config.max_merge_attempts} compare-and-set races "
             "in a row; raise max_merge_attempts if one session takes that many concurrent writes"
@@ -206,10 +213,3 @@ class SessionStore:
 def written(changes: Changes) -> dict[str, Any]:
     """The keys ``changes`` sets (without its deletions): the data of a new session."""
     return {key: value for key, value in changes.items() if value is not DELETED}
-
-
-async def _backoff(attempt: int) -> None:
-    # Jitter spreads the retries of requests that lost the same race.
-    if attempt:
-        ceiling = min(_MAX_BACKOFF, 0.001 * 2**attempt)
-        await asyncio.sleep(random.uniform(0, ceiling))  # noqa: S311
