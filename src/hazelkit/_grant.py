@@ -154,15 +154,31 @@ async def _take_turn(
     attempts: _Attempts[T], watch: KeyWatch, waiters: WaiterRegistry, waiter: str
 ) -> bool:
     """Queue behind this Cluster's other waiters; False if the deadline passed first.
-    The announcement is refreshed meanwhile, so other nodes keep counting this waiter."""
-    while True:
-        remaining = attempts.remaining()
-        if remaining is not None and remaining <= 0:
-            return False
-        step = WAITER_TTL / 3 if remaining is None else min(WAITER_TTL / 3, remaining)
-        if await watch.take_turn(step):
-            return True
-        await waiters.refresh(waiter)
+
+    The place in the queue is kept for the whole wait (one pending acquire), while the
+    announcement is refreshed every ``WAITER_TTL / 3`` so other nodes keep counting
+    this waiter. Giving up (deadline, cancellation) takes no turn, or hands back one
+    granted meanwhile, without awaiting.
+    """
+    queued = asyncio.ensure_future(watch.take_turn())
+    granted = False
+    try:
+        while True:
+            remaining = attempts.remaining()
+            if remaining is not None and remaining <= 0:
+                return False
+            step = WAITER_TTL / 3 if remaining is None else min(WAITER_TTL / 3, remaining)
+            done, _ = await asyncio.wait({queued}, timeout=step)
+            if done:
+                queued.result()
+                granted = True
+                return True
+            await waiters.refresh(waiter)
+    finally:
+        if not granted:
+            queued.cancel()  # still queued: leaves the queue (passing on a turn just given)
+            if queued.done() and not queued.cancelled() and queued.exception() is None:
+                watch.end_turn()  # it had the turn already: hand it on
 
 
 async def _poll(

@@ -111,7 +111,7 @@ class _Lane:
         self._queue.append(pending)
         if not self._inline and (self._flusher is None or self._flusher.done()):
             try:
-                self._flusher = cluster.spawn(self._flush(), name=f"publish to {what}")
+                self._start_flusher(cluster, what)
             except ClusterClosedError:
                 self._queue.remove(pending)
                 raise
@@ -145,6 +145,11 @@ class _Lane:
         try:
             sequence = -1
             for start in range(0, len(payloads), MAX_READ_BATCH):
+                if start and time.monotonic() >= deadline:
+                    raise OperationTimeoutError(
+                        f"{what}: the first {start} values were stored, the other"
+                        f" {len(payloads) - start} were not within {timeout:g} s"
+                    )
                 now = time.time()
                 items = []
                 for payload in payloads[start : start + MAX_READ_BATCH]:
@@ -156,9 +161,19 @@ class _Lane:
             self._inline = False
             if self._queue:
                 try:
-                    self._flusher = cluster.spawn(self._flush(), name=f"publish to {what}")
+                    self._start_flusher(cluster, what)
                 except ClusterClosedError as error:
                     self._fail_all(error)
+
+    def _start_flusher(self, cluster: Cluster, what: str) -> None:
+        self._flusher = cluster.spawn(self._flush(), name=f"publish to {what}")
+        self._flusher.add_done_callback(self._flusher_done)
+
+    def _flusher_done(self, flusher: asyncio.Task[None]) -> None:
+        # Cancelled with the Cluster, maybe before its first step: nothing queued is
+        # stored any more (a batch on its way was settled by _flush, if it had started).
+        if flusher.cancelled():
+            self._fail_all(ClusterClosedError("the Cluster closed before this publish was stored"))
 
     def _abandon(self, pending: _Pending) -> None:
         pending.abandoned = True
@@ -182,7 +197,7 @@ class _Lane:
             except asyncio.CancelledError:
                 if self._storing.cancelled() and not _cancelling():
                     continue  # every publish of the batch gave up: on to the next
-                self._fail_all(ClusterClosedError("the Cluster closed before this publish"))
+                self._settle_on_close(batch, self._storing)
                 raise
             except Exception as error:
                 for part, _ in batch:
@@ -192,10 +207,24 @@ class _Lane:
                 continue
             finally:
                 self._storing, self._batch = None, []
-            for part, count in reversed(batch):
-                if part.taken == len(part.payloads) and not part.result.done():
-                    part.result.set_result(last)
-                last -= count
+            _resolve(batch, last)
+
+    @staticmethod
+    def _settle_on_close(batch: list[tuple[_Pending, int]], storing: asyncio.Task[int]) -> None:
+        """The Cluster closes while ``batch`` is on its way: tell its publishes what is
+        known (stored, failed, or maybe stored)."""
+        if storing.done() and not storing.cancelled():
+            error = storing.exception()
+            if error is None:
+                _resolve(batch, storing.result())
+                return
+        else:
+            error = ClusterClosedError(
+                "the Cluster closed while this publish was being stored; it may or may not"
+                " have been stored"
+            )
+        for part, _ in batch:
+            _fail(part, error)
 
     def _next_batch(self) -> tuple[list[bytes], list[tuple[_Pending, int]]]:
         """Number the next messages in queue order, up to one batch of one policy."""
@@ -228,7 +257,15 @@ class _Lane:
             _fail(self._queue.popleft(), error)
 
 
-def _fail(part: _Pending, error: Exception) -> None:
+def _resolve(batch: list[tuple[_Pending, int]], last: int) -> None:
+    """Hand each completed publish of a stored batch its last message's sequence."""
+    for part, count in reversed(batch):
+        if part.taken == len(part.payloads) and not part.result.done():
+            part.result.set_result(last)
+        last -= count
+
+
+def _fail(part: _Pending, error: BaseException) -> None:
     if not part.result.done():
         part.result.set_exception(error)
 

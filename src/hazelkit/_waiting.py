@@ -242,20 +242,13 @@ class KeyWatch:
         listener = _listeners(self._cluster).get((self._store.name, self._keys))
         return listener is not None and listener.turn.locked()
 
-    async def take_turn(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for this waiter's turn (after :meth:`start`);
-        True once it has it. A cancelled wait takes no turn. End it with :meth:`end_turn`."""
+    async def take_turn(self) -> None:
+        """Wait for this waiter's turn (after :meth:`start`; the caller bounds the wait).
+        A cancelled wait takes no turn and passes it on. End it with :meth:`end_turn`."""
         if self._listener is None:
             raise RuntimeError("KeyWatch.take_turn() before start()")
-        try:
-            async with asyncio.timeout(max(timeout, 0.0)) as scope:
-                await self._listener.turn.acquire()
-        except TimeoutError:
-            if scope.expired():
-                return False
-            raise
+        await self._listener.turn.acquire()
         self._has_turn = True
-        return True
 
     def end_turn(self) -> None:
         """Hand the turn to the next local waiter (synchronous: safe right after a grant)."""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import hazelkit
-from hazelkit import OperationTimeoutError
+from hazelkit import OperationTimeoutError, _grant
 from hazelkit._lease import LeaseTable
 from hazelkit._lock import Lock
 
@@ -66,6 +66,31 @@ async def test_waiting_tasks_of_one_cluster_are_served_in_arrival_order(
         await asyncio.gather(*tasks)
     assert order == list(range(6))
     assert not await holder.locked()
+
+
+async def test_a_long_wait_keeps_its_place_in_the_queue(
+    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Waiters refresh their announcement every WAITER_TTL / 3 while queued: shortened
+    # here, so each waits through several refreshes and must keep its place anyway.
+    monkeypatch.setattr(_grant, "WAITER_TTL", 0.6)
+    holder = cluster.lock(name, lease=LEASE)
+    await holder.acquire()
+    order: list[int] = []
+
+    async def take_turn(number: int) -> None:
+        async with cluster.lock(name, lease=LEASE):
+            order.append(number)
+
+    tasks = []
+    for number in range(3):
+        tasks.append(asyncio.ensure_future(take_turn(number)))
+        await asyncio.sleep(0.45)  # each arrives after the earlier ones refreshed
+    await asyncio.sleep(0.5)
+    await holder.release()
+    async with asyncio.timeout(20):
+        await asyncio.gather(*tasks)
+    assert order == [0, 1, 2]
 
 
 async def test_many_waiting_tasks_cost_the_grid_one_poller(

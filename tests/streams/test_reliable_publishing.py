@@ -29,6 +29,7 @@ class SlowRing:
         self.batches: list[int] = []
         self.release = asyncio.Event()
         self.release.set()
+        self.delay = 0.0
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self._ring, attribute)
@@ -36,6 +37,7 @@ class SlowRing:
     async def add_all(self, items: Any, policy: Any) -> int:
         self.batches.append(len(items))
         await self.release.wait()
+        await asyncio.sleep(self.delay)
         return int(await self._ring.add_all(items, policy))
 
 
@@ -171,3 +173,35 @@ async def test_closing_the_cluster_fails_queued_publishes(url: str, name: str) -
     for outcome in outcomes[:-1]:
         assert isinstance(outcome, int | hazelkit.ClusterClosedError)
     assert isinstance(outcomes[-1], hazelkit.ClusterClosedError)
+
+
+async def test_closing_right_after_a_publish_fails_the_queued_ones_at_once(
+    url: str, name: str
+) -> None:
+    other = await hazelkit.connect(url)
+    topic = other.reliable_topic(name)
+    ring = slowed(topic)
+    held = await fill_lanes(topic, ring)
+    queued = asyncio.ensure_future(topic.publish("queued", timeout=20))
+    await asyncio.sleep(0.05)
+
+    async def publish_then_close() -> None:
+        ring.release.set()
+        await held[0]  # its lane starts a flusher for "queued" as it returns...
+        await other.close()  # ...which the close cancels before its first step
+
+    with anyio.fail_after(10):
+        await publish_then_close()
+        outcomes = await asyncio.gather(*held, queued, return_exceptions=True)
+    assert isinstance(outcomes[-1], hazelkit.ClusterClosedError)  # at once, not in 20 s
+
+
+async def test_a_large_publish_all_stops_at_its_timeout(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    topic = cluster.reliable_topic(name, capacity=10_000)
+    ring = slowed(topic)
+    ring.delay = 0.3  # each batch takes 0.3 s
+    with pytest.raises(OperationTimeoutError, match="the other 4001 were not"):
+        await topic.publish_all(range(5000), timeout=0.1)
+    assert ring.batches == [999]  # no batch begun after the timeout
