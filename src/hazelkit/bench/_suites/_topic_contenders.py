@@ -4,8 +4,9 @@ Each contender has one subscriber, started before the first round and kept to th
 end, and numbers its messages so that the subscriber can match each receipt with the
 moment its publish call began. hazelkit publishes ``(number, text)`` through one
 :class:`~hazelkit.ReliableTopic` handle per publisher task (the handles of one Cluster
-share one publisher, which stores one batch at a time to keep its messages in order and
-groups the publishes made meanwhile into the next) and receives through ``subscribe()``. The
+share one publisher with up to four lanes, each storing one batch at a time to keep its
+messages in order and grouping the publishes made meanwhile into its next) and receives
+through ``subscribe()``. The
 raw client's ReliableTopic (same ringbuffer machinery, configured to read batches as
 large as hazelkit's) publishes the number and text as pre-encoded bytes from every
 task through one proxy, and receives them in a listener callback without decoding.

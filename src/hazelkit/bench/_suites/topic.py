@@ -97,10 +97,10 @@ def _result(measured: list[PointResult], *, rounds: int, duration: float) -> Res
         "ratio: hazelkit ÷ the raw client, and the embedded grid ÷ hazelkit on Hazelcast; "
         "medians of per-round ratios.",
         "hazelkit: one ReliableTopic handle per publisher task (the handles of one Cluster "
-        "share one publisher, which stores one batch at a time, so that its messages keep "
-        "their order and a retried publish is recognised as a repeat, and groups the "
-        "publishes made meanwhile into the next batch), values encoded by the codec "
-        "inside an envelope "
+        "share one publisher with up to four lanes, each storing one batch at a time so "
+        "that its messages keep their order and a retried publish is recognised as a "
+        "repeat, and grouping the publishes made meanwhile into its next batch), values "
+        "encoded by the codec inside an envelope "
         "(publisher id, number, time), a subscriber that checks sequences for loss and "
         "repeats. The raw client: one proxy for all tasks, pre-encoded payloads that "
         "are not decoded, its listener reading batches of up to 999 (its default is 10).",
