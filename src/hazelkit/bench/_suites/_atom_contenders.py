@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import hazelkit
 from hazelkit._cas import backoff
+from hazelkit.bench._suites._points import enter_contenders
 from hazelkit.bench._suites._raw_client import raw_client
 
 __all__ = ["EMBEDDED", "HAZELKIT", "RAW", "AtomContender", "open_contenders"]
@@ -109,14 +110,12 @@ async def open_contenders(
     """Every contender available (the Hazelcast ones only with a URL), each on its own
     atom or map named in ``names``; closed and removed on exit."""
     async with contextlib.AsyncExitStack() as stack:
-        contenders: list[AtomContender] = []
-        if hazelcast_url is not None:
-            contenders.append(
-                await stack.enter_async_context(_hazelkit(HAZELKIT, hazelcast_url, names[HAZELKIT]))
-            )
-            contenders.append(await stack.enter_async_context(_raw(hazelcast_url, names[RAW])))
-        grid = f"memory://{names[EMBEDDED]}"
-        contenders.append(
-            await stack.enter_async_context(_hazelkit(EMBEDDED, grid, names[EMBEDDED]))
+        contenders: list[AtomContender] = await enter_contenders(
+            stack,
+            names,
+            hazelcast_url=hazelcast_url,
+            labels=(HAZELKIT, RAW, EMBEDDED),
+            open_hazelkit=_hazelkit,
+            open_raw=_raw,
         )
         yield contenders

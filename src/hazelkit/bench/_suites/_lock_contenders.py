@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import hazelkit
+from hazelkit.bench._suites._points import enter_contenders
 from hazelkit.bench._suites._raw_client import raw_client
 
 __all__ = ["EMBEDDED", "HAZELKIT", "RAW", "LockContender", "open_contenders"]
@@ -109,14 +110,12 @@ async def open_contenders(
     exit (hazelkit's lease records lapse on their own, the raw client's map is
     destroyed)."""
     async with contextlib.AsyncExitStack() as stack:
-        contenders: list[LockContender] = []
-        if hazelcast_url is not None:
-            contenders.append(
-                await stack.enter_async_context(_hazelkit(HAZELKIT, hazelcast_url, names[HAZELKIT]))
-            )
-            contenders.append(await stack.enter_async_context(_raw(hazelcast_url, names[RAW])))
-        grid = f"memory://{names[EMBEDDED]}"
-        contenders.append(
-            await stack.enter_async_context(_hazelkit(EMBEDDED, grid, names[EMBEDDED]))
+        contenders: list[LockContender] = await enter_contenders(
+            stack,
+            names,
+            hazelcast_url=hazelcast_url,
+            labels=(HAZELKIT, RAW, EMBEDDED),
+            open_hazelkit=_hazelkit,
+            open_raw=_raw,
         )
         yield contenders

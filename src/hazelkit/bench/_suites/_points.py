@@ -10,9 +10,10 @@ operation, for instance).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from hazelkit.bench import _format as fmt
 from hazelkit.bench._model import Panel
@@ -21,6 +22,7 @@ from hazelkit.bench._stats import paired_ratios
 
 __all__ = [
     "PointResult",
+    "enter_contenders",
     "latency_panel",
     "load_cells",
     "measure",
@@ -29,6 +31,8 @@ __all__ = [
     "throughput_panel",
     "versus_cell",
 ]
+
+C = TypeVar("C")
 
 #: Figures a benchmark derives from one contender's rounds at one point.
 Extras = Callable[[Sequence[Load]], dict[str, float]]
@@ -77,6 +81,31 @@ def ratio(point: PointResult, numerator: str, denominator: str) -> float | None:
     if numerator not in throughputs or denominator not in throughputs:
         return None
     return paired_ratios(throughputs[numerator], throughputs[denominator]).median
+
+
+async def enter_contenders(
+    stack: contextlib.AsyncExitStack,
+    names: Mapping[str, str],
+    *,
+    hazelcast_url: str | None,
+    labels: tuple[str, str, str],
+    open_hazelkit: Callable[[str, str, str], contextlib.AbstractAsyncContextManager[C]],
+    open_raw: Callable[[str, str], contextlib.AbstractAsyncContextManager[C]],
+) -> list[C]:
+    """Open the contenders of a load benchmark on ``stack``: hazelkit and the raw client
+    on Hazelcast (only with a URL), then hazelkit on the embedded grid, each on the
+    structure named ``names[label]``. ``labels`` is (hazelkit, raw, embedded)."""
+    hazelkit, raw, embedded = labels
+    contenders: list[C] = []
+    if hazelcast_url is not None:
+        opened = open_hazelkit(hazelkit, hazelcast_url, names[hazelkit])
+        contenders.append(await stack.enter_async_context(opened))
+        contenders.append(await stack.enter_async_context(open_raw(hazelcast_url, names[raw])))
+    grid = f"memory://{names[embedded]}"
+    contenders.append(
+        await stack.enter_async_context(open_hazelkit(embedded, grid, names[embedded]))
+    )
+    return contenders
 
 
 def versus_cell(point: PointResult, name: str, *, hazelkit: str, raw: str, embedded: str) -> str:

@@ -19,6 +19,7 @@ import hazelkit
 from hazelkit._codec import Codec
 from hazelkit.bench._payloads import map_value
 from hazelkit.bench._runner import Load
+from hazelkit.bench._suites._points import enter_contenders
 from hazelkit.bench._suites._raw_client import blob, raw_client
 
 __all__ = ["EMBEDDED", "HAZELKIT", "RAW", "QueueContender", "TransferLoad", "open_contenders"]
@@ -138,18 +139,12 @@ async def open_contenders(
     item = map_value()
     encoded = Codec().encode(item)
     async with contextlib.AsyncExitStack() as stack:
-        contenders: list[QueueContender] = []
-        if hazelcast_url is not None:
-            contenders.append(
-                await stack.enter_async_context(
-                    _hazelkit(HAZELKIT, hazelcast_url, names[HAZELKIT], item)
-                )
-            )
-            contenders.append(
-                await stack.enter_async_context(_raw(hazelcast_url, names[RAW], encoded))
-            )
-        grid = f"memory://{names[EMBEDDED]}"
-        contenders.append(
-            await stack.enter_async_context(_hazelkit(EMBEDDED, grid, names[EMBEDDED], item))
+        contenders: list[QueueContender] = await enter_contenders(
+            stack,
+            names,
+            hazelcast_url=hazelcast_url,
+            labels=(HAZELKIT, RAW, EMBEDDED),
+            open_hazelkit=lambda label, url, name: _hazelkit(label, url, name, item),
+            open_raw=lambda url, name: _raw(url, name, encoded),
         )
         yield contenders, len(encoded)

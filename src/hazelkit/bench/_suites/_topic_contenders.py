@@ -25,6 +25,7 @@ import hazelkit
 from hazelkit._backends.protocol import MAX_READ_BATCH
 from hazelkit._exceptions import HazelkitError
 from hazelkit.bench._runner import Load
+from hazelkit.bench._suites._points import enter_contenders
 from hazelkit.bench._suites._raw_client import blob, raw_client
 
 __all__ = ["EMBEDDED", "HAZELKIT", "RAW", "TopicContender", "deliver", "open_contenders"]
@@ -189,14 +190,12 @@ async def open_contenders(
     """Every contender available, subscribed, each on its own topic named in ``names``;
     unsubscribed and destroyed on exit."""
     async with contextlib.AsyncExitStack() as stack:
-        contenders: list[TopicContender] = []
-        if hazelcast_url is not None:
-            contenders.append(
-                await stack.enter_async_context(_hazelkit(HAZELKIT, hazelcast_url, names[HAZELKIT]))
-            )
-            contenders.append(await stack.enter_async_context(_raw(hazelcast_url, names[RAW])))
-        grid = f"memory://{names[EMBEDDED]}"
-        contenders.append(
-            await stack.enter_async_context(_hazelkit(EMBEDDED, grid, names[EMBEDDED]))
+        contenders: list[TopicContender] = await enter_contenders(
+            stack,
+            names,
+            hazelcast_url=hazelcast_url,
+            labels=(HAZELKIT, RAW, EMBEDDED),
+            open_hazelkit=_hazelkit,
+            open_raw=_raw,
         )
         yield contenders
