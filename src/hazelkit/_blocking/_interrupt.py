@@ -17,9 +17,9 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
-from hazelkit._blocking._runner import Runner
+from hazelkit._blocking._runner import Runner, portal_error
 from hazelkit._cleanup import CLEANUP_TIMEOUT
-from hazelkit._exceptions import ClusterClosedError, HazelkitError
+from hazelkit._exceptions import HazelkitError
 
 __all__ = ["call_interruptibly"]
 
@@ -103,12 +103,7 @@ def _start(run: Runner, call: _Call[T]) -> Future[T]:
     try:
         return run.portal.start_task_soon(call.run)
     except RuntimeError as error:
-        if "not running" in str(error):
-            raise ClusterClosedError("this BlockingCluster is closed") from None
-        if "event loop thread" in str(error):
-            raise HazelkitError(
-                "a blocking hazelkit call was made on the cluster's own event loop "
-                "(in a watch or listener callback, say), where it would wait for "
-                "itself; use the async API there"
-            ) from None
-        raise
+        translated = portal_error(error)
+        if translated is error:
+            raise
+        raise translated from None

@@ -11,7 +11,7 @@ from anyio.from_thread import BlockingPortal
 from hazelkit._exceptions import ClusterClosedError, HazelkitError
 from hazelkit._subscription import Subscription
 
-__all__ = ["BlockingIterator", "Runner"]
+__all__ = ["BlockingIterator", "Runner", "portal_error"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,15 +32,10 @@ class Runner:
         try:
             result: T = self.portal.call(call, *(() if kwargs else args))
         except RuntimeError as error:
-            if "portal is not running" in str(error):
-                raise ClusterClosedError("this BlockingCluster is closed") from None
-            if "event loop thread" in str(error):
-                raise HazelkitError(
-                    "a blocking hazelkit call was made on the cluster's own event loop "
-                    "(in a watch or listener callback, say), where it would wait for "
-                    "itself; use the async API there"
-                ) from None
-            raise
+            translated = portal_error(error)
+            if translated is error:
+                raise
+            raise translated from None
         return result
 
 
@@ -73,3 +68,17 @@ class BlockingIterator(Generic[T]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def portal_error(error: RuntimeError) -> Exception:
+    """The hazelkit error for the portal's RuntimeError (closed, or called from the
+    loop's own thread), or ``error`` itself if it is neither."""
+    if "not running" in str(error):
+        return ClusterClosedError("this BlockingCluster is closed")
+    if "event loop thread" in str(error):
+        return HazelkitError(
+            "a blocking hazelkit call was made on the cluster's own event loop "
+            "(in a watch or listener callback, say), where it would wait for "
+            "itself; use the async API there"
+        )
+    return error
