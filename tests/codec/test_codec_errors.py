@@ -19,6 +19,7 @@ from hazelkit import (
     CorruptDataError,
     DecryptionError,
     EncodeError,
+    HazelkitError,
     SerializationError,
     UnknownTypeError,
     UnsupportedVersionError,
@@ -327,20 +328,44 @@ def test_list_nested_100_000_deep_in_the_input() -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b"\xc1", "invalid opcode"),
-        (b"\x01\x02", "trailing"),
-        (b"\xa1\xff", "UTF-8"),
+        (b"\xc1", "invalid type byte 0xc1 at byte 2"),
+        (b"\x01\x02", "1 unexpected byte\\(s\\) after the value at byte 3"),
+        (b"\xa1\xff", "a string is not valid UTF-8 at byte 3"),
         (b"\xd4\x63\x00", "unknown extension type 99"),
         (b"\xd4\x0a\x00", "malformed"),
-        (b"\x81\x80\x01", "hashable"),
-        (b"\xc7\x02\x03\x91\x80", "unhashable"),
+        (b"\x81\x80\x01", "a map key or a set item is a map, which is not hashable at byte 3"),
+        (
+            b"\xc7\x02\x03\x91\x80",
+            "a set item is a map, which is not hashable at byte 6",
+        ),
+        (b"\x92\x01", "the value is truncated at byte 4"),
         (b"\xd6\x06\xa3abc", "malformed"),
         (b"\xc7\x0c\x05" + bytes(12), "malformed"),
     ],
 )
 def test_malformed_bodies(body: bytes, message: str) -> None:
-    with pytest.raises(CorruptDataError, match=message):
+    """hazelkit words every decoding failure itself (never the decoder's text, which
+    changes between releases) and keeps the decoder's exception as the cause."""
+    with pytest.raises(CorruptDataError, match=message) as caught:
         CODEC.decode(b"\x01\x00" + body)
+    assert not str(caught.value).startswith("MessagePack")
+
+
+@pytest.mark.parametrize("body", [b"\xc1", b"\x01\x02", b"\xa1\xff", b"\x81\x80\x01", b"\x92\x01"])
+def test_a_decoder_failure_is_the_cause_of_the_corrupt_data_error(body: bytes) -> None:
+    with pytest.raises(CorruptDataError) as caught:
+        CODEC.decode(b"\x01\x00" + body)
+    cause = caught.value.__cause__
+    assert cause is not None
+    assert not isinstance(cause, HazelkitError)
+
+
+def test_a_fault_in_a_compressed_body_says_the_position_is_in_the_decompressed_body() -> None:
+    codec = Codec(compression="lz4", compression_threshold=1)
+    header = codec.encode(["x" * 200])[:2]  # the header of a compressed value
+    body = b"\x92\xd9\xc8" + b"x" * 200 + b"\x81\x80\x01"  # [str, {{}: 1}]
+    with pytest.raises(CorruptDataError, match="not hashable at byte 206 of the decompressed"):
+        codec.decode(header + lz4.block.compress(body, store_size=True))
 
 
 def test_decode_refuses_non_bytes() -> None:

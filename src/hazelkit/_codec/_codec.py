@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any, Literal, NoReturn
 
 import msgpack
-import msgspec
 
 from hazelkit._codec._canonical import CanonicalEncoder
 from hazelkit._codec._compression import compress, decompress
 from hazelkit._codec._crypto import Encryption
 from hazelkit._codec._decoder import Decoder
+from hazelkit._codec._diagnose import find_fault
 from hazelkit._codec._encoder import Encoder, Unencodable
 from hazelkit._codec._format import (
     FLAG_ENCRYPTED,
@@ -21,7 +21,7 @@ from hazelkit._codec._format import (
     PLAIN_HEADER,
     read_flags,
 )
-from hazelkit._codec._registry import TypeRegistry, default_registry, short_repr
+from hazelkit._codec._registry import TypeRegistry, default_registry
 from hazelkit._exceptions import (
     ConfigurationError,
     CorruptDataError,
@@ -280,7 +280,7 @@ class Codec:
                 raise TypeError(
                     f"decode() takes bytes, bytearray or memoryview, not {type(data).__name__}"
                 ) from None
-            raise _decode_error(exc, "value") from exc
+            raise self._decode_error(exc, "value", data) from exc
 
     def _decode_deep(self, data: bytes | bytearray | memoryview) -> Any:
         """Decode again with msgpack's unpacker, which goes deeper than msgspec's."""
@@ -289,7 +289,7 @@ class Codec:
         except SerializationError:
             raise
         except Exception as exc:
-            raise _decode_error(exc, "value") from exc
+            raise self._decode_error(exc, "value", data) from exc
 
     def decode_key(self, data: bytes | bytearray | memoryview) -> Any:
         """The value encoded in ``data`` by :meth:`encode_key` (or by :meth:`encode`).
@@ -305,7 +305,7 @@ class Codec:
         except SerializationError:
             raise
         except Exception as exc:
-            raise _decode_error(exc, "key") from exc
+            raise self._decode_error(exc, "key", view) from exc
 
     def _decode(
         self, data: bytes | bytearray | memoryview, decode_body: Callable[[Any], Any]
@@ -341,20 +341,29 @@ class Codec:
                 f"value encodes to {size} bytes, over the max_size limit of {self._max_size} bytes"
             )
 
+    def _decode_error(
+        self, exc: Exception, what: str, data: bytes | bytearray | memoryview
+    ) -> CorruptDataError:
+        """The CorruptDataError for a decoder's exception, in hazelkit's words: the fault
+        found by walking the body (:mod:`._diagnose`), with its position when known."""
+        if isinstance(exc, RecursionError | msgpack.StackError):
+            return CorruptDataError(f"malformed {what}: nested too deeply to decode")
+        try:
+            body = self._decode(data, lambda body: body)  # decrypted and decompressed
+        except SerializationError:
+            body = _body(data)
+        fault = find_fault(body, base=HEADER_SIZE)
+        if fault is None:
+            return CorruptDataError(
+                f"malformed {what}: its body is not a value this codec writes"
+                f" ({type(exc).__name__} from the decoder)"
+            )
+        where = "" if read_flags(data) == 0 else " of the decompressed or decrypted body"
+        return CorruptDataError(f"malformed {what}: {fault.describe()}{where}")
+
     def _raise_encode_error(self, exc: Exception, value: Any) -> NoReturn:
         error = self._encoder.error(exc, value)
         raise error from (None if isinstance(exc, Unencodable) else exc)
-
-
-def _decode_error(exc: Exception, what: str) -> CorruptDataError:
-    """The CorruptDataError for an exception a decoding library or constructor raised."""
-    if isinstance(exc, RecursionError | msgpack.StackError):
-        return CorruptDataError(f"malformed {what}: nested too deeply to decode")
-    if isinstance(exc, msgspec.DecodeError):
-        return CorruptDataError(f"malformed {what}: {exc}")
-    if isinstance(exc, UnicodeDecodeError):
-        return CorruptDataError(f"malformed {what}: a string is not valid UTF-8 ({exc.reason})")
-    return CorruptDataError(f"malformed {what}: {type(exc).__name__}: {short_repr(str(exc), 200)}")
 
 
 def _byte_view(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
