@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import hazelkit.testing
-from hazelkit._exceptions import ClusterUnavailableError, ConfigurationError
+from hazelkit._core._exceptions import ClusterUnavailableError, ConfigurationError
 from hazelkit._local_cluster._config import member_config
 from hazelkit._local_cluster._discovery import JAR_NAME
 from hazelkit.testing import (

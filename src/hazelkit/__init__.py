@@ -7,10 +7,14 @@ See :func:`connect`, :class:`Cluster` and, for code that does not await,
 :func:`connect_blocking`.
 """
 
-from hazelkit._atom import Atom
-from hazelkit._buffer import BufferStatistics, Overflow
-from hazelkit._cache import Cache, CacheStatistics
-from hazelkit._cluster import (
+from hazelkit._caching._cache import Cache, CacheStatistics
+from hazelkit._caching._memoize import Memoized
+from hazelkit._codec import Codec, Encryption
+from hazelkit._coordination._latch import CountDownLatch
+from hazelkit._coordination._lock import Lock, LockStatistics
+from hazelkit._coordination._semaphore import Permit, PermitInfo, Semaphore, SemaphoreStatistics
+from hazelkit._core._buffer import BufferStatistics, Overflow
+from hazelkit._core._cluster import (
     Cluster,
     ClusterState,
     LifecycleEvent,
@@ -18,10 +22,8 @@ from hazelkit._cluster import (
     MembershipEvent,
     connect,
 )
-from hazelkit._codec import Codec, Encryption
-from hazelkit._counter import Counter, IdGenerator
-from hazelkit._events import EntryEvent, EntryEventType, EventStream, ItemEvent, ItemEventType
-from hazelkit._exceptions import (
+from hazelkit._core._events import EntryEvent, EntryEventType, EventStream, ItemEvent, ItemEventType
+from hazelkit._core._exceptions import (
     ArgumentError,
     BackendError,
     CapacityError,
@@ -47,21 +49,19 @@ from hazelkit._exceptions import (
     UnsupportedVersionError,
     ValidationError,
 )
-from hazelkit._latch import CountDownLatch
-from hazelkit._list import List
-from hazelkit._lock import Lock, LockStatistics
-from hazelkit._map import Map
-from hazelkit._memoize import Memoized
-from hazelkit._multimap import MultiMap
-from hazelkit._queue import Queue
-from hazelkit._reliable_reader import MessageLoss, ReliableMessage, ReliableSubscription
-from hazelkit._reliable_topic import FullPolicy, ReliableTopic
-from hazelkit._semaphore import Permit, PermitInfo, Semaphore, SemaphoreStatistics
-from hazelkit._set import Set
-from hazelkit._sink import Sink, pipe
-from hazelkit._subscription import Subscription
-from hazelkit._topic import Message, Topic
-from hazelkit._url import TLSOptions
+from hazelkit._core._sink import Sink, pipe
+from hazelkit._core._subscription import Subscription
+from hazelkit._core._url import TLSOptions
+from hazelkit._streams._reliable_reader import MessageLoss, ReliableMessage, ReliableSubscription
+from hazelkit._streams._reliable_topic import FullPolicy, ReliableTopic
+from hazelkit._streams._topic import Message, Topic
+from hazelkit._structures._atom import Atom
+from hazelkit._structures._counter import Counter, IdGenerator
+from hazelkit._structures._list import List
+from hazelkit._structures._map import Map
+from hazelkit._structures._multimap import MultiMap
+from hazelkit._structures._queue import Queue
+from hazelkit._structures._set import Set
 from hazelkit.blocking import BlockingCluster, BlockingMap, connect_blocking
 
 __version__ = "0.1.0"

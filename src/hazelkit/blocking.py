@@ -53,7 +53,8 @@ from hazelkit._blocking._structures import (
     BlockingSet,
     BlockingStructures,
 )
-from hazelkit._cluster import (
+from hazelkit._codec import Codec
+from hazelkit._core._cluster import (
     Cluster,
     ClusterState,
     LifecycleEvent,
@@ -61,8 +62,7 @@ from hazelkit._cluster import (
     MembershipEvent,
     connect,
 )
-from hazelkit._codec import Codec
-from hazelkit._subscription import Subscription
+from hazelkit._core._subscription import Subscription
 
 __all__ = [
     "BlockingAtom",

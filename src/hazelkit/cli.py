@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hazelkit._exceptions import HazelkitError
+from hazelkit._core._exceptions import HazelkitError
 
 app = typer.Typer(
     name="hazelkit",

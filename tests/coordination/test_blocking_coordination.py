@@ -14,7 +14,7 @@ import pytest
 import hazelkit
 from hazelkit import LockError, NotLockOwnerError, OperationTimeoutError
 from hazelkit._blocking._interrupt import call_interruptibly
-from hazelkit._reliable_reader import ReliableMessage
+from hazelkit._streams._reliable_reader import ReliableMessage
 from hazelkit.blocking import BlockingCluster
 
 

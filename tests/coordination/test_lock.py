@@ -19,9 +19,9 @@ from hazelkit import (
     NotLockOwnerError,
     OperationTimeoutError,
 )
-from hazelkit._lease import LeaseTable
-from hazelkit._lock import Lock, LockStatistics
-from hazelkit._waiting import KeyWatch
+from hazelkit._coordination._lease import LeaseTable
+from hazelkit._coordination._lock import Lock, LockStatistics
+from hazelkit._coordination._waiting import KeyWatch
 
 LEASE = 3.0  # the shortest lease: lapses within 3 s on both backends
 HELD_LEASE = 5.0  # for tests that count on renewals: tolerates stalls of over 2 s

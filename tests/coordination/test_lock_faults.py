@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 import hazelkit
-from hazelkit._lock import LockStatistics
+from hazelkit._coordination._lock import LockStatistics
 from hazelkit.testing import LocalCluster
 from member_helpers import start_members
 

@@ -16,10 +16,10 @@ from hazelkit import (
     LockError,
     NotLockOwnerError,
     OperationTimeoutError,
-    _waiting,
 )
-from hazelkit._lease import LEASE_MAP
-from hazelkit._semaphore import Permit, Semaphore
+from hazelkit._coordination import _waiting
+from hazelkit._coordination._lease import LEASE_MAP
+from hazelkit._coordination._semaphore import Permit, Semaphore
 
 LEASE = 3.0  # the shortest lease
 HELD_LEASE = 5.0  # for tests that count on renewals

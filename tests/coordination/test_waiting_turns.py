@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 import hazelkit
-from hazelkit import OperationTimeoutError, _grant
-from hazelkit._lease import LeaseTable
-from hazelkit._lock import Lock
+from hazelkit import OperationTimeoutError
+from hazelkit._coordination import _grant
+from hazelkit._coordination._lease import LeaseTable
+from hazelkit._coordination._lock import Lock
 
 LEASE = 5.0
 

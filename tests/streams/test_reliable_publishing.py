@@ -11,9 +11,9 @@ import pytest
 
 import hazelkit
 from hazelkit import CapacityError, OperationTimeoutError
-from hazelkit._publishing import MAX_LANES
-from hazelkit._reliable_reader import ReliableSubscription
-from hazelkit._reliable_topic import ReliableTopic
+from hazelkit._streams._publishing import MAX_LANES
+from hazelkit._streams._reliable_reader import ReliableSubscription
+from hazelkit._streams._reliable_topic import ReliableTopic
 
 
 async def take(subscription: ReliableSubscription[Any], count: int) -> list[Any]:

@@ -10,11 +10,17 @@ import anyio
 import pytest
 
 import hazelkit
-from hazelkit import CapacityError, ConfigurationError, MessageLossError, Overflow, _reliable_reader
-from hazelkit._envelope import pack
-from hazelkit._publishing import MAX_LANES
-from hazelkit._reliable_reader import MessageLoss, Reader, ReliableMessage, ReliableSubscription
-from hazelkit._sink import pipe
+from hazelkit import CapacityError, ConfigurationError, MessageLossError, Overflow
+from hazelkit._core._sink import pipe
+from hazelkit._streams import _reliable_reader
+from hazelkit._streams._envelope import pack
+from hazelkit._streams._publishing import MAX_LANES
+from hazelkit._streams._reliable_reader import (
+    MessageLoss,
+    Reader,
+    ReliableMessage,
+    ReliableSubscription,
+)
 
 
 async def take(subscription: ReliableSubscription[Any], count: int) -> list[Any]:

@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 import hazelkit
-from hazelkit._reliable_reader import ReliableMessage, ReliableSubscription
+from hazelkit._streams._reliable_reader import ReliableMessage, ReliableSubscription
 from hazelkit.testing import LocalCluster
 from member_helpers import owner_index, start_members
 

@@ -8,9 +8,9 @@ import pytest
 
 import hazelkit
 from hazelkit import ClusterState, Overflow
-from hazelkit._buffer import MessageBuffer
-from hazelkit._sink import pipe
-from hazelkit._subscription import Subscription, background_subscription
+from hazelkit._core._buffer import MessageBuffer
+from hazelkit._core._sink import pipe
+from hazelkit._core._subscription import Subscription, background_subscription
 
 
 async def test_block_makes_the_producer_wait_and_loses_nothing() -> None:

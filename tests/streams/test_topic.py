@@ -7,8 +7,8 @@ import pytest
 
 import hazelkit
 from hazelkit import ConfigurationError, Overflow
-from hazelkit._sink import Sink, pipe
-from hazelkit._topic import Message
+from hazelkit._core._sink import Sink, pipe
+from hazelkit._streams._topic import Message
 
 
 async def test_every_subscriber_gets_every_message_in_order(

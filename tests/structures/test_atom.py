@@ -44,7 +44,7 @@ async def test_swaps_from_many_nodes_all_apply(
 async def test_swaps_through_one_cluster_take_turns_instead_of_racing(
     cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hazelkit import _cas
+    from hazelkit._core import _cas
 
     writes: list[bool] = []
     write_if_same = _cas.write_if_same

@@ -10,7 +10,7 @@ from collections.abc import Iterator, MutableMapping, MutableSequence, MutableSe
 import pytest
 
 import hazelkit
-from hazelkit._events import EntryEventType, ItemEventType
+from hazelkit._core._events import EntryEventType, ItemEventType
 from hazelkit.blocking import BlockingCluster, connect_blocking
 
 

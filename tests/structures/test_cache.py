@@ -11,8 +11,8 @@ import pytest
 from structure_helpers import wait_for
 
 import hazelkit
-from hazelkit._events import _owned
-from hazelkit._near_cache import MISS, NearCache
+from hazelkit._caching._near_cache import MISS, NearCache
+from hazelkit._core._events import _owned
 
 
 async def test_get_set_delete_and_ttl(cluster: hazelkit.Cluster, name: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import hazelkit
-from hazelkit._events import ItemEventType
+from hazelkit._core._events import ItemEventType
 
 
 async def test_python_list_operations(cluster: hazelkit.Cluster, name: str) -> None:

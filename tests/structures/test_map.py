@@ -11,7 +11,7 @@ from structure_helpers import wait_for
 
 import hazelkit
 from hazelkit import Map
-from hazelkit._events import EntryEvent, EntryEventType
+from hazelkit._core._events import EntryEvent, EntryEventType
 
 
 async def test_values_keep_their_types(cluster: hazelkit.Cluster, name: str) -> None:

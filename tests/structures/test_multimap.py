@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import hazelkit
-from hazelkit._events import EntryEventType
+from hazelkit._core._events import EntryEventType
 
 
 async def test_values_per_key_form_a_set(cluster: hazelkit.Cluster, name: str) -> None:

@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 import hazelkit
-from hazelkit._events import ItemEventType
+from hazelkit._core._events import ItemEventType
 
 
 async def test_fifo_between_nodes(

@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 import hazelkit
-from hazelkit._events import ItemEventType
+from hazelkit._core._events import ItemEventType
 
 
 async def test_membership(cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from hazelkit._backends.protocol import Backend
-from hazelkit._url import ClusterOptions
+from hazelkit._core._url import ClusterOptions
 
 _MODULES = {"memory": "hazelkit._backends.memory", "hazelcast": "hazelkit._backends.hazelcast"}
 

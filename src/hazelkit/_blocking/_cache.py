@@ -11,9 +11,9 @@ import anyio.to_thread
 
 from hazelkit._blocking._handle import BlockingHandle
 from hazelkit._blocking._runner import Runner
-from hazelkit._cache import CACHE_TTL, DEFAULT_LEASE, Cache, CacheStatistics
-from hazelkit._exceptions import ArgumentError
-from hazelkit._memoize import MemoKey, default_memo_name, memo_key
+from hazelkit._caching._cache import CACHE_TTL, DEFAULT_LEASE, Cache, CacheStatistics
+from hazelkit._caching._memoize import MemoKey, default_memo_name, memo_key
+from hazelkit._core._exceptions import ArgumentError
 
 __all__ = ["BlockingCache", "BlockingMemoized"]
 

@@ -7,9 +7,9 @@ from typing import Any, TypeVar, overload
 
 from hazelkit._blocking._handle import BlockingItems
 from hazelkit._blocking._runner import Runner
-from hazelkit._exceptions import ArgumentError
-from hazelkit._list import List
-from hazelkit._set import Set
+from hazelkit._core._exceptions import ArgumentError
+from hazelkit._structures._list import List
+from hazelkit._structures._set import Set
 
 __all__ = ["BlockingList", "BlockingSet"]
 

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from hazelkit._blocking._interrupt import call_interruptibly
 from hazelkit._blocking._runner import Runner
 from hazelkit._blocking._streams import BlockingReliableTopic, BlockingTopic
-from hazelkit._latch import CountDownLatch
-from hazelkit._lock import Lock, LockStatistics
-from hazelkit._reliable_topic import FullPolicy
-from hazelkit._semaphore import Permit, Semaphore, SemaphoreStatistics
+from hazelkit._coordination._latch import CountDownLatch
+from hazelkit._coordination._lock import Lock, LockStatistics
+from hazelkit._coordination._semaphore import Permit, Semaphore, SemaphoreStatistics
+from hazelkit._streams._reliable_topic import FullPolicy
 
 if TYPE_CHECKING:
-    from hazelkit._cluster import Cluster
+    from hazelkit._core._cluster import Cluster
 
 __all__ = [
     "BlockingCoordination",

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 from hazelkit._blocking._runner import BlockingIterator, Runner
-from hazelkit._buffer import Overflow
-from hazelkit._collection import ItemCollection
-from hazelkit._events import EventStream, ItemEvent
-from hazelkit._subscription import Subscription
+from hazelkit._core._buffer import Overflow
+from hazelkit._core._events import EventStream, ItemEvent
+from hazelkit._core._subscription import Subscription
+from hazelkit._structures._collection import ItemCollection
 
 __all__ = ["BlockingHandle", "BlockingItems", "open_events"]
 

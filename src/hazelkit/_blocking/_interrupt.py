@@ -18,8 +18,8 @@ from typing import Any, Generic, TypeVar
 import anyio
 
 from hazelkit._blocking._runner import Runner, portal_error
-from hazelkit._cleanup import CLEANUP_TIMEOUT
-from hazelkit._exceptions import HazelkitError
+from hazelkit._core._cleanup import CLEANUP_TIMEOUT
+from hazelkit._core._exceptions import HazelkitError
 
 __all__ = ["call_interruptibly"]
 

@@ -7,9 +7,9 @@ from typing import Any, TypeVar, overload
 
 from hazelkit._blocking._handle import BlockingHandle, open_events
 from hazelkit._blocking._runner import BlockingIterator, Runner
-from hazelkit._buffer import Overflow
-from hazelkit._events import EntryEvent
-from hazelkit._map import Map, _Delete
+from hazelkit._core._buffer import Overflow
+from hazelkit._core._events import EntryEvent
+from hazelkit._structures._map import Map, _Delete
 
 __all__ = ["BlockingMap"]
 

@@ -6,9 +6,9 @@ from typing import Generic, TypeVar
 
 from hazelkit._blocking._handle import BlockingHandle, open_events
 from hazelkit._blocking._runner import BlockingIterator, Runner
-from hazelkit._buffer import Overflow
-from hazelkit._events import EntryEvent
-from hazelkit._multimap import MultiMap
+from hazelkit._core._buffer import Overflow
+from hazelkit._core._events import EntryEvent
+from hazelkit._structures._multimap import MultiMap
 
 __all__ = ["BlockingMultiMap"]
 

@@ -6,8 +6,8 @@ from typing import Any, TypeVar, overload
 
 from hazelkit._blocking._handle import BlockingItems
 from hazelkit._blocking._runner import Runner
-from hazelkit._exceptions import CapacityError, OperationTimeoutError, QueueEmpty, QueueFull
-from hazelkit._queue import Queue
+from hazelkit._core._exceptions import CapacityError, OperationTimeoutError, QueueEmpty, QueueFull
+from hazelkit._structures._queue import Queue
 
 __all__ = ["BlockingQueue"]
 

@@ -8,8 +8,8 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from anyio.from_thread import BlockingPortal
 
-from hazelkit._exceptions import ClusterClosedError, HazelkitError
-from hazelkit._subscription import Subscription
+from hazelkit._core._exceptions import ClusterClosedError, HazelkitError
+from hazelkit._core._subscription import Subscription
 
 __all__ = ["BlockingIterator", "Runner", "portal_error"]
 
@@ -40,7 +40,7 @@ class Runner:
 
 
 class BlockingIterator(Generic[T]):
-    """A blocking iterator over a :class:`~hazelkit._subscription.Subscription`."""
+    """A blocking iterator over a :class:`~hazelkit._core._subscription.Subscription`."""
 
     def __init__(self, run: Runner, subscription: Subscription[T]) -> None:
         self._run = run

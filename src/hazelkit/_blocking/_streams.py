@@ -7,11 +7,11 @@ from typing import Any, Generic, TypeVar
 
 from hazelkit._blocking._interrupt import call_interruptibly
 from hazelkit._blocking._runner import BlockingIterator, Runner
-from hazelkit._buffer import Overflow
-from hazelkit._reliable_reader import MessageLoss, ReliableMessage, ReliableSubscription
-from hazelkit._reliable_topic import ReliableTopic, Start
-from hazelkit._subscription import Subscription
-from hazelkit._topic import Message, Topic
+from hazelkit._core._buffer import Overflow
+from hazelkit._core._subscription import Subscription
+from hazelkit._streams._reliable_reader import MessageLoss, ReliableMessage, ReliableSubscription
+from hazelkit._streams._reliable_topic import ReliableTopic, Start
+from hazelkit._streams._topic import Message, Topic
 
 __all__ = [
     "BlockingReliableSubscription",

@@ -19,7 +19,7 @@ from hazelkit._blocking._runner import Runner
 from hazelkit._blocking._values import BlockingAtom, BlockingCounter, BlockingIdGenerator
 
 if TYPE_CHECKING:
-    from hazelkit._cluster import Cluster
+    from hazelkit._core._cluster import Cluster
 
 __all__ = [
     "BlockingAtom",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-from hazelkit._atom import Atom
 from hazelkit._blocking._runner import Runner
-from hazelkit._counter import Counter, IdGenerator
+from hazelkit._structures._atom import Atom
+from hazelkit._structures._counter import Counter, IdGenerator
 
 __all__ = ["BlockingAtom", "BlockingCounter", "BlockingIdGenerator"]
 

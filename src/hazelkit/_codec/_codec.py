@@ -22,7 +22,7 @@ from hazelkit._codec._format import (
     read_flags,
 )
 from hazelkit._codec._registry import TypeRegistry, default_registry
-from hazelkit._exceptions import (
+from hazelkit._core._exceptions import (
     ConfigurationError,
     CorruptDataError,
     DecryptionError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import lz4.block
 
-from hazelkit._exceptions import CorruptDataError
+from hazelkit._core._exceptions import CorruptDataError
 
 _SIZE_PREFIX = 4
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from hazelkit._codec._format import HEADER_SIZE, HEADERS
-from hazelkit._exceptions import ConfigurationError, CorruptDataError, DecryptionError
+from hazelkit._core._exceptions import ConfigurationError, CorruptDataError, DecryptionError
 
 __all__ = ["Encryption"]
 

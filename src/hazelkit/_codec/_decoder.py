@@ -19,7 +19,7 @@ from hazelkit._codec._types import (
     scalar_decoders,
 )
 from hazelkit._codec._types import Decoder as DecodeFn
-from hazelkit._exceptions import CorruptDataError, UnknownTypeError
+from hazelkit._core._exceptions import CorruptDataError, UnknownTypeError
 
 _REGISTERED = (ENUM, DATACLASS, STRUCT)
 

@@ -23,7 +23,7 @@ import msgspec
 from hazelkit._codec._registry import RegisteredType, TypeRegistry, short_repr
 from hazelkit._codec._types import Encoder as EncodeFn
 from hazelkit._codec._types import builtin_encoders, ext
-from hazelkit._exceptions import EncodeError
+from hazelkit._core._exceptions import EncodeError
 
 # Packers are not re-entrant and the hook packs nested payloads, so each pack call
 # takes an idle packer (list.pop and list.append are atomic: no lock needed).

@@ -13,7 +13,7 @@ Compression happens before encryption, so an encrypted body decrypts to the
 
 from __future__ import annotations
 
-from hazelkit._exceptions import CorruptDataError, UnsupportedVersionError
+from hazelkit._core._exceptions import CorruptDataError, UnsupportedVersionError
 
 FORMAT_VERSION = 1
 HEADER_SIZE = 2

@@ -27,7 +27,7 @@ import msgpack
 import msgspec
 
 from hazelkit._codec._types import DATACLASS, ENUM, STRUCT
-from hazelkit._exceptions import ConfigurationError, CorruptDataError, SerializationError
+from hazelkit._core._exceptions import ConfigurationError, CorruptDataError, SerializationError
 
 __all__ = ["RegisteredType", "TypeRegistry", "default_registry", "register"]
 

@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgpack import ExtType
 
-from hazelkit._exceptions import CorruptDataError
+from hazelkit._core._exceptions import CorruptDataError
 
 TIMESTAMP = -1
 BIGINT = 1

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from hazelkit._exceptions import ClusterUnavailableError, ConfigurationError
+from hazelkit._core._exceptions import ClusterUnavailableError, ConfigurationError
 from hazelkit._local_cluster._config import (
     PropertyValue,
     check_cluster_name,

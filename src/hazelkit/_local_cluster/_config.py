@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Final
 
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError
 
 HOST: Final = "127.0.0.1"
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Final
 
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError
 
 __all__ = ["HAZELCAST_VERSION", "find_hazelcast_jar", "find_java"]
 

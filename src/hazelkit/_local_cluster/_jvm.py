@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError
 
 MAIN_CLASS: Final = "com.hazelcast.core.server.HazelcastMemberStarter"
 

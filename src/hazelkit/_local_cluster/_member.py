@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from hazelkit._exceptions import ClusterUnavailableError
+from hazelkit._core._exceptions import ClusterUnavailableError
 from hazelkit._local_cluster._config import (
     HOST,
     PropertyValue,

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from hazelkit._exceptions import ClusterUnavailableError
+from hazelkit._core._exceptions import ClusterUnavailableError
 from hazelkit._local_cluster._cluster import LocalCluster, _Cancelled
 from hazelkit._local_cluster._discovery import HAZELCAST_VERSION
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hazelkit._exceptions import HazelkitError
+from hazelkit._core._exceptions import HazelkitError
 from hazelkit.bench._model import Mode, Result
 
 if TYPE_CHECKING:

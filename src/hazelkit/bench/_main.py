@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hazelkit._exceptions import HazelkitError
+from hazelkit._core._exceptions import HazelkitError
 from hazelkit.bench._context import Benchmark, Context
 from hazelkit.bench._machine import load_average, machine_info
 from hazelkit.bench._model import Mode

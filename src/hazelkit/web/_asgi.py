@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from hazelkit._cluster import Cluster, connect
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._cluster import Cluster, connect
+from hazelkit._core._exceptions import ConfigurationError
 from hazelkit.web._config import SessionConfig
 from hazelkit.web._cookies import cookie_values
 from hazelkit.web._manager import SaveResult, SessionManager

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from hazelkit._codec import Codec
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError
 
 __all__ = ["SessionConfig"]
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError
 from hazelkit.blocking import BlockingCluster, connect_blocking
 from hazelkit.web._config import SessionConfig
 from hazelkit.web._manager import SessionManager

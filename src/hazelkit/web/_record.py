@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from hazelkit._codec import Codec
-from hazelkit._exceptions import CapacityError, CorruptDataError
+from hazelkit._core._exceptions import CapacityError, CorruptDataError
 
 __all__ = ["DELETED", "Changes", "Record", "RecordCodec", "SessionTooLargeError"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-from hazelkit._exceptions import EncodeError, HazelkitError
+from hazelkit._core._exceptions import EncodeError, HazelkitError
 from hazelkit.web._record import DELETED, Changes, Record, RecordCodec
 from hazelkit.web._store import StoredSession
 

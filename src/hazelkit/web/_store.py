@@ -17,15 +17,15 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from hazelkit._cas import backoff, local_turn
-from hazelkit._exceptions import ConflictError, SerializationError
+from hazelkit._core._cas import backoff, local_turn
+from hazelkit._core._exceptions import ConflictError, SerializationError
 from hazelkit.web._config import SessionConfig
 from hazelkit.web._cookies import new_session_id
 from hazelkit.web._record import DELETED, Changes, Record, RecordCodec
 
 if TYPE_CHECKING:
     from hazelkit._backends.protocol import MapStore
-    from hazelkit._cluster import Cluster
+    from hazelkit._core._cluster import Cluster
 
 __all__ = ["SessionStore", "StoredSession"]
 

@@ -37,8 +37,8 @@ from hazelkit._backends.protocol import (
     MembershipEventType,
     RawMembershipEvent,
 )
-from hazelkit._exceptions import ClusterClosedError, ClusterUnavailableError
-from hazelkit._url import ClusterOptions
+from hazelkit._core._exceptions import ClusterClosedError, ClusterUnavailableError
+from hazelkit._core._url import ClusterOptions
 
 __all__ = ["HazelcastBackend", "backend_class"]
 

@@ -47,7 +47,7 @@ Member behaviour, verified against one ``com.hazelcast:hazelcast:5.7.0`` member:
   add a dynamic configuration '...' as there is already a conflicting configuration
   '...'", or, when the name is in the members' static (YAML/XML) config, "Cannot add a
   new dynamic configuration ... as static configuration already contains ...". Both
-  are raised here as :class:`~hazelkit._exceptions.ConfigurationError` naming the
+  are raised here as :class:`~hazelkit._core._exceptions.ConfigurationError` naming the
   structure, the requested and the existing value (parsed from the member's message).
   The existing config stays in force. Dynamic configs cannot be changed or removed.
 * Existing structures are NOT reconfigured. What counts is the member-side container,
@@ -96,7 +96,7 @@ from hazelcast.errors import InvalidConfigurationError
 from hazelcast.protocol.client_message import REQUEST_HEADER_SIZE
 from hazelcast.serialization.bits import BOOLEAN_SIZE_IN_BYTES, INT_SIZE_IN_BYTES
 
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError
 
 __all__ = ["add_queue_config", "add_ringbuffer_config"]
 

@@ -9,7 +9,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from hazelcast import errors as hz
 
-from hazelkit._exceptions import (
+from hazelkit._core._exceptions import (
     BackendError,
     ClusterClosedError,
     ClusterUnavailableError,

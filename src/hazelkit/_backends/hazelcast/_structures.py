@@ -34,7 +34,7 @@ from hazelkit._backends.protocol import (
     ReadBatch,
     check_read,
 )
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError
 
 _ENTRY_TYPES = {
     HzEntryEventType.ADDED: EntryEventType.ADDED,

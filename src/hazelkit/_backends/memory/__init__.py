@@ -14,8 +14,8 @@ from hazelkit._backends.memory._grid import Grid, attach, detach
 from hazelkit._backends.memory._log import MemoryIdGenerator, MemoryRingbuffer, MemoryTopic
 from hazelkit._backends.memory._map import MemoryMap, MemoryMultiMap
 from hazelkit._backends.protocol import BackendListener, BackendState, MemberInfo
-from hazelkit._exceptions import ClusterClosedError
-from hazelkit._url import ClusterOptions
+from hazelkit._core._exceptions import ClusterClosedError
+from hazelkit._core._url import ClusterOptions
 
 __all__ = ["MemoryBackend", "backend_class"]
 

@@ -16,7 +16,7 @@ from hazelkit._backends.memory._grid import (
     wait_until,
 )
 from hazelkit._backends.protocol import ItemCallback, ItemEventType, RawItemEvent
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError
 
 
 class ItemState:

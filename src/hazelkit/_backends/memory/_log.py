@@ -24,7 +24,7 @@ from hazelkit._backends.protocol import (
     ReadBatch,
     check_read,
 )
-from hazelkit._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError
 
 DEFAULT_RINGBUFFER_CAPACITY = 10_000
 

@@ -5,7 +5,7 @@ Every contender increments an integer by one per swap and counts its compare-and
 attempts (a swap that had to retry counts more than one), so the retry rate is
 ``attempts / swaps - 1``. The raw loop (``get`` then ``replace_if_same`` or
 ``put_if_absent``, native int values) backs off between attempts exactly as hazelkit
-does (``hazelkit._cas.backoff``), so the two differ only by hazelkit's layers: the
+does (``hazelkit._core._cas.backoff``), so the two differ only by hazelkit's layers: the
 codec, the transform, the Atom and the backend adapter. The CP subsystem's
 AtomicLong would be the other natural choice, but Community members refuse it.
 """
@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import hazelkit
-from hazelkit._cas import backoff
+from hazelkit._core._cas import backoff
 from hazelkit.bench._suites._points import enter_contenders
 from hazelkit.bench._suites._raw_client import raw_client
 

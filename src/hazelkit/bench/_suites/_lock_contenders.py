@@ -10,7 +10,7 @@ subsystem (whose FencedLock Community members refuse): the member queues waiters
 grants the lock in one round trip, but gives no fencing token, and a holder that dies
 keeps it until its lease time (forever by default) or until its client's session is
 noticed as gone. hazelkit's Lock is built on map compare-and-set with leases and
-fencing tokens (see ``hazelkit._lease``), so it costs more round trips per pair.
+fencing tokens (see ``hazelkit._coordination._lease``), so it costs more round trips per pair.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ async def raw_map(
         warnings.filterwarnings("ignore", "The asyncore module", DeprecationWarning)
         from hazelcast.asyncio import HazelcastClient
     from hazelkit._backends.hazelcast import HazelcastBackend
-    from hazelkit._url import parse_url
+    from hazelkit._core._url import parse_url
 
     # hazelkit's own client configuration, so both clients are set up identically.
     ignore = BackendListener(lambda state: None, lambda event: None)

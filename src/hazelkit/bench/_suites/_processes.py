@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from hazelkit._exceptions import HazelkitError
+from hazelkit._core._exceptions import HazelkitError
 
 __all__ = ["WORKER_MODULE", "ProcessRun", "run_processes"]
 

@@ -33,7 +33,7 @@ async def raw_client(url: str, **options: Any) -> AsyncIterator[Any]:
         warnings.filterwarnings("ignore", "The asyncore module", DeprecationWarning)
         from hazelcast.asyncio import HazelcastClient
     from hazelkit._backends.hazelcast import HazelcastBackend
-    from hazelkit._url import parse_url
+    from hazelkit._core._url import parse_url
 
     ignore = BackendListener(lambda state: None, lambda event: None)
     config = HazelcastBackend(parse_url(url))._client_config(ignore)

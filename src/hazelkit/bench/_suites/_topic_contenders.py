@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import hazelkit
 from hazelkit._backends.protocol import MAX_READ_BATCH
-from hazelkit._exceptions import HazelkitError
+from hazelkit._core._exceptions import HazelkitError
 from hazelkit.bench._runner import Load
 from hazelkit.bench._suites._points import enter_contenders
 from hazelkit.bench._suites._raw_client import blob, raw_client

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hazelkit._exceptions import HazelkitError
+from hazelkit._core._exceptions import HazelkitError
 from hazelkit.bench._context import Benchmark, Context
 from hazelkit.bench._model import Result
 from hazelkit.bench._suites import _memory_worker

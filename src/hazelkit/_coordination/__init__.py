@@ -1,0 +1,1 @@
+"""Coordination: Lock, Semaphore and CountDownLatch, on leases with fencing tokens."""

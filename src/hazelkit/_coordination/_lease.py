@@ -1,0 +1,185 @@
+"""Leases with fencing tokens: the mechanism under locks and semaphores.
+
+There is no CP subsystem on Community members, so a lease is a record in the internal
+map ``hazelkit.leases``, taken with ``put_if_absent`` and an entry TTL. The member's
+clock alone decides when it lapses: the holder renews it with ``set_ttl`` well before
+that, and a holder that dies (or stops renewing) loses it within one lease period.
+
+Taking a lease, in order:
+
+1. read the fencing counter of the primitive (an entry without TTL, so a token is
+   never reused even after every lease record expired and was removed);
+2. ``put_if_absent`` the record ``{owner uuid, token = counter + 1, holder, ...}``;
+3. advance the counter from the value read to ``token`` by compare-and-set;
+4. read the record back: it must still be ours.
+
+If step 3 fails, someone else advanced the counter meanwhile (a concurrent taker of
+another semaphore slot, or a stale holder): the record is removed and the take retried.
+Step 4 proves that the record lived from step 2 to step 4 (its bytes are unique), so no
+one else held the lease while the counter moved to ``token``. Hence every token is
+granted once, and a take that starts after a lease was granted (or released) reads a
+counter at least that lease's token, so it gets a higher one. For a lock (one slot)
+that orders every holder. For a semaphore, takes of different slots that overlap may
+complete in the opposite order of their tokens (one advances the counter first but
+confirms its record later); per slot, tokens still grow holder after holder.
+
+What fencing rests on: the counter is an entry of the map ``hazelkit.leases`` stored
+without TTL, and the lease records rely on their own TTL. Both therefore rely on the
+members' configuration of that map: an expiry (``time-to-live-seconds``,
+``max-idle-seconds``) or eviction configured for the ``default`` map, or for a pattern
+matching ``hazelkit.leases``, would remove the counter, and tokens would start again at
+1; so does a restart of the whole cluster (the map lives in memory). Keep that map
+without expiry and eviction (the members' default), and have resources that check
+tokens forget the highest token they saw when the cluster restarts. hazelkit does not
+configure maps on the members.
+
+Holding a lease (renewing it, giving it back) is :mod:`hazelkit._coordination._lease_holding`.
+Renewal is ``set_ttl`` followed by a read that must return our record: a record with
+our unique bytes that exists after the ``set_ttl`` existed during it, so the TTL we set
+was ours. (If our record had already lapsed, ``set_ttl`` may have extended the next
+holder's record once; that delays a takeover by at most one lease, never breaks it.)
+
+Hazelcast members keep TTLs in whole seconds: a TTL of ``ceil(lease)`` set at time t
+lapses between t + ceil(lease) - 1 and t + ceil(lease). A holder therefore treats its
+lease as valid until one second before the earliest moment it could lapse.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hazelkit._backends.protocol import MapStore
+from hazelkit._coordination._lease_holding import Lease
+from hazelkit._coordination._waiting import describe_owner
+from hazelkit._core._cleanup import run_cleanup
+from hazelkit._core._exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from hazelkit._core._cluster import Cluster
+
+__all__ = ["LEASE_MAP", "MIN_LEASE", "Lease", "LeaseInfo", "LeaseTable", "check_lease"]
+
+LEASE_MAP = "hazelkit.leases"
+#: The shortest lease. Members count TTLs in whole seconds, so a holder counts on
+#: ``ceil(lease) - 1`` seconds only; at 3 s that still leaves renewals (every third of
+#: that window) room for a stall of over a second on a loaded machine.
+MIN_LEASE = 3.0
+#: How often a take is retried at once when the fencing counter moved under it.
+_TAKE_ATTEMPTS = 3
+
+
+def check_lease(lease: float) -> float:
+    """Return ``lease`` as a float, or raise ConfigurationError naming the problem."""
+    if isinstance(lease, bool) or not isinstance(lease, int | float) or not math.isfinite(lease):
+        raise ConfigurationError(f"lease must be a number of seconds, not {lease!r}")
+    if lease < MIN_LEASE:
+        raise ConfigurationError(
+            f"lease must be at least {MIN_LEASE:g} s (members count TTLs in whole seconds),"
+            f" not {lease:g}"
+        )
+    return float(lease)
+
+
+def poll_interval(lease: float) -> float:
+    """How often a waiter re-checks a lease, whatever events say (members announce an
+    expired record late, so a dead holder's lease is found free by this polling)."""
+    return min(lease / 6, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseInfo:
+    """A lease record as stored: who holds it, with which token, since when."""
+
+    owner: str  #: a uuid unique to this acquisition
+    token: int  #: the fencing token of this acquisition
+    holder: str  #: ``host:pid:task`` of the holder, for humans
+    acquired_at: float  #: wall-clock time of the acquisition (informational)
+    lease: float  #: the lease period in seconds
+
+
+class LeaseTable:
+    """The lease records and fencing counter of one primitive (a lock, a semaphore)."""
+
+    def __init__(self, cluster: Cluster, kind: str, name: str) -> None:
+        self.cluster = cluster
+        self.kind = kind
+        self.name = name
+        self._store_cache: MapStore | None = None
+        self.fence_key = cluster.codec.encode_key(("fence", kind, name))
+
+    @property
+    def store(self) -> MapStore:
+        """The lease map; raises ClusterClosedError once the Cluster is closing."""
+        self.cluster.check_open()
+        return self.raw_store
+
+    @property
+    def raw_store(self) -> MapStore:
+        """The lease map without the open check: for giving leases back while closing."""
+        if self._store_cache is None:
+            self._store_cache = self.cluster.backend.map(LEASE_MAP)
+        return self._store_cache
+
+    def lease_key(self, slot: int = 0) -> bytes:
+        return self.cluster.codec.encode_key(("lease", self.kind, self.name, slot))
+
+    def _decode(self, data: bytes) -> LeaseInfo:
+        owner, token, holder, acquired_at, lease = self.cluster.codec.decode(data)
+        return LeaseInfo(owner, token, holder, acquired_at, lease)
+
+    async def read(self, slot: int = 0) -> LeaseInfo | None:
+        """The live lease record of ``slot``, or None when it is free."""
+        data = await self.store.get(self.lease_key(slot))
+        return None if data is None else self._decode(data)
+
+    async def read_slots(self, slots: int) -> dict[int, LeaseInfo]:
+        """The live lease records of slots ``0..slots-1``, by slot."""
+        keys = {self.lease_key(slot): slot for slot in range(slots)}
+        found = await self.store.get_all(list(keys))
+        return {keys[key]: self._decode(data) for key, data in found.items()}
+
+    async def last_token(self) -> int:
+        """The highest fencing token granted so far (0 before the first)."""
+        data = await self.store.get(self.fence_key)
+        return 0 if data is None else int(self.cluster.codec.decode(data))
+
+    async def try_take(self, owner: object, lease: float, slot: int = 0) -> Lease | None:
+        """Take ``slot``'s lease for ``owner`` if it is free; None if it is held.
+
+        Not started: call :meth:`Lease.start_renewing` once the caller keeps it. If the
+        caller is cancelled mid-way, the half-taken record is removed before the
+        cancellation goes on.
+        """
+        for _ in range(_TAKE_ATTEMPTS):
+            counter = await self.store.get(self.fence_key)
+            token = 1 if counter is None else int(self.cluster.codec.decode(counter)) + 1
+            info = LeaseInfo(uuid.uuid4().hex, token, describe_owner(owner), time.time(), lease)
+            record = self.cluster.codec.encode(
+                (info.owner, info.token, info.holder, info.acquired_at, info.lease)
+            )
+            key = self.lease_key(slot)
+            started = time.monotonic()
+            try:
+                if await self.store.put_if_absent(key, record, ttl=math.ceil(lease)) is not None:
+                    return None
+                if await self._advance(counter, token) and await self.store.get(key) == record:
+                    return Lease(self, slot, info, record, started)
+                # The counter moved under us: give the record back and try again.
+                await self.store.remove_if_same(key, record)
+            except BaseException:
+                # Cancelled or failed with the record possibly stored: remove it (only if
+                # it is still this exact record) before going on.
+                undo = self.raw_store.remove_if_same(key, record)
+                await run_cleanup(self.cluster, undo, name="undo lease take")
+                raise
+        return None
+
+    async def _advance(self, counter: bytes | None, token: int) -> bool:
+        new = self.cluster.codec.encode(token)
+        if counter is None:
+            return await self.store.put_if_absent(self.fence_key, new) is None
+        return await self.store.replace_if_same(self.fence_key, counter, new)

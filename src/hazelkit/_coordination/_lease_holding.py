@@ -1,0 +1,198 @@
+"""A lease this process holds: renewed in the background, given back on release or close.
+
+How a lease is taken, and why its tokens fence, is :mod:`hazelkit._coordination._lease`. Renewal is
+``set_ttl`` followed by a read that must return our record (see there); closing a
+Cluster gives back every lease held through it, all at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+import weakref
+from typing import TYPE_CHECKING
+
+from hazelkit._coordination._waiting import owner_alive, wake_local_waiters
+from hazelkit._core._cleanup import finish
+from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, LeaseExpiredError
+
+if TYPE_CHECKING:
+    from hazelkit._coordination._lease import LeaseInfo, LeaseTable
+    from hazelkit._core._cluster import Cluster
+
+__all__ = ["CLOSE_RELEASE_TIMEOUT", "TTL_MARGIN", "Lease"]
+
+logger = logging.getLogger("hazelkit")
+
+#: How early a lease may lapse on a member compared with the holder's clock.
+TTL_MARGIN = 1.0
+#: How long closing a Cluster waits for its held leases to be given back (all at once;
+#: those not given back by then lapse within their lease).
+CLOSE_RELEASE_TIMEOUT = 2.0
+_leases: weakref.WeakKeyDictionary[Cluster, set[Lease]] = weakref.WeakKeyDictionary()
+
+
+def _held_by(cluster: Cluster) -> set[Lease]:
+    """The leases held through ``cluster``; the first call arranges their release on close."""
+    held = _leases.get(cluster)
+    if held is None:
+        held = _leases[cluster] = set()
+
+        async def give_back() -> None:
+            leases = list(held)
+            held.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_RELEASE_TIMEOUT):
+                    await asyncio.gather(*(lease.give_back_on_close() for lease in leases))
+
+        cluster.on_close(give_back)
+    return held
+
+
+class Lease:
+    """A lease this process holds: renewed in the background until released or lost.
+
+    ``held`` is True while the holder is sure no one else can hold it: the record was
+    ours at the last renewal and the lease cannot have lapsed since, by the local
+    monotonic clock. When a renewal finds another record, the lease is *lost* for good
+    and :meth:`release` raises LeaseExpiredError. A renewal that fails for a network
+    reason is retried; if the lease outlives the outage, it is held again.
+    """
+
+    def __init__(
+        self, table: LeaseTable, slot: int, info: LeaseInfo, record: bytes, started: float
+    ) -> None:
+        self.table = table
+        self.slot = slot
+        self.info = info
+        self._record = record
+        self._key = table.lease_key(slot)
+        self._ttl = math.ceil(info.lease)
+        self._valid_until = started + self._ttl - TTL_MARGIN
+        self._lost = False
+        self._released = False
+        self._renewer: asyncio.Task[None] | None = None
+
+    @property
+    def token(self) -> int:
+        return self.info.token
+
+    @property
+    def lost(self) -> bool:
+        """True once a renewal or release found that another holder took over."""
+        return self._lost
+
+    @property
+    def held(self) -> bool:
+        return not (self._lost or self._released) and time.monotonic() < self._valid_until
+
+    @property
+    def expires_in(self) -> float:
+        """Seconds until the lease lapses unless renewed (0 if it may have lapsed)."""
+        return max(0.0, self._valid_until - time.monotonic()) if self.held else 0.0
+
+    async def keep(self, owner: object) -> None:
+        """Renew the lease in the background while ``owner`` is alive, and give it back
+        if the Cluster closes first.
+
+        Awaits nothing unless the Cluster is already closing (then the lease is given
+        back and ClusterClosedError raised), so a cancellation cannot drop a lease
+        that is being kept.
+        """
+        name = f"renew {self.table.kind} {self.table.name!r}"
+        try:
+            self._renewer = self.table.cluster.spawn(self._renew_forever(owner), name=name)
+        except ClusterClosedError:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_RELEASE_TIMEOUT):
+                    await self.give_back_on_close()
+            raise
+        _held_by(self.table.cluster).add(self)
+
+    async def renew(self) -> bool:
+        """Extend the lease by one period now; False (and lost) if it is no longer ours."""
+        started = time.monotonic()
+        store = self.table.store
+        await store.set_ttl(self._key, self._ttl)
+        if await store.get(self._key) != self._record:
+            self._lost = True
+            return False
+        self._valid_until = started + self._ttl - TTL_MARGIN
+        return True
+
+    def _renewal_delay(self) -> float:
+        """Renew once a third of the valid window has passed since the last renewal
+        began; after a failed renewal (less than two thirds left), retry soon."""
+        window = self._ttl - TTL_MARGIN
+        delay = self._valid_until - time.monotonic() - window * 2 / 3
+        return delay if delay > 0 else min(window / 6, 0.5)
+
+    async def _renew_forever(self, keep: object) -> None:
+        while not self._released:
+            await asyncio.sleep(self._renewal_delay())
+            if not owner_alive(keep):
+                logger.warning("%s ended while holding %s; letting it lapse", keep, self)
+                _held_by(self.table.cluster).discard(self)
+                return
+            try:
+                if not await self.renew():
+                    logger.warning("%s was lost: another holder took it", self)
+                    _held_by(self.table.cluster).discard(self)
+                    return
+            except HazelkitError:
+                logger.warning("could not renew %s; retrying", self, exc_info=True)
+
+    async def give_back_on_close(self) -> None:
+        """Release at once while the Cluster closes (its backend is still connected)."""
+        if self._released:
+            return
+        self._released = True
+        await self._stop_renewing()
+        with contextlib.suppress(Exception):
+            await self.table.raw_store.remove_if_same(self._key, self._record)
+
+    async def _stop_renewing(self) -> None:
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None and not renewer.done():
+            renewer.cancel()
+            await asyncio.wait({renewer})  # a cancellation of the caller still goes on
+
+    def abandon(self) -> None:
+        """Stop renewing without releasing, as if the holder had died (for tests)."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+
+    async def release(self) -> None:
+        """Give the lease back; runs to its end even if the caller is cancelled meanwhile.
+
+        Raises LeaseExpiredError if the lease had lapsed and another holder may have
+        taken it. Releasing twice is a no-op, and so is releasing while the Cluster
+        closes (closing gives held leases back). If the grid cannot be reached, the
+        error is raised and the lease lapses within one period.
+        """
+        if self._released:
+            return
+        try:
+            await finish(self.table.cluster, self._give_back(), name=f"release {self}")
+        except ClusterClosedError:
+            return
+
+    async def _give_back(self) -> None:
+        await self._stop_renewing()
+        self._released = True
+        _held_by(self.table.cluster).discard(self)
+        store = self.table.raw_store
+        if await store.remove_if_same(self._key, self._record):
+            wake_local_waiters(self.table.cluster, store, self._key)
+        else:
+            self._lost = True
+            raise LeaseExpiredError(
+                f"the lease on {self.table.kind} {self.table.name!r} (token {self.token}) "
+                "lapsed before it was released; another holder may have held it"
+            )
+
+    def __repr__(self) -> str:
+        return f"<Lease {self.table.kind} {self.table.name!r} slot {self.slot} token {self.token}>"

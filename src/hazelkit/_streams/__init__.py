@@ -1,0 +1,2 @@
+"""Streams: Topic and ReliableTopic (numbered publishing, in-order replay, loss
+detection)."""

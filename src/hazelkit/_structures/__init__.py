@@ -1,0 +1,1 @@
+"""Data structures: Map, MultiMap, Queue, Set, List, Atom, Counter and IdGenerator."""
