@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 import hazelkit
+from hazelkit import lowlevel
 from hazelkit.testing import LocalCluster
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -29,7 +30,7 @@ def start_members(local: LocalCluster) -> None:
 async def owner_index(cluster: hazelkit.Cluster, local: LocalCluster, partition_key: Any) -> int:
     """The index in ``local`` of the member owning the partition of ``partition_key`` (a
     structure name, or a serialized map key), as ``cluster``'s client sees it."""
-    client: Any = cluster.backend.client  # type: ignore[attr-defined]
+    client: Any = lowlevel.backend(cluster).client  # type: ignore[attr-defined]
     partitions = client.partition_service
     partition = await partitions.get_partition_id(partition_key)
     with anyio.fail_after(20):  # the client learns the partition table a little later

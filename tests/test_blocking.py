@@ -8,7 +8,7 @@ from collections.abc import Iterator, MutableMapping
 import pytest
 
 import hazelkit
-from hazelkit import ClusterState
+from hazelkit import ClusterState, lowlevel
 from hazelkit.blocking import BlockingCluster
 
 
@@ -119,7 +119,7 @@ def test_lifecycle_stream_and_close(url: str) -> None:
     # The helper thread is gone once closed.
     assert threading.active_count() < threads_before
     with pytest.raises(hazelkit.ClusterClosedError):
-        cluster.async_cluster.check_open()
+        lowlevel.check_open(cluster.async_cluster)
 
 
 def test_blocking_event_stream(name: str) -> None:

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 import hazelkit
-from hazelkit import ClusterState
+from hazelkit import ClusterState, lowlevel
 
 
 async def test_states_and_lifecycle_stream(url: str) -> None:
@@ -176,7 +176,7 @@ def test_urls_parse_addresses_and_options() -> None:
 
 async def test_background_tasks_end_with_the_cluster(url: str) -> None:
     async with hazelkit.connect(url) as cluster:
-        task = cluster.spawn(anyio.sleep(3600), name="sleeper")
+        task = lowlevel.spawn(cluster, anyio.sleep(3600), name="sleeper")
     assert task.cancelled()
     with pytest.raises(hazelkit.ClusterClosedError):
-        cluster.spawn(anyio.sleep(1), name="too late")
+        lowlevel.spawn(cluster, anyio.sleep(1), name="too late")

@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 import hazelkit
+from hazelkit import lowlevel
 from hazelkit._backends.protocol import ItemEventType, RawItemEvent
 
 
@@ -18,7 +19,7 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:
 
 
 async def test_queue_is_fifo(cluster: hazelkit.Cluster, name: str) -> None:
-    queue = cluster.backend.queue(name)
+    queue = lowlevel.backend(cluster).queue(name)
     for item in (b"1", b"2", b"3"):
         assert await queue.offer(item)
     assert await queue.size() == 3
@@ -34,7 +35,7 @@ async def test_queue_is_fifo(cluster: hazelkit.Cluster, name: str) -> None:
 
 
 async def test_queue_poll_waits_with_timeout(cluster: hazelkit.Cluster, name: str) -> None:
-    queue = cluster.backend.queue(name)
+    queue = lowlevel.backend(cluster).queue(name)
     started = time.monotonic()
     assert await queue.poll(timeout=0.5) is None
     assert 0.4 <= time.monotonic() - started < 5
@@ -49,7 +50,7 @@ async def test_queue_poll_waits_with_timeout(cluster: hazelkit.Cluster, name: st
 
 
 async def test_bounded_queue_offer_waits_for_room(cluster: hazelkit.Cluster, name: str) -> None:
-    queue = cluster.backend.queue(name, capacity=2)
+    queue = lowlevel.backend(cluster).queue(name, capacity=2)
     assert await queue.remaining_capacity() == 2
     assert await queue.offer(b"a")
     assert await queue.offer(b"b")
@@ -72,17 +73,17 @@ async def test_bounded_queue_offer_waits_for_room(cluster: hazelkit.Cluster, nam
 async def test_queue_capacity_conflict_is_a_configuration_error(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
-    await cluster.backend.queue(name, capacity=3).offer(b"x")
+    await lowlevel.backend(cluster).queue(name, capacity=3).offer(b"x")
     with pytest.raises(hazelkit.ConfigurationError, match=name):
-        await cluster.backend.queue(name, capacity=5).offer(b"y")
+        await lowlevel.backend(cluster).queue(name, capacity=5).offer(b"y")
 
 
 async def test_unbounded_queue_capacity(cluster: hazelkit.Cluster, name: str) -> None:
-    assert await cluster.backend.queue(name).remaining_capacity() == 2**31 - 1
+    assert await lowlevel.backend(cluster).queue(name).remaining_capacity() == 2**31 - 1
 
 
 async def test_queue_drain_and_clear(cluster: hazelkit.Cluster, name: str) -> None:
-    queue = cluster.backend.queue(name)
+    queue = lowlevel.backend(cluster).queue(name)
     for i in range(5):
         await queue.offer(bytes([i]))
     assert await queue.drain(2) == [b"\x00", b"\x01"]
@@ -97,8 +98,8 @@ async def test_queue_item_events(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
     events: list[RawItemEvent] = []
-    registration = await cluster.backend.queue(name).listen(events.append)
-    other = cluster2.backend.queue(name)
+    registration = await lowlevel.backend(cluster).queue(name).listen(events.append)
+    other = lowlevel.backend(cluster2).queue(name)
     await other.offer(b"a")
     await other.poll()
     await wait_for(lambda: len(events) >= 2)
@@ -114,15 +115,15 @@ async def test_waiting_poll_from_another_node(
 ) -> None:
     async def offer_later() -> None:
         await anyio.sleep(0.3)
-        await cluster2.backend.queue(name).offer(b"hello")
+        await lowlevel.backend(cluster2).queue(name).offer(b"hello")
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(offer_later)
-        assert await cluster.backend.queue(name).poll(timeout=10) == b"hello"
+        assert await lowlevel.backend(cluster).queue(name).poll(timeout=10) == b"hello"
 
 
 async def test_set(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.set(name)
+    store = lowlevel.backend(cluster).set(name)
     assert await store.add(b"a")
     assert not await store.add(b"a")
     assert await store.add_all([b"b", b"c"])
@@ -138,7 +139,7 @@ async def test_set(cluster: hazelkit.Cluster, name: str) -> None:
 
 
 async def test_set_events(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.set(name)
+    store = lowlevel.backend(cluster).set(name)
     events: list[RawItemEvent] = []
     await store.listen(events.append, include_values=False)
     await store.add(b"a")
@@ -151,7 +152,7 @@ async def test_set_events(cluster: hazelkit.Cluster, name: str) -> None:
 
 
 async def test_list(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.list(name)
+    store = lowlevel.backend(cluster).list(name)
     await store.append(b"a")
     await store.extend([b"b", b"c"])
     await store.extend([])
@@ -174,7 +175,7 @@ async def test_list(cluster: hazelkit.Cluster, name: str) -> None:
 
 @pytest.mark.parametrize("index", [3, 10, -1])
 async def test_list_index_out_of_range(cluster: hazelkit.Cluster, name: str, index: int) -> None:
-    store = cluster.backend.list(name)
+    store = lowlevel.backend(cluster).list(name)
     await store.extend([b"a", b"b", b"c"])
     with pytest.raises(IndexError):
         await store.get(index)
@@ -186,14 +187,14 @@ async def test_list_index_out_of_range(cluster: hazelkit.Cluster, name: str, ind
 async def test_capacity_for_a_queue_already_used_unbounded_is_refused(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
-    await cluster.backend.queue(name).offer(b"x")
+    await lowlevel.backend(cluster).queue(name).offer(b"x")
     with pytest.raises(hazelkit.ConfigurationError, match=name):
-        await cluster.backend.queue(name, capacity=5).offer(b"y")
-    assert await cluster.backend.queue(name).items() == [b"x"]
+        await lowlevel.backend(cluster).queue(name, capacity=5).offer(b"y")
+    assert await lowlevel.backend(cluster).queue(name).items() == [b"x"]
 
 
 async def test_list_pop_event_has_no_item(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.list(name)
+    store = lowlevel.backend(cluster).list(name)
     events: list[RawItemEvent] = []
     await store.listen(events.append)
     await store.append(b"a")

@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 import hazelkit
+from hazelkit import lowlevel
 from hazelkit._backends.protocol import OverflowPolicy, RawMessage
 
 
@@ -18,7 +19,7 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:
 
 
 async def test_ringbuffer_sequences(cluster: hazelkit.Cluster, name: str) -> None:
-    ring = cluster.backend.ringbuffer(name, capacity=5)
+    ring = lowlevel.backend(cluster).ringbuffer(name, capacity=5)
     assert await ring.capacity() == 5
     assert await ring.head() == 0
     assert await ring.tail() == -1
@@ -36,7 +37,7 @@ async def test_ringbuffer_sequences(cluster: hazelkit.Cluster, name: str) -> Non
 async def test_ringbuffer_overwrites_and_reader_sees_the_gap(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
-    ring = cluster.backend.ringbuffer(name, capacity=3)
+    ring = lowlevel.backend(cluster).ringbuffer(name, capacity=3)
     for i in range(7):
         await ring.add(bytes([i]))
     assert await ring.head() == 4
@@ -50,13 +51,13 @@ async def test_ringbuffer_overwrites_and_reader_sees_the_gap(
 async def test_ringbuffer_fail_policy_without_ttl_overwrites(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
-    ring = cluster.backend.ringbuffer(name, capacity=2)
+    ring = lowlevel.backend(cluster).ringbuffer(name, capacity=2)
     for i in range(3):
         assert await ring.add(bytes([i]), OverflowPolicy.FAIL) == i
 
 
 async def test_ringbuffer_fail_policy_with_ttl(cluster: hazelkit.Cluster, name: str) -> None:
-    ring = cluster.backend.ringbuffer(name, capacity=2, ttl=2)
+    ring = lowlevel.backend(cluster).ringbuffer(name, capacity=2, ttl=2)
     assert await ring.add(b"a", OverflowPolicy.FAIL) == 0
     assert await ring.add(b"b", OverflowPolicy.FAIL) == 1
     assert await ring.add(b"c", OverflowPolicy.FAIL) == -1
@@ -69,11 +70,11 @@ async def test_ringbuffer_fail_policy_with_ttl(cluster: hazelkit.Cluster, name: 
 async def test_ringbuffer_blocking_read(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
-    ring = cluster.backend.ringbuffer(name)
+    ring = lowlevel.backend(cluster).ringbuffer(name)
 
     async def add_later() -> None:
         await anyio.sleep(0.3)
-        await cluster2.backend.ringbuffer(name).add(b"late")
+        await lowlevel.backend(cluster2).ringbuffer(name).add(b"late")
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(add_later)
@@ -83,7 +84,7 @@ async def test_ringbuffer_blocking_read(
 
 
 async def test_ringbuffer_read_times_out_empty(cluster: hazelkit.Cluster, name: str) -> None:
-    ring = cluster.backend.ringbuffer(name)
+    ring = lowlevel.backend(cluster).ringbuffer(name)
     await ring.add(b"a")
     started = time.monotonic()
     batch = await ring.read_many(1, 1, 10, timeout=0.5)
@@ -94,7 +95,7 @@ async def test_ringbuffer_read_times_out_empty(cluster: hazelkit.Cluster, name: 
 async def test_ringbuffer_read_beyond_tail_waits_at_tail(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
-    ring = cluster.backend.ringbuffer(name)
+    ring = lowlevel.backend(cluster).ringbuffer(name)
     await ring.add_all([b"a", b"b"])
     empty = await ring.read_many(9, 0, 10, timeout=0)
     assert empty.items == []
@@ -111,13 +112,13 @@ async def test_ringbuffer_read_beyond_tail_waits_at_tail(
 
 
 async def test_ringbuffer_capacity_conflict(cluster: hazelkit.Cluster, name: str) -> None:
-    await cluster.backend.ringbuffer(name, capacity=4).add(b"a")
+    await lowlevel.backend(cluster).ringbuffer(name, capacity=4).add(b"a")
     with pytest.raises(hazelkit.ConfigurationError, match=name):
-        await cluster.backend.ringbuffer(name, capacity=8).add(b"b")
+        await lowlevel.backend(cluster).ringbuffer(name, capacity=8).add(b"b")
 
 
 async def test_ringbuffer_rejects_bad_reads(cluster: hazelkit.Cluster, name: str) -> None:
-    ring = cluster.backend.ringbuffer(name)
+    ring = lowlevel.backend(cluster).ringbuffer(name)
     with pytest.raises(ValueError, match="start must be >= 0"):
         await ring.read_many(-1, 0, 10, timeout=0)
     with pytest.raises(ValueError, match="min_count <= max_count"):
@@ -125,13 +126,17 @@ async def test_ringbuffer_rejects_bad_reads(cluster: hazelkit.Cluster, name: str
     with pytest.raises(ValueError, match="above the limit"):
         await ring.read_many(0, 0, 5000, timeout=0)
     with pytest.raises(ValueError, match="above the ringbuffer capacity"):
-        await cluster.backend.ringbuffer(f"{name}-small", capacity=3).read_many(0, 4, 10, timeout=0)
+        await (
+            lowlevel.backend(cluster)
+            .ringbuffer(f"{name}-small", capacity=3)
+            .read_many(0, 4, 10, timeout=0)
+        )
 
 
 async def test_ringbuffer_read_with_zero_timeout_takes_what_is_there(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
-    ring = cluster.backend.ringbuffer(name)
+    ring = lowlevel.backend(cluster).ringbuffer(name)
     await ring.add_all([b"a", b"b"])
     assert (await ring.read_many(0, 2, 10, timeout=0)).items == [b"a", b"b"]
     assert (await ring.read_many(0, 3, 10, timeout=0)).items == []
@@ -142,17 +147,17 @@ async def test_topic_delivers_to_every_subscriber(
 ) -> None:
     first: list[RawMessage] = []
     second: list[RawMessage] = []
-    registration = await cluster.backend.topic(name).listen(first.append)
-    await cluster2.backend.topic(name).listen(second.append)
+    registration = await lowlevel.backend(cluster).topic(name).listen(first.append)
+    await lowlevel.backend(cluster2).topic(name).listen(second.append)
     before = time.time()
-    await cluster2.backend.topic(name).publish(b"one")
-    await cluster.backend.topic(name).publish_all([b"two", b"three"])
+    await lowlevel.backend(cluster2).topic(name).publish(b"one")
+    await lowlevel.backend(cluster).topic(name).publish_all([b"two", b"three"])
     await wait_for(lambda: len(first) >= 3 and len(second) >= 3)
     assert [m.payload for m in first] == [b"one", b"two", b"three"]
     assert [m.payload for m in second] == [b"one", b"two", b"three"]
     assert before - 5 <= first[0].publish_time <= time.time() + 5
     await registration.close()
-    await cluster.backend.topic(name).publish(b"four")
+    await lowlevel.backend(cluster).topic(name).publish(b"four")
     await wait_for(lambda: len(second) >= 4)
     assert len(first) == 3
 
@@ -160,8 +165,8 @@ async def test_topic_delivers_to_every_subscriber(
 async def test_ids_are_unique_and_increasing(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
-    ids = [await cluster.backend.id_generator(name).new_id() for _ in range(200)]
-    ids += [await cluster2.backend.id_generator(name).new_id() for _ in range(200)]
+    ids = [await lowlevel.backend(cluster).id_generator(name).new_id() for _ in range(200)]
+    ids += [await lowlevel.backend(cluster2).id_generator(name).new_id() for _ in range(200)]
     assert len(set(ids)) == 400
     assert all(0 < i < 2**63 for i in ids)
     assert ids[:200] == sorted(ids[:200])
@@ -170,13 +175,13 @@ async def test_ids_are_unique_and_increasing(
 async def test_timed_out_reads_do_not_pile_up_on_the_member(
     cluster: hazelkit.Cluster, backend: str, name: str
 ) -> None:
-    ring = cluster.backend.ringbuffer(name)
+    ring = lowlevel.backend(cluster).ringbuffer(name)
     for _ in range(5):
         batch = await ring.read_many(0, 1, 10, timeout=0.2)
         assert batch.items == []
     if backend == "hazelcast":
-        pending = cluster.backend.client._invocation_service._pending  # type: ignore[attr-defined]
+        pending = lowlevel.backend(cluster).client._invocation_service._pending  # type: ignore[attr-defined]
         assert len(pending) <= 2  # the one parked read (and at most one unrelated call)
-    await cluster.backend.ringbuffer(name).add(b"late")
+    await lowlevel.backend(cluster).ringbuffer(name).add(b"late")
     batch = await ring.read_many(0, 1, 10, timeout=10)
     assert batch.items == [b"late"]

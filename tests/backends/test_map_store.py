@@ -6,6 +6,7 @@ import anyio
 import pytest
 
 import hazelkit
+from hazelkit import lowlevel
 from hazelkit._backends.protocol import EntryEventType, RawEntryEvent
 
 
@@ -16,7 +17,7 @@ async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> 
 
 
 async def test_get_put_set_and_previous_values(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     assert await store.get(b"k") is None
     assert await store.put(b"k", b"v1") is None
     assert await store.put(b"k", b"v2") == b"v1"
@@ -30,7 +31,7 @@ async def test_get_put_set_and_previous_values(cluster: hazelkit.Cluster, name: 
 async def test_conditional_operations_compare_stored_bytes(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     assert await store.put_if_absent(b"k", b"a") is None
     assert await store.put_if_absent(b"k", b"b") == b"a"
     assert await store.replace(b"missing", b"x") is None
@@ -45,7 +46,7 @@ async def test_conditional_operations_compare_stored_bytes(
 
 
 async def test_remove_delete_and_bulk(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     await store.put_all({b"a": b"1", b"b": b"2", b"c": b"3"})
     assert sorted(await store.keys()) == [b"a", b"b", b"c"]
     assert sorted(await store.values()) == [b"1", b"2", b"3"]
@@ -62,7 +63,7 @@ async def test_remove_delete_and_bulk(cluster: hazelkit.Cluster, name: str) -> N
 
 
 async def test_binary_keys_are_exact(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     keys = [b"", b"\x00", b"\x00\x00", b"\xff" * 300, bytes(range(256))]
     for i, key in enumerate(keys):
         await store.set(key, bytes([i]))
@@ -72,7 +73,7 @@ async def test_binary_keys_are_exact(cluster: hazelkit.Cluster, name: str) -> No
 
 
 async def test_ttl_expires_entries(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     await store.put(b"short", b"v", ttl=1)
     await store.put(b"forever", b"v")
     await store.put(b"reset", b"v", ttl=1)
@@ -90,7 +91,7 @@ async def test_ttl_expires_entries(cluster: hazelkit.Cluster, name: str) -> None
 
 
 async def test_max_idle_is_refreshed_by_reads(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     for key in (b"read", b"contains", b"get_all", b"idle"):
         await store.put(key, b"v", max_idle=3)
     for _ in range(5):
@@ -108,8 +109,8 @@ async def test_entry_events_in_order(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
     events: list[RawEntryEvent] = []
-    registration = await cluster.backend.map(name).listen(events.append)
-    other = cluster2.backend.map(name)  # events from another node's writes
+    registration = await lowlevel.backend(cluster).map(name).listen(events.append)
+    other = lowlevel.backend(cluster2).map(name)  # events from another node's writes
     await other.put(b"k", b"1")
     await other.put(b"k", b"2")
     await other.remove(b"k")
@@ -129,7 +130,7 @@ async def test_entry_events_in_order(
 async def test_entry_events_with_key_filter_and_without_values(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     events: list[RawEntryEvent] = []
     await store.listen(events.append, key=b"watched", include_values=False)
     await store.put(b"other", b"1")
@@ -140,7 +141,7 @@ async def test_entry_events_with_key_filter_and_without_values(
 
 
 async def test_expiry_fires_expired_event(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     events: list[RawEntryEvent] = []
     await store.listen(events.append)
     await store.put(b"k", b"v", ttl=1)
@@ -149,21 +150,21 @@ async def test_expiry_fires_expired_event(cluster: hazelkit.Cluster, name: str) 
 
 
 async def test_destroy_empties_the_map(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     await store.put(b"k", b"v")
     await store.destroy()
-    assert await cluster.backend.map(name).get(b"k") is None
+    assert await lowlevel.backend(cluster).map(name).get(b"k") is None
 
 
 async def test_two_nodes_share_one_map(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
-    await cluster.backend.map(name).put(b"k", b"from one")
-    assert await cluster2.backend.map(name).get(b"k") == b"from one"
+    await lowlevel.backend(cluster).map(name).put(b"k", b"from one")
+    assert await lowlevel.backend(cluster2).map(name).get(b"k") == b"from one"
 
 
 async def test_multimap(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.multimap(name)
+    store = lowlevel.backend(cluster).multimap(name)
     assert await store.put(b"k", b"a")
     assert await store.put(b"k", b"b")
     assert not await store.put(b"k", b"a")  # a set of values per key
@@ -188,7 +189,7 @@ async def test_multimap(cluster: hazelkit.Cluster, name: str) -> None:
 
 
 async def test_multimap_events(cluster: hazelkit.Cluster, name: str) -> None:
-    store = cluster.backend.multimap(name)
+    store = lowlevel.backend(cluster).multimap(name)
     events: list[RawEntryEvent] = []
     await store.listen(events.append)
     await store.put(b"k", b"a")
@@ -203,7 +204,7 @@ async def test_multimap_events(cluster: hazelkit.Cluster, name: str) -> None:
 
 @pytest.mark.parametrize("size", [1, 64 * 1024, 1024 * 1024])
 async def test_large_values(cluster: hazelkit.Cluster, name: str, size: int) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     value = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
     await store.set(b"big", value)
     assert await store.get(b"big") == value
@@ -212,7 +213,7 @@ async def test_large_values(cluster: hazelkit.Cluster, name: str, size: int) -> 
 async def test_removed_events_carry_the_old_value_except_for_delete(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
-    store = cluster.backend.map(name)
+    store = lowlevel.backend(cluster).map(name)
     events: list[RawEntryEvent] = []
     await store.listen(events.append)
     for key in (b"removed", b"deleted", b"if-same"):

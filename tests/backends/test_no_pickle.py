@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 import hazelkit
+from hazelkit import lowlevel
 from hazelkit._backends.hazelcast import HazelcastBackend
 from hazelkit._backends.hazelcast._serialization import Blob, BlobSerializer
 from hazelkit.testing import LocalCluster
@@ -61,20 +62,20 @@ async def test_nothing_is_pickled_or_unpickled_in_normal_use(
     value = {"when": __import__("datetime").datetime.now(), "id": uuid.uuid4(), "t": (1, 2)}
     users = hz.map(name)
     events: list[Any] = []
-    registration = await hz.backend.map(name).listen(events.append)
+    registration = await lowlevel.backend(hz).map(name).listen(events.append)
     await users.put("k", value, ttl=60)
     assert await users.get("k") == value
     assert await users.replace_if_same("k", value, {"v": 2})
     assert await users.items() == [("k", {"v": 2})]
-    await hz.backend.multimap(name).put(b"k", b"v")
-    await hz.backend.queue(name).offer(b"item")
-    assert await hz.backend.queue(name).poll() == b"item"
-    await hz.backend.set(name).add(b"member")
-    await hz.backend.list(name).append(b"element")
-    await hz.backend.ringbuffer(name).add(b"logged")
+    await lowlevel.backend(hz).multimap(name).put(b"k", b"v")
+    await lowlevel.backend(hz).queue(name).offer(b"item")
+    assert await lowlevel.backend(hz).queue(name).poll() == b"item"
+    await lowlevel.backend(hz).set(name).add(b"member")
+    await lowlevel.backend(hz).list(name).append(b"element")
+    await lowlevel.backend(hz).ringbuffer(name).add(b"logged")
     messages: list[Any] = []
-    await hz.backend.topic(name).listen(messages.append)
-    await hz.backend.topic(name).publish(b"news")
+    await lowlevel.backend(hz).topic(name).listen(messages.append)
+    await lowlevel.backend(hz).topic(name).publish(b"news")
     with anyio.fail_after(10):
         while len(events) < 2 or not messages:
             await anyio.sleep(0.05)
@@ -85,7 +86,7 @@ async def test_nothing_is_pickled_or_unpickled_in_normal_use(
 async def test_raw_bytes_or_other_objects_cannot_reach_the_client_pickler(
     hz: hazelkit.Cluster, name: str
 ) -> None:
-    backend = hz.backend
+    backend = lowlevel.backend(hz)
     assert isinstance(backend, HazelcastBackend)
     proxy = await backend.client.get_map(name)
     for unknown in (b"plain bytes", Evil("/nonexistent"), object()):
@@ -122,7 +123,7 @@ async def test_pickled_values_from_the_cluster_are_refused(
     with pytest.raises(hazelkit.SerializationError, match="never unpickles"):
         await hz.map(name).values()
     with pytest.raises(hazelkit.SerializationError, match="never unpickles"):
-        await hz.backend.queue(name).poll()
+        await lowlevel.backend(hz).queue(name).poll()
     assert not marker.exists()
     # The refused value is still there, untouched: nothing was lost by refusing it.
     assert await hz.map(name).size() == 1

@@ -16,6 +16,7 @@ from hazelkit import (
     LockError,
     NotLockOwnerError,
     OperationTimeoutError,
+    lowlevel,
 )
 from hazelkit._coordination import _waiting
 from hazelkit._coordination._lease import LEASE_MAP
@@ -244,7 +245,7 @@ async def test_waiters_on_one_cluster_share_one_listener(
     name: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    store_class = type(cluster2.backend.map(LEASE_MAP))
+    store_class = type(lowlevel.backend(cluster2).map(LEASE_MAP))
     listen = store_class.listen
     registered: list[str] = []
 

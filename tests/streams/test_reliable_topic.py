@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 import hazelkit
-from hazelkit import CapacityError, ConfigurationError, MessageLossError, Overflow
+from hazelkit import CapacityError, ConfigurationError, MessageLossError, Overflow, lowlevel
 from hazelkit._core._sink import pipe
 from hazelkit._streams import _reliable_reader
 from hazelkit._streams._envelope import pack
@@ -181,7 +181,7 @@ async def test_repeats_of_retried_publishes_are_dropped(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
     topic = cluster.reliable_topic(name)
-    ring = cluster.backend.ringbuffer(name)
+    ring = lowlevel.backend(cluster).ringbuffer(name)
     codec = cluster.codec
 
     def envelope(number: int, value: str) -> bytes:
@@ -306,7 +306,7 @@ async def test_a_diverged_ringbuffer_is_resumed_without_gaps(
     # rebuilding the ringbuffer with the first messages and then different ones.
     topic = cluster.reliable_topic(name, capacity=50)
     await topic.publish_all(range(5))  # numbers 0..4 of this publisher
-    ring = cluster.backend.ringbuffer(name, 50)
+    ring = lowlevel.backend(cluster).ringbuffer(name, 50)
     kept = (await ring.read_many(0, 0, 3, 0)).items  # 0, 1, 2 were backed up
     async with topic.subscribe("oldest") as subscription:
         assert [m.value for m in await take(subscription, 5)] == [0, 1, 2, 3, 4]
@@ -326,7 +326,7 @@ async def test_a_subscriber_that_began_on_an_empty_topic_survives_losing_all_it_
     # A failover whose surviving copy lacks every message this subscriber read (they
     # were not backed up yet) is no reset: nothing confirmed was lost.
     topic = cluster.reliable_topic(name, capacity=50)
-    ring = cluster.backend.ringbuffer(name, 50)
+    ring = lowlevel.backend(cluster).ringbuffer(name, 50)
     async with topic.subscribe() as subscription:  # "latest", on an empty ringbuffer
         await topic.publish("x")
         assert [m.value for m in await take(subscription, 1)] == ["x"]
@@ -370,7 +370,7 @@ async def test_oldest_on_a_busy_full_ringbuffer_starts_at_the_new_head(
         capacity=100, overflow=Overflow.BLOCK
     )
     reader = Reader(ring, cluster.codec, subscription, topic=name, tolerate_loss=False)
-    task = cluster.spawn(reader.run("oldest"), name="test reader")
+    task = lowlevel.spawn(cluster, reader.run("oldest"), name="test reader")
     try:
         got = await take(subscription, 10)
     finally:
@@ -383,7 +383,7 @@ async def test_resuming_drops_repeats_of_messages_before_the_start(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
     topic = cluster.reliable_topic(name)
-    ring = cluster.backend.ringbuffer(name)
+    ring = lowlevel.backend(cluster).ringbuffer(name)
     async with topic.subscribe("oldest") as first:
         await topic.publish("pay-invoice-42")
         assert [m.value for m in await take(first, 1)] == ["pay-invoice-42"]
@@ -477,7 +477,7 @@ async def test_a_reader_that_keeps_failing_ends_its_subscription(
         capacity=10, overflow=Overflow.BLOCK
     )
     reader = Reader(Unreachable(), cluster.codec, subscription, topic=name, tolerate_loss=False)  # type: ignore[arg-type]
-    cluster.spawn(reader.run("latest"), name="test reader")
+    lowlevel.spawn(cluster, reader.run("latest"), name="test reader")
     with anyio.fail_after(10), pytest.raises(hazelkit.ClusterUnavailableError):
         await subscription  # waiting for the start does not hang for ever
     with pytest.raises(hazelkit.ClusterUnavailableError):

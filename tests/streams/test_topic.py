@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 import hazelkit
-from hazelkit import ConfigurationError, Overflow
+from hazelkit import ConfigurationError, Overflow, lowlevel
 from hazelkit._core._sink import Sink, pipe
 from hazelkit._streams._topic import Message
 
@@ -144,6 +144,6 @@ async def test_undecodable_message_ends_the_subscription(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
     async with cluster.topic(name).subscribe() as subscription:
-        await cluster.backend.topic(name).publish(b"\xff\xfe not a hazelkit value")
+        await lowlevel.backend(cluster).topic(name).publish(b"\xff\xfe not a hazelkit value")
         with anyio.fail_after(10), pytest.raises(hazelkit.SerializationError):
             await subscription.get()

@@ -12,7 +12,7 @@ import pytest
 from web_apps import SECRET
 
 import hazelkit
-from hazelkit import CapacityError, Codec, ConflictError, Encryption
+from hazelkit import CapacityError, Codec, ConflictError, Encryption, lowlevel
 from hazelkit.web import SessionConfig, SessionStore, SessionTooLargeError
 from hazelkit.web._record import DELETED, Record
 from hazelkit.web._store import StoredSession
@@ -131,11 +131,11 @@ async def test_absolute_lifetime_is_enforced_on_read(cluster: hazelkit.Cluster, 
     assert await store.load(created.session_id) is not None
     # An entry that outlived max_age without expiring (its TTL lost, say): still refused.
     old = store.records.encode(Record(time.time() - 61, {"a": 1}, renewed=time.time()))
-    await cluster.backend.map(name).set(store._key(created.session_id), old)
+    await lowlevel.backend(cluster).map(name).set(store._key(created.session_id), old)
     assert await store.load(created.session_id) is None
     assert await cluster.map(name).size() == 0  # and removed
     stale = StoredSession(created.session_id, old, store.records.decode(old))
-    await cluster.backend.map(name).set(store._key(created.session_id), old)
+    await lowlevel.backend(cluster).map(name).set(store._key(created.session_id), old)
     assert await store.save(stale, {"a": 2}) is None  # a write cannot extend it either
     assert await cluster.map(name).size() == 0
 
@@ -149,13 +149,13 @@ async def test_the_idle_timeout_holds_when_the_entry_lost_its_ttl(
     store = SessionStore(cluster, config)
     created = await store.create({"a": 1})
     key = store._key(created.session_id)
-    await cluster.backend.map(name).set(key, created.raw)  # no time to live any more
+    await lowlevel.backend(cluster).map(name).set(key, created.raw)  # no time to live any more
     await asyncio.sleep(1.5)
     assert await store.load(created.session_id) is not None  # within one idle timeout
     await asyncio.sleep(1.7)  # past IDLE_LIMIT (1.5) idle timeouts after the last write
-    assert await cluster.backend.map(name).get(key) == created.raw  # the entry is there
+    assert await lowlevel.backend(cluster).map(name).get(key) == created.raw  # the entry is there
     assert await store.load(created.session_id) is None
-    assert await cluster.backend.map(name).get(key) is None  # and removed on read
+    assert await lowlevel.backend(cluster).map(name).get(key) is None  # and removed on read
 
 
 async def test_reads_alone_keep_a_session_alive(cluster: hazelkit.Cluster, name: str) -> None:
@@ -206,7 +206,7 @@ async def test_encryption_at_rest(cluster: hazelkit.Cluster, name: str) -> None:
     store = SessionStore(cluster, SessionConfig(secret_key=SECRET, map_name=name, codec=encrypted))
     created = await store.create({"card": "4111-1111-secret"})
     await store.save(created, {"more": "private-words"})  # CAS works on encrypted bytes
-    [raw] = await cluster.backend.map(name).values()
+    [raw] = await lowlevel.backend(cluster).map(name).values()
     assert b"4111" not in raw
     assert b"private-words" not in raw
     other_key = Codec(encryption=Encryption(keys=[os.urandom(32)]))
@@ -236,5 +236,9 @@ async def test_records_that_are_not_sessions_are_ignored(
 ) -> None:
     store = SessionStore(cluster, config)
     created = await store.create({"a": 1})
-    await cluster.backend.map(config.map_name).set(store._key(created.session_id), b"\x01junk")
+    await (
+        lowlevel.backend(cluster)
+        .map(config.map_name)
+        .set(store._key(created.session_id), b"\x01junk")
+    )
     assert await store.load(created.session_id) is None

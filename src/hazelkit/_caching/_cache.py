@@ -15,6 +15,7 @@ from hazelkit._caching._cache_shared import CacheShared, shared
 from hazelkit._caching._memoize import Memoized, default_memo_name
 from hazelkit._caching._near_cache import MISS, NearCache
 from hazelkit._caching._single_flight import SingleFlight
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ArgumentError, ConfigurationError
 from hazelkit._core._handle import MAX_EXPIRY, Handle, check_count, check_expiry, check_seconds
 
@@ -108,13 +109,15 @@ class Cache(Handle[MapStore], Generic[K, V]):
         self._flight = SingleFlight(self)
 
     def _open(self) -> MapStore:
-        return self._cluster.backend.map(f"hazelkit.cache/{self.name}")
+        return lowlevel.backend(self._cluster).map(f"hazelkit.cache/{self.name}")
 
     @property
     def _flights(self) -> MapStore:
-        self._cluster.check_open()
+        lowlevel.check_open(self._cluster)
         if self._flights_store is None:
-            self._flights_store = self._cluster.backend.map(f"hazelkit.cache-flights/{self.name}")
+            self._flights_store = lowlevel.backend(self._cluster).map(
+                f"hazelkit.cache-flights/{self.name}"
+            )
         return self._flights_store
 
     @property

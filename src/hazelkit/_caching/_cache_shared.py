@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ from hazelkit._caching._near_cache import NearCache
 from hazelkit._caching._single_flight import Wakeups
 from hazelkit._core._events import own
 from hazelkit._core._exceptions import HazelkitError
+from hazelkit._core._local import ClusterLocal
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -107,20 +107,18 @@ class CacheShared:
             self.wakeups.notify(event.key)
 
 
-_shared: weakref.WeakKeyDictionary[Cluster, dict[str, CacheShared]] = weakref.WeakKeyDictionary()
+async def _forget(states: dict[str, CacheShared]) -> None:
+    states.clear()
+
+
+#: Per Cluster: the shared state of each cache name, forgotten when the Cluster closes.
+_shared: ClusterLocal[dict[str, CacheShared]] = ClusterLocal(dict, close=_forget)
 
 
 def shared(cluster: Cluster, name: str) -> CacheShared:
     """The shared state of the cache ``name`` on ``cluster`` (created on first request,
     dropped when the Cluster closes)."""
     states = _shared.get(cluster)
-    if states is None:
-        states = _shared[cluster] = {}
-
-        async def forget() -> None:
-            states.clear()
-
-        cluster.on_close(forget)
     state = states.get(name)
     if state is None:
         state = states[name] = CacheShared()

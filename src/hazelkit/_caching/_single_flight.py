@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, OperationTimeoutError
 
 if TYPE_CHECKING:
@@ -128,8 +129,10 @@ class SingleFlight:
             data = await cache._store.get(key)
             if data is not None:
                 return cache._decode(data)
-            renewer = cache._cluster.spawn(
-                self._renew(key, token, lease), name=f"lease of a computation of {cache.name!r}"
+            renewer = lowlevel.spawn(
+                cache._cluster,
+                self._renew(key, token, lease),
+                name=f"lease of a computation of {cache.name!r}",
             )
             try:
                 cache._shared.computations += 1

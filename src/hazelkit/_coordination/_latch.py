@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from hazelkit._backends.protocol import MapStore
 from hazelkit._coordination._grant import ATTEMPT_GRACE
 from hazelkit._coordination._waiting import KeyWatch, check_timeout
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ConfigurationError, OperationTimeoutError
 
 if TYPE_CHECKING:
@@ -56,9 +57,9 @@ class CountDownLatch:
 
     @property
     def _store(self) -> MapStore:
-        self._cluster.check_open()
+        lowlevel.check_open(self._cluster)
         if self._store_cache is None:
-            self._store_cache = self._cluster.backend.map(LATCH_MAP)
+            self._store_cache = lowlevel.backend(self._cluster).map(LATCH_MAP)
         return self._store_cache
 
     async def _read(self) -> tuple[bytes | None, int, int]:

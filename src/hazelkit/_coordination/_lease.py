@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING
 from hazelkit._backends.protocol import MapStore
 from hazelkit._coordination._lease_holding import Lease
 from hazelkit._coordination._waiting import describe_owner
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cleanup import run_cleanup
 from hazelkit._core._exceptions import ConfigurationError
 
@@ -114,14 +115,14 @@ class LeaseTable:
     @property
     def store(self) -> MapStore:
         """The lease map; raises ClusterClosedError once the Cluster is closing."""
-        self.cluster.check_open()
+        lowlevel.check_open(self.cluster)
         return self.raw_store
 
     @property
     def raw_store(self) -> MapStore:
         """The lease map without the open check: for giving leases back while closing."""
         if self._store_cache is None:
-            self._store_cache = self.cluster.backend.map(LEASE_MAP)
+            self._store_cache = lowlevel.backend(self.cluster).map(LEASE_MAP)
         return self._store_cache
 
     def lease_key(self, slot: int = 0) -> bytes:

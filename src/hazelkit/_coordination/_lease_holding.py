@@ -12,16 +12,16 @@ import contextlib
 import logging
 import math
 import time
-import weakref
 from typing import TYPE_CHECKING
 
 from hazelkit._coordination._waiting import owner_alive, wake_local_waiters
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cleanup import finish
 from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, LeaseExpiredError
+from hazelkit._core._local import ClusterLocal
 
 if TYPE_CHECKING:
     from hazelkit._coordination._lease import LeaseInfo, LeaseTable
-    from hazelkit._core._cluster import Cluster
 
 __all__ = ["CLOSE_RELEASE_TIMEOUT", "TTL_MARGIN", "Lease"]
 
@@ -32,24 +32,19 @@ TTL_MARGIN = 1.0
 #: How long closing a Cluster waits for its held leases to be given back (all at once;
 #: those not given back by then lapse within their lease).
 CLOSE_RELEASE_TIMEOUT = 2.0
-_leases: weakref.WeakKeyDictionary[Cluster, set[Lease]] = weakref.WeakKeyDictionary()
 
 
-def _held_by(cluster: Cluster) -> set[Lease]:
-    """The leases held through ``cluster``; the first call arranges their release on close."""
-    held = _leases.get(cluster)
-    if held is None:
-        held = _leases[cluster] = set()
+async def _give_back(held: set[Lease]) -> None:
+    """Give back every lease still held as the Cluster closes (all at once, bounded)."""
+    leases = list(held)
+    held.clear()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(CLOSE_RELEASE_TIMEOUT):
+            await asyncio.gather(*(lease.give_back_on_close() for lease in leases))
 
-        async def give_back() -> None:
-            leases = list(held)
-            held.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CLOSE_RELEASE_TIMEOUT):
-                    await asyncio.gather(*(lease.give_back_on_close() for lease in leases))
 
-        cluster.on_close(give_back)
-    return held
+#: Per Cluster: the leases held through it, given back when it closes.
+_held_by: ClusterLocal[set[Lease]] = ClusterLocal(set, close=_give_back)
 
 
 class Lease:
@@ -104,13 +99,15 @@ class Lease:
         """
         name = f"renew {self.table.kind} {self.table.name!r}"
         try:
-            self._renewer = self.table.cluster.spawn(self._renew_forever(owner), name=name)
+            self._renewer = lowlevel.spawn(
+                self.table.cluster, self._renew_forever(owner), name=name
+            )
         except ClusterClosedError:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(CLOSE_RELEASE_TIMEOUT):
                     await self.give_back_on_close()
             raise
-        _held_by(self.table.cluster).add(self)
+        _held_by.get(self.table.cluster).add(self)
 
     async def renew(self) -> bool:
         """Extend the lease by one period now; False (and lost) if it is no longer ours."""
@@ -135,12 +132,12 @@ class Lease:
             await asyncio.sleep(self._renewal_delay())
             if not owner_alive(keep):
                 logger.warning("%s ended while holding %s; letting it lapse", keep, self)
-                _held_by(self.table.cluster).discard(self)
+                _held_by.get(self.table.cluster).discard(self)
                 return
             try:
                 if not await self.renew():
                     logger.warning("%s was lost: another holder took it", self)
-                    _held_by(self.table.cluster).discard(self)
+                    _held_by.get(self.table.cluster).discard(self)
                     return
             except HazelkitError:
                 logger.warning("could not renew %s; retrying", self, exc_info=True)
@@ -183,7 +180,7 @@ class Lease:
     async def _give_back(self) -> None:
         await self._stop_renewing()
         self._released = True
-        _held_by(self.table.cluster).discard(self)
+        _held_by.get(self.table.cluster).discard(self)
         store = self.table.raw_store
         if await store.remove_if_same(self._key, self._record):
             wake_local_waiters(self.table.cluster, store, self._key)

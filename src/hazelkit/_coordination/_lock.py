@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from hazelkit._coordination._grant import wait_for_grant
+from hazelkit._coordination._holdings import Holdings
 from hazelkit._coordination._lease import Lease, LeaseTable, check_lease, poll_interval
 from hazelkit._coordination._waiting import (
     KeyWatch,
@@ -16,9 +16,10 @@ from hazelkit._coordination._waiting import (
     acquiring_owner,
     check_timeout,
     current_owner,
-    owner_alive,
 )
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ConfigurationError, LockError, NotLockOwnerError
+from hazelkit._core._local import ClusterLocal
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -51,9 +52,8 @@ class LockStatistics:
 
 
 #: The leases held through each Cluster, by lock name and owner, shared by every handle.
-_held: weakref.WeakKeyDictionary[Cluster, dict[tuple[str, object], Lease]] = (
-    weakref.WeakKeyDictionary()
-)
+#: Per Cluster: the lock leases its tasks and threads hold.
+_held: ClusterLocal[Holdings[Lease]] = ClusterLocal(Holdings)
 
 
 class Lock:
@@ -112,17 +112,8 @@ class Lock:
         self._table = LeaseTable(cluster, "lock", name)
         self._waiters = WaiterRegistry(cluster, "lock", name)
 
-    def _holdings(self) -> dict[tuple[str, object], Lease]:
-        return _held.setdefault(self._cluster, {})
-
     def _holding_of(self, owner: object) -> Lease | None:
-        return self._holdings().get((self.name, owner))
-
-    def _forget_dead_owners(self) -> None:
-        # A task that ended while holding: its renewer stopped and the lease lapses.
-        holdings = self._holdings()
-        for key in [k for k in holdings if k[0] == self.name and not owner_alive(k[1])]:
-            del holdings[key]
+        return _held.get(self._cluster).first(self.name, owner)
 
     @acquires_for_caller
     async def acquire(self, timeout: float | None = None) -> int:
@@ -143,8 +134,8 @@ class Lock:
 
     async def _acquire(self, owner: object, timeout: float | None) -> int:
         timeout = check_timeout(timeout)
-        self._cluster.check_open()
-        self._forget_dead_owners()
+        lowlevel.check_open(self._cluster)
+        _held.get(self._cluster).forget_dead_owners(self.name)
         if (holding := self._holding_of(owner)) is not None:
             state = "is already held by this task" if holding.held else "lost its lease"
             raise LockError(
@@ -167,7 +158,7 @@ class Lock:
             what=f"lock {self.name!r}",
         )
         await lease.keep(owner)  # awaits only if the Cluster is closing
-        self._holdings()[(self.name, owner)] = lease
+        _held.get(self._cluster).add(self.name, owner, lease)
         return lease.token
 
     async def release(self) -> None:
@@ -181,9 +172,10 @@ class Lock:
         await self._release(current_owner())
 
     async def _release(self, owner: object) -> None:
-        lease = self._holdings().pop((self.name, owner), None)
+        lease = self._holding_of(owner)
         if lease is None:
             raise NotLockOwnerError(f"lock {self.name!r} is not held by this task")
+        _held.get(self._cluster).remove(self.name, owner, lease)
         await lease.release()
 
     async def locked(self) -> bool:
@@ -207,7 +199,7 @@ class Lock:
         info = await self._table.read()
         mine = None
         if info is not None:
-            leases = [lease for (name, _), lease in self._holdings().items() if name == self.name]
+            leases = _held.get(self._cluster).all_of(self.name)
             mine = next((lease for lease in leases if lease.info.owner == info.owner), None)
         return LockStatistics(
             name=self.name,

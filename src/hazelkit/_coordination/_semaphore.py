@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-import weakref
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from hazelkit._coordination._grant import wait_for_grant
+from hazelkit._coordination._holdings import Holdings
 from hazelkit._coordination._lease import Lease, LeaseTable, check_lease, poll_interval
 from hazelkit._coordination._waiting import (
     KeyWatch,
@@ -17,9 +17,10 @@ from hazelkit._coordination._waiting import (
     acquiring_owner,
     check_timeout,
     current_owner,
-    owner_alive,
 )
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ConfigurationError, NotLockOwnerError
+from hazelkit._core._local import ClusterLocal
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -110,9 +111,8 @@ class Permit:
         return f"<Permit {self._semaphore.name!r} slot {self.slot} token {self.token} {state}>"
 
 
-_held: weakref.WeakKeyDictionary[Cluster, dict[tuple[str, object], list[Permit]]] = (
-    weakref.WeakKeyDictionary()
-)
+#: Per Cluster: the permits its tasks and threads hold.
+_held: ClusterLocal[Holdings[Permit]] = ClusterLocal(Holdings)
 
 
 class Semaphore:
@@ -155,21 +155,8 @@ class Semaphore:
         self._waiters = WaiterRegistry(cluster, "semaphore", name)
         self._checked = False
 
-    def _holdings(self) -> dict[tuple[str, object], list[Permit]]:
-        return _held.setdefault(self._cluster, {})
-
-    def _forget_dead_owners(self) -> None:
-        # A task that ended while holding permits: their renewers stopped, they lapse.
-        holdings = self._holdings()
-        for key in [k for k in holdings if k[0] == self.name and not owner_alive(k[1])]:
-            del holdings[key]
-
     def _forget(self, owner: object, permit: Permit) -> None:
-        permits = self._holdings().get((self.name, owner), [])
-        if permit in permits:
-            permits.remove(permit)
-        if not permits:
-            self._holdings().pop((self.name, owner), None)
+        _held.get(self._cluster).remove(self.name, owner, permit)
 
     async def _check_permits(self) -> None:
         if self._checked:
@@ -196,8 +183,8 @@ class Semaphore:
 
     async def _acquire(self, owner: object, timeout: float | None) -> Permit:
         timeout = check_timeout(timeout)
-        self._cluster.check_open()
-        self._forget_dead_owners()
+        lowlevel.check_open(self._cluster)
+        _held.get(self._cluster).forget_dead_owners(self.name)
         await self._check_permits()
 
         async def attempt() -> Lease | None:
@@ -223,7 +210,7 @@ class Semaphore:
         )
         await lease.keep(owner)  # awaits only if the Cluster is closing
         permit = Permit(self, owner, lease)
-        self._holdings().setdefault((self.name, owner), []).append(permit)
+        _held.get(self._cluster).add(self.name, owner, permit)
         return permit
 
     async def release(self) -> None:
@@ -235,7 +222,7 @@ class Semaphore:
         await self._release(current_owner())
 
     async def _release(self, owner: object) -> None:
-        permits = self._holdings().get((self.name, owner))
+        permits = _held.get(self._cluster).of(self.name, owner)
         if not permits:
             raise NotLockOwnerError(f"this task holds no permit of semaphore {self.name!r}")
         await permits[-1].release()
@@ -251,9 +238,7 @@ class Semaphore:
         ConfigurationError if the semaphore has another number of permits."""
         await self._check_permits()
         taken = await self._table.read_slots(self.permits)
-        mine = sum(
-            len(permits) for (name, _), permits in self._holdings().items() if name == self.name
-        )
+        mine = len(_held.get(self._cluster).all_of(self.name))
         return SemaphoreStatistics(
             name=self.name,
             permits=self.permits,

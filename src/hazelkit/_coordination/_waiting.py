@@ -16,11 +16,11 @@ import os
 import socket
 import threading
 import uuid
-import weakref
 from types import CodeType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hazelkit._backends.protocol import MapStore, RawEntryEvent, Registration
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cleanup import finish, run_cleanup
 from hazelkit._core._exceptions import (
     BackendError,
@@ -30,6 +30,7 @@ from hazelkit._core._exceptions import (
     LockError,
     OperationTimeoutError,
 )
+from hazelkit._core._local import ClusterLocal
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -178,13 +179,11 @@ class _SharedListener:
             await registration.close()
 
 
-_shared: weakref.WeakKeyDictionary[Cluster, dict[tuple[str, frozenset[bytes]], _SharedListener]] = (
-    weakref.WeakKeyDictionary()
-)
+_shared: ClusterLocal[dict[tuple[str, frozenset[bytes]], _SharedListener]] = ClusterLocal(dict)
 
 
 def _listeners(cluster: Cluster) -> dict[tuple[str, frozenset[bytes]], _SharedListener]:
-    return _shared.setdefault(cluster, {})
+    return _shared.get(cluster)
 
 
 def wake_local_waiters(cluster: Cluster, store: MapStore, key: bytes) -> None:
@@ -303,7 +302,7 @@ class WaiterRegistry:
     @property
     def _store(self) -> MapStore:
         if self._store_cache is None:
-            self._store_cache = self._cluster.backend.map(WAITER_MAP)
+            self._store_cache = lowlevel.backend(self._cluster).map(WAITER_MAP)
         return self._store_cache
 
     def _key(self, waiter: str) -> bytes:

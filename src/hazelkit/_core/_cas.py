@@ -18,13 +18,13 @@ import asyncio
 import contextlib
 import inspect
 import random
-import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from hazelkit._backends.protocol import MapStore
 from hazelkit._core._exceptions import ArgumentError, ConflictError
 from hazelkit._core._handle import check_count
+from hazelkit._core._local import ClusterLocal
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -119,15 +119,13 @@ async def update_entry(
 
 
 #: Per Cluster: the entries being updated, each with its lock and number of users.
-_turns: weakref.WeakKeyDictionary[
-    Cluster, dict[tuple[str, bytes], tuple[asyncio.Lock, list[int]]]
-] = weakref.WeakKeyDictionary()
+_turns: ClusterLocal[dict[tuple[str, bytes], tuple[asyncio.Lock, list[int]]]] = ClusterLocal(dict)
 
 
 @contextlib.asynccontextmanager
 async def local_turn(cluster: Cluster, name: str, key: bytes) -> AsyncIterator[None]:
     """Wait until no other task updates entry ``key`` of map ``name`` through ``cluster``."""
-    turns = _turns.setdefault(cluster, {})
+    turns = _turns.get(cluster)
     lock, users = turns.setdefault((name, key), (asyncio.Lock(), [0]))
     users[0] += 1
     try:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, OperationTimeoutError
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def spawn_step(
     left un-awaited.
     """
     try:
-        return cluster.spawn(_outcome(step), name=name)
+        return lowlevel.spawn(cluster, _outcome(step), name=name)
     except ClusterClosedError:
         step.close()
         raise

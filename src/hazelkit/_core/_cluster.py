@@ -181,8 +181,7 @@ class Cluster(StructureFactories, CachingFactories, CoordinationFactories, Strea
         """True once :meth:`close` has begun."""
         return self._state in (ClusterState.CLOSING, ClusterState.CLOSED)
 
-    def check_open(self) -> None:
-        """Raise ClusterClosedError unless the Cluster is started and not closing."""
+    def _check_open(self) -> None:
         if self._state in (ClusterState.STARTING, ClusterState.CLOSING, ClusterState.CLOSED):
             if self._state is ClusterState.STARTING:
                 raise ClusterClosedError(f"Cluster for {self.url} is not started: await it first")
@@ -230,16 +229,11 @@ class Cluster(StructureFactories, CachingFactories, CoordinationFactories, Strea
         self._lifecycle.close()
         self._membership.close()
 
-    # -- ownership of background work ----------------------------------------------------
+    # -- ownership of background work (reached through hazelkit._core._lowlevel) ---------
 
-    def spawn(self, coroutine: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
-        """Run ``coroutine`` as a background task owned by this Cluster.
-
-        The task is cancelled (and awaited) when the Cluster closes. An exception that
-        escapes it is logged, never lost silently.
-        """
+    def _spawn(self, coroutine: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
         try:
-            self.check_open()
+            self._check_open()
         except ClusterClosedError:
             coroutine.close()
             raise
@@ -253,8 +247,7 @@ class Cluster(StructureFactories, CachingFactories, CoordinationFactories, Strea
         if not task.cancelled() and task.exception() is not None:
             logger.error("background task %r failed", task.get_name(), exc_info=task.exception())
 
-    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
-        """Call ``closer`` when the Cluster closes (in reverse order of registration)."""
+    def _on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         self._closers.append(closer)
 
     async def _cancel_tasks(self) -> None:
@@ -267,14 +260,6 @@ class Cluster(StructureFactories, CachingFactories, CoordinationFactories, Strea
                 logger.error(
                     "background task %r did not stop within %s s", task.get_name(), CLOSE_TIMEOUT
                 )
-
-    # -- for hazelkit's feature modules --------------------------------------------------
-
-    @property
-    def backend(self) -> Backend:
-        """The backend (for hazelkit's own feature modules; not a public API)."""
-        self.check_open()
-        return self._backend
 
     def __repr__(self) -> str:
         return f"<Cluster {self.url} {self._state.value}>"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import weakref
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from types import TracebackType
@@ -30,6 +29,7 @@ from hazelkit._backends.protocol import (
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._exceptions import ConfigurationError, HazelkitError, SerializationError
 from hazelkit._core._handle import check_count
+from hazelkit._core._local import ClusterLocal
 from hazelkit._core._subscription import Subscription
 
 if TYPE_CHECKING:
@@ -92,15 +92,12 @@ class _Owned:
                 logger.debug("error closing a listener", exc_info=True)
 
 
-_owned: weakref.WeakKeyDictionary[Cluster, _Owned] = weakref.WeakKeyDictionary()
+_owned: ClusterLocal[_Owned] = ClusterLocal(_Owned, close=_Owned.close_all)
 
 
 def own(cluster: Cluster, closer: Closer) -> Callable[[], None]:
     """Run ``closer`` when ``cluster`` closes; returns a function that cancels that."""
     owned = _owned.get(cluster)
-    if owned is None:
-        owned = _owned[cluster] = _Owned()
-        cluster.on_close(owned.close_all)
     token = id(closer)
     owned.closers[token] = closer
 

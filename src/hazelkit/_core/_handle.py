@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ConfigurationError
 from hazelkit._core._undecodable import try_decode
 
@@ -104,7 +105,7 @@ class Handle(Generic[S]):
 
     @property
     def _store(self) -> S:
-        self._cluster.check_open()
+        lowlevel.check_open(self._cluster)
         if self._store_cache is None:
             self._store_cache = self._open()
         return self._store_cache

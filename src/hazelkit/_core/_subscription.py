@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._buffer import BufferClosed, BufferStatistics, MessageBuffer, Overflow
 from hazelkit._core._exceptions import HazelkitError, OperationTimeoutError
 
@@ -177,7 +178,7 @@ def background_subscription(
                 await task
 
     subscription._on_close = stop
-    task = cluster.spawn(feed(subscription), name=name)
+    task = lowlevel.spawn(cluster, feed(subscription), name=name)
     task.add_done_callback(lambda done: subscription.end(_failure(done, name)))
     return subscription
 

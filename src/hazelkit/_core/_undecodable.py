@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import HazelkitError, SerializationError, UndecodableError
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ async def park(
     target = dead_letters_name(queue)
 
     async def append() -> None:
-        await cluster.backend.list(target).append(data)
+        await lowlevel.backend(cluster).list(target).append(data)
 
     return await store_again(
         append, data, error, target, f"an item taken from queue {queue!r} could not be decoded"

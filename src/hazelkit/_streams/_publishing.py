@@ -27,14 +27,15 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hazelkit._backends.protocol import MAX_READ_BATCH
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ClusterClosedError, OperationTimeoutError
+from hazelkit._core._local import ClusterLocal
 from hazelkit._streams._envelope import Envelope, pack
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ class _Lane:
                     self._fail_all(error)
 
     def _start_flusher(self, cluster: Cluster, what: str) -> None:
-        self._flusher = cluster.spawn(self._flush(), name=f"publish to {what}")
+        self._flusher = lowlevel.spawn(cluster, self._flush(), name=f"publish to {what}")
         self._flusher.add_done_callback(self._flusher_done)
 
     def _flusher_done(self, flusher: asyncio.Task[None]) -> None:
@@ -319,7 +320,8 @@ class Publisher:
         return min(lanes, key=lambda lane: lane.load)
 
 
-_publishers: weakref.WeakKeyDictionary[Cluster, dict[str, Publisher]] = weakref.WeakKeyDictionary()
+#: Per Cluster: the publisher of each topic it published to.
+_publishers: ClusterLocal[dict[str, Publisher]] = ClusterLocal(dict)
 
 
 def node_publisher(envelope: Envelope) -> str:
@@ -329,7 +331,7 @@ def node_publisher(envelope: Envelope) -> str:
 
 def publisher_of(cluster: Cluster, name: str) -> Publisher:
     """The publisher of topic ``name`` on ``cluster`` (shared by all its handles)."""
-    publishers = _publishers.setdefault(cluster, {})
+    publishers = _publishers.get(cluster)
     publisher = publishers.get(name)
     if publisher is None:
         publisher = publishers[name] = Publisher(uuid.uuid4().hex)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 from hazelkit._backends.protocol import OverflowPolicy, RingbufferStore
 from hazelkit._coordination._grant import ATTEMPT_GRACE
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._exceptions import (
     CapacityError,
@@ -124,9 +125,9 @@ class ReliableTopic(Generic[T]):
 
     @property
     def _ring(self) -> RingbufferStore:
-        self._cluster.check_open()
+        lowlevel.check_open(self._cluster)
         if self._ring_cache is None:
-            backend = self._cluster.backend
+            backend = lowlevel.backend(self._cluster)
             self._ring_cache = backend.ringbuffer(self.name, self.capacity, self.ttl)
         return self._ring_cache
 

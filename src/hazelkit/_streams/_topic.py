@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from hazelkit._backends.protocol import RawMessage, Registration, TopicStore
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._exceptions import ConfigurationError, HazelkitError, SerializationError
 from hazelkit._core._subscription import Subscription, background_subscription
@@ -75,9 +76,9 @@ class Topic(Generic[T]):
 
     @property
     def _store(self) -> TopicStore:
-        self._cluster.check_open()
+        lowlevel.check_open(self._cluster)
         if self._store_cache is None:
-            self._store_cache = self._cluster.backend.topic(self.name)
+            self._store_cache = lowlevel.backend(self._cluster).topic(self.name)
         return self._store_cache
 
     async def publish(self, value: T) -> None:

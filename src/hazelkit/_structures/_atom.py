@@ -6,6 +6,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from hazelkit._backends.protocol import MapStore
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cas import UNCHANGED, Unchanged, plain_result, update_entry
 from hazelkit._core._exceptions import ArgumentError, ValidationError
 from hazelkit._core._handle import Handle
@@ -71,7 +72,7 @@ class Atom(Handle[MapStore], Generic[T]):
         self._watches = Watches(self)
 
     def _open(self) -> MapStore:
-        return self._cluster.backend.map(ATOMS_MAP)
+        return lowlevel.backend(self._cluster).map(ATOMS_MAP)
 
     @property
     def initial(self) -> T | None:

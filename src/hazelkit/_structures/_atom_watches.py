@@ -9,6 +9,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from hazelkit._backends.protocol import EntryEventType, RawEntryEvent
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._events import listen
 from hazelkit._core._exceptions import SerializationError
@@ -67,7 +68,9 @@ class Watches:
             overflow=Overflow.SLIDE,
         )
         self._subscription = subscription
-        atom._cluster.spawn(self._run(subscription), name=f"watches of atom {atom.name!r}")
+        lowlevel.spawn(
+            atom._cluster, self._run(subscription), name=f"watches of atom {atom.name!r}"
+        )
 
     async def _run(self, subscription: Subscription[RawEntryEvent]) -> None:
         async for event in subscription:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Final
 
 from hazelkit._backends.protocol import IdGeneratorStore, MapStore
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cas import UNCHANGED, Unchanged, update_entry
 from hazelkit._core._exceptions import ValidationError
 from hazelkit._core._handle import Handle
@@ -38,7 +39,7 @@ class Counter(Handle[MapStore]):
     kind = "counter"
 
     def _open(self) -> MapStore:
-        return self._cluster.backend.map(COUNTERS_MAP)
+        return lowlevel.backend(self._cluster).map(COUNTERS_MAP)
 
     @property
     def _raw_key(self) -> bytes:
@@ -113,7 +114,7 @@ class IdGenerator(Handle[IdGeneratorStore]):
     kind = "id generator"
 
     def _open(self) -> IdGeneratorStore:
-        return self._cluster.backend.id_generator(self.name)
+        return lowlevel.backend(self._cluster).id_generator(self.name)
 
     async def new_id(self) -> int:
         """A new id, unique in the cluster: a non-negative int below 2**63."""

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from hazelkit._backends.protocol import ListStore
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ArgumentError, ConflictError, SerializationError
 from hazelkit._core._handle import equal_positions, find_equal
 from hazelkit._core._undecodable import store_again
@@ -46,7 +47,7 @@ class List(ValueCollection[ListStore, T]):
     kind = "list"
 
     def _open(self) -> ListStore:
-        return self._cluster.backend.list(self.name)
+        return lowlevel.backend(self._cluster).list(self.name)
 
     async def _index(self, index: int) -> int:
         """``index`` as a position from the start (negative ones count from the end)."""

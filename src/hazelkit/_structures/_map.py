@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, overload
 
 from hazelkit._backends.protocol import MapStore
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._cas import check_attempts, plain_result, update_entry, write_if_same
 from hazelkit._core._events import EntryEvent, EventStream, entry_converter, event_stream
@@ -57,7 +58,7 @@ class Map(Handle[MapStore], Generic[K, V]):
     kind = "map"
 
     def _open(self) -> MapStore:
-        return self._cluster.backend.map(self.name)
+        return lowlevel.backend(self._cluster).map(self.name)
 
     @overload
     async def get(self, key: K) -> V | None: ...

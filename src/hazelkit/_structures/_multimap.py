@@ -6,6 +6,7 @@ import functools
 from typing import Generic, TypeVar
 
 from hazelkit._backends.protocol import MultiMapStore
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._events import EntryEvent, EventStream, entry_converter, event_stream
 from hazelkit._core._exceptions import SerializationError
@@ -34,7 +35,7 @@ class MultiMap(Handle[MultiMapStore], Generic[K, V]):
     kind = "multimap"
 
     def _open(self) -> MultiMapStore:
-        return self._cluster.backend.multimap(self.name)
+        return lowlevel.backend(self._cluster).multimap(self.name)
 
     async def put(self, key: K, value: V) -> bool:
         """Add ``value`` under ``key``; False if it was already there (nothing changed)."""

@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from hazelkit._backends.protocol import QueueStore
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import (
     OperationTimeoutError,
     QueueFull,
@@ -70,7 +71,7 @@ class Queue(ValueCollection[QueueStore, T]):
         self.capacity = check_count(capacity, "queue capacity", optional=True)
 
     def _open(self) -> QueueStore:
-        return self._cluster.backend.queue(self.name, self.capacity)
+        return lowlevel.backend(self._cluster).queue(self.name, self.capacity)
 
     @property
     def dead_letters(self) -> List[Any]:
@@ -141,7 +142,7 @@ class Queue(ValueCollection[QueueStore, T]):
                 return result
             if deadline is not None and time.monotonic() >= deadline:
                 return result
-            self._cluster.check_open()
+            lowlevel.check_open(self._cluster)
 
     @overload
     async def peek(self) -> T | None: ...

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from hazelkit._backends.protocol import SetStore
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import SerializationError
 from hazelkit._structures._collection import ItemCollection
 
@@ -29,7 +30,7 @@ class Set(ItemCollection[SetStore, T]):
     kind = "set"
 
     def _open(self) -> SetStore:
-        return self._cluster.backend.set(self.name)
+        return lowlevel.backend(self._cluster).set(self.name)
 
     def _decode_item(self, data: bytes) -> Any:
         return self._decode_key(data)

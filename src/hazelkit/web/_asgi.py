@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cluster import Cluster, connect
 from hazelkit._core._exceptions import ConfigurationError
 from hazelkit.web._config import SessionConfig
@@ -85,7 +86,7 @@ class SessionMiddleware:
                     if cluster is None:
                         cluster = await connect(self._url)
                         self._cluster = cluster
-                    cluster.check_open()  # a cluster given unstarted fails here, clearly
+                    lowlevel.check_open(cluster)  # a cluster given unstarted fails here, clearly
                     self._manager = SessionManager(SessionStore(cluster, self.config))
         return self._manager
 

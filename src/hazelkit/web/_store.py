@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cas import backoff, local_turn
 from hazelkit._core._exceptions import ConflictError, SerializationError
 from hazelkit.web._config import SessionConfig
@@ -70,9 +71,9 @@ class SessionStore:
 
     @property
     def _map(self) -> MapStore:
-        self.cluster.check_open()
+        lowlevel.check_open(self.cluster)
         if self._store_cache is None:
-            self._store_cache = self.cluster.backend.map(self.config.map_name)
+            self._store_cache = lowlevel.backend(self.cluster).map(self.config.map_name)
         return self._store_cache
 
     def _key(self, session_id: str) -> bytes:

@@ -13,6 +13,7 @@ from typing import Any
 
 import hazelkit
 from hazelkit._backends.protocol import MapStore
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit.bench._suites._map_raw import raw_map
 from hazelkit.bench._suites._map_workload import (
     ADAPTER,
@@ -102,7 +103,7 @@ async def _hazelkit_map(
 @contextlib.asynccontextmanager
 async def _adapter_map(url: str, map_name: str, workload: Workload) -> AsyncIterator[AdapterMap]:
     async with hazelkit.connect(url) as cluster:
-        store = cluster.backend.map(map_name)
+        store = lowlevel.backend(cluster).map(map_name)
         try:
             yield AdapterMap(ADAPTER, store, workload)
         finally:

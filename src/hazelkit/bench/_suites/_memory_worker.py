@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import hazelkit
+from hazelkit._core import _lowlevel as lowlevel
 
 __all__ = ["SCENARIOS", "main"]
 
@@ -50,7 +51,7 @@ async def _read_cache(cluster: hazelkit.Cluster, name: str, count: int, near: bo
     cache = cluster.cache(
         name, near_cache=near, near_cache_size=count, near_cache_ttl=NEAR_CACHE_TTL
     )
-    store = cluster.backend.map(f"hazelkit.cache/{name}")
+    store = lowlevel.backend(cluster).map(f"hazelkit.cache/{name}")
     codec = cluster.codec
     for start in range(0, count, BATCH):
         keys = range(start, min(start + BATCH, count))

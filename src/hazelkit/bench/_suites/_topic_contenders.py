@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import hazelkit
 from hazelkit._backends.protocol import MAX_READ_BATCH
+from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import HazelkitError
 from hazelkit.bench._runner import Load
 from hazelkit.bench._suites._points import enter_contenders
@@ -78,7 +79,7 @@ class HazelkitTopic:
             async for message in subscription:
                 self.on_receive(message.value[0])  # type: ignore[union-attr]
 
-        self._cluster.spawn(receive(), name="benchmark subscriber")
+        lowlevel.spawn(self._cluster, receive(), name="benchmark subscriber")
 
     async def stop(self) -> None:
         """Unsubscribe, then remove the topic (in this order: a reader left on a
