@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import types
 
 import pytest
@@ -11,6 +12,7 @@ PUBLIC_MODULES = [
     "hazelkit",
     "hazelkit.blocking",
     "hazelkit.codec",
+    "hazelkit.lowlevel",
     "hazelkit.testing",
     "hazelkit.web",
 ]
@@ -38,6 +40,21 @@ def test_the_package_exports_everything_public_it_defines() -> None:
     }
     missing = public - exported
     assert not missing, f"{module_name} exposes {sorted(missing)} without listing them in __all__"
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_public_names_report_a_public_module(module_name: str) -> None:
+    """Reprs, tracebacks and docs show ``hazelkit.Map``, never a private path."""
+    module = importlib.import_module(module_name)
+    private = []
+    for name in module.__all__:
+        value = getattr(module, name)
+        if isinstance(value, type) or inspect.isfunction(value):
+            owner = value.__module__
+            if owner.startswith("hazelkit") and any(p.startswith("_") for p in owner.split(".")):
+                private.append(f"{name} reports {owner}")
+    assert not private, private
+    assert repr(importlib.import_module("hazelkit").Map) == "<class 'hazelkit.Map'>"
 
 
 def test_every_error_is_a_hazelkit_error() -> None:

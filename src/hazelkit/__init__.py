@@ -36,9 +36,14 @@ from hazelkit._core._exceptions import (
     DecryptionError,
     EncodeError,
     HazelkitError,
+    IndexOutOfRangeError,
+    InvalidArgumentError,
+    ItemNotFoundError,
+    KeyNotFoundError,
     LeaseExpiredError,
     LockError,
     MessageLossError,
+    NotFoundError,
     NotLockOwnerError,
     OperationTimeoutError,
     QueueEmpty,
@@ -49,6 +54,7 @@ from hazelkit._core._exceptions import (
     UnsupportedVersionError,
     ValidationError,
 )
+from hazelkit._core._public import publish
 from hazelkit._core._sink import Sink, pipe
 from hazelkit._core._subscription import Subscription
 from hazelkit._core._url import TLSOptions
@@ -96,8 +102,12 @@ __all__ = [
     "FullPolicy",
     "HazelkitError",
     "IdGenerator",
+    "IndexOutOfRangeError",
+    "InvalidArgumentError",
     "ItemEvent",
     "ItemEventType",
+    "ItemNotFoundError",
+    "KeyNotFoundError",
     "LeaseExpiredError",
     "LifecycleEvent",
     "List",
@@ -112,6 +122,7 @@ __all__ = [
     "MessageLoss",
     "MessageLossError",
     "MultiMap",
+    "NotFoundError",
     "NotLockOwnerError",
     "OperationTimeoutError",
     "Overflow",
@@ -140,3 +151,6 @@ __all__ = [
     "connect_blocking",
     "pipe",
 ]
+
+publish(__name__, globals(), __all__)
+del publish

@@ -135,6 +135,7 @@ class BlockingCluster(BlockingStructures, BlockingCoordination):
 
     def members(self) -> list[Member]:
         """See :meth:`hazelkit.Cluster.members`."""
+        self._run.check()
         return self._run.portal.call(self._members)
 
     async def _members(self) -> list[Member]:
@@ -169,6 +170,7 @@ class BlockingCluster(BlockingStructures, BlockingCoordination):
         try:
             self._run(self.async_cluster.close)
         finally:
+            self._run.stopped = True
             self._portal_manager.__exit__(None, None, None)
 
     def __enter__(self) -> BlockingCluster:
@@ -230,3 +232,8 @@ def _close_open_clusters() -> None:
 
 
 threading._register_atexit(_close_open_clusters)  # type: ignore[attr-defined]
+
+
+from hazelkit._core._public import publish  # noqa: E402
+
+publish(__name__, globals(), __all__)

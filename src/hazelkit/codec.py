@@ -16,3 +16,8 @@ See :class:`Codec` for the supported types and guarantees.
 from hazelkit._codec import Codec, Encryption, TypeRegistry, default_registry, register
 
 __all__ = ["Codec", "Encryption", "TypeRegistry", "default_registry", "register"]
+
+
+from hazelkit._core._public import publish
+
+publish(__name__, globals(), __all__)

@@ -30,3 +30,8 @@ __all__ = [
     "find_java",
     "run_local_cluster",
 ]
+
+
+from hazelkit._core._public import publish
+
+publish(__name__, globals(), __all__)

@@ -51,3 +51,41 @@ async def test_names_must_be_non_empty_strings(
 ) -> None:
     with pytest.raises(hazelkit.ConfigurationError, match="name must be a non-empty str"):
         getattr(cluster, kind)(bad)
+
+
+async def test_lookups_of_what_is_not_there_raise_hazelkit_errors_with_python_semantics(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    """A missing key, item or index raises a HazelkitError that is also the builtin
+    error a dict, set or list raises, on both backends."""
+    items = cluster.list(name)
+    await items.append(1)
+    with pytest.raises(hazelkit.IndexOutOfRangeError) as index_error:
+        await items.get(5)
+    assert isinstance(index_error.value, IndexError)
+    with pytest.raises(hazelkit.ItemNotFoundError) as missing_item:
+        await items.index(2)
+    assert isinstance(missing_item.value, ValueError)
+    with pytest.raises(hazelkit.KeyNotFoundError) as missing_set:
+        await cluster.set(name).pop()
+    assert isinstance(missing_set.value, KeyError)
+
+
+def test_the_hazelcast_translation_never_lets_a_builtin_error_out() -> None:
+    pytest.importorskip("hazelcast")
+    from hazelcast import errors as hz
+
+    from hazelkit._backends.hazelcast._errors import translate
+
+    cases = {
+        hz.IndexOutOfBoundsError("x"): hazelkit.IndexOutOfRangeError,
+        IndexError("x"): hazelkit.IndexOutOfRangeError,
+        hz.IllegalArgumentError("x"): hazelkit.InvalidArgumentError,
+        ValueError("x"): hazelkit.InvalidArgumentError,
+        hz.HazelcastSerializationError("x"): hazelkit.SerializationError,
+        hz.HazelcastError("x"): hazelkit.BackendError,
+    }
+    for error, expected in cases.items():
+        translated = translate(error, "get on 'm'")
+        assert isinstance(translated, expected), (error, translated)
+        assert "get on 'm'" in str(translated)

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from hazelkit._core._exceptions import InvalidArgumentError
+
 
 class EntryEventType(enum.Enum):
     """What happened to a map entry."""
@@ -252,17 +254,21 @@ MAX_READ_BATCH = 999
 def check_read(start: int, min_count: int, max_count: int, capacity: int) -> int:
     """Validate a ringbuffer read; returns ``max_count`` clamped to the capacity.
 
-    Raises ValueError for a negative start, ``min_count`` above ``max_count`` or the
+    Raises InvalidArgumentError for a negative start, ``min_count`` above ``max_count`` or the
     capacity, or ``max_count`` above :data:`MAX_READ_BATCH`.
     """
     if start < 0:
-        raise ValueError(f"ringbuffer read start must be >= 0, not {start}")
+        raise InvalidArgumentError(f"ringbuffer read start must be >= 0, not {start}")
     if not 0 <= min_count <= max_count:
-        raise ValueError(f"need 0 <= min_count <= max_count, got {min_count} and {max_count}")
+        raise InvalidArgumentError(
+            f"need 0 <= min_count <= max_count, got {min_count} and {max_count}"
+        )
     if max_count > MAX_READ_BATCH:
-        raise ValueError(f"max_count {max_count} is above the limit of {MAX_READ_BATCH}")
+        raise InvalidArgumentError(f"max_count {max_count} is above the limit of {MAX_READ_BATCH}")
     if min_count > capacity:
-        raise ValueError(f"min_count {min_count} is above the ringbuffer capacity {capacity}")
+        raise InvalidArgumentError(
+            f"min_count {min_count} is above the ringbuffer capacity {capacity}"
+        )
     return min(max_count, capacity)
 
 

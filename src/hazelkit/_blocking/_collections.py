@@ -7,7 +7,7 @@ from typing import Any, TypeVar, overload
 
 from hazelkit._blocking._handle import BlockingItems
 from hazelkit._blocking._runner import Runner
-from hazelkit._core._exceptions import ArgumentError
+from hazelkit._core._exceptions import ArgumentError, ItemNotFoundError, KeyNotFoundError
 from hazelkit._structures._list import List
 from hazelkit._structures._set import Set
 
@@ -58,7 +58,7 @@ class BlockingSet(BlockingItems[T], MutableSet[T]):
     def remove(self, item: T) -> None:
         """Remove ``item``; KeyError if it is not a member (like ``set.remove``)."""
         if not self._run(self.async_set.remove, item):
-            raise KeyError(item)
+            raise KeyNotFoundError(item)
 
     def pop(self) -> T:
         """See :meth:`hazelkit.Set.pop` (atomic; KeyError when empty)."""
@@ -142,7 +142,7 @@ class BlockingList(BlockingItems[T], MutableSequence[T]):
         """Remove the first item equal to ``value``; ValueError if none (as
         ``list.remove``; the async ``List.remove`` returns False)."""
         if not self._run(self.async_list.remove, value):
-            raise ValueError(f"{value!r} is not in list {self.name!r}")
+            raise ItemNotFoundError(f"{value!r} is not in list {self.name!r}")
 
     def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
         """See :meth:`hazelkit.List.index` (``list.index``'s bounds, the List's equality)."""

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
-from hazelkit._blocking._runner import Runner, portal_error
+from hazelkit._blocking._runner import Runner
 from hazelkit._core._cleanup import CLEANUP_TIMEOUT
 from hazelkit._core._exceptions import HazelkitError
 
@@ -100,10 +100,11 @@ def call_interruptibly(
 
 
 def _start(run: Runner, call: _Call[T]) -> Future[T]:
+    run.check()
     try:
         return run.portal.start_task_soon(call.run)
     except RuntimeError as error:
-        translated = portal_error(error)
+        translated = run.portal_error(error)
         if translated is error:
             raise
         raise translated from None

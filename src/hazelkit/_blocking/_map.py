@@ -9,6 +9,7 @@ from hazelkit._blocking._handle import BlockingHandle, open_events
 from hazelkit._blocking._runner import BlockingIterator, Runner
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._events import EntryEvent
+from hazelkit._core._exceptions import KeyNotFoundError
 from hazelkit._structures._map import Map, _Delete
 
 __all__ = ["BlockingMap"]
@@ -37,7 +38,7 @@ class BlockingMap(BlockingHandle[Map[K, V]], MutableMapping[K, V]):
     def __getitem__(self, key: K) -> V:
         value = self._run(self.async_map.get, key, _MISSING)
         if value is _MISSING:
-            raise KeyError(key)
+            raise KeyNotFoundError(key)
         result: V = value
         return result
 

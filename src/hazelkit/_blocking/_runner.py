@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, ParamSpec, TypeVar
 
@@ -11,28 +12,54 @@ from anyio.from_thread import BlockingPortal
 from hazelkit._core._exceptions import ClusterClosedError, HazelkitError
 from hazelkit._core._subscription import Subscription
 
-__all__ = ["BlockingIterator", "Runner", "portal_error"]
+__all__ = ["BlockingIterator", "Runner"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 class Runner:
-    """Runs coroutines of one Cluster on its portal's event loop, from any thread."""
+    """Runs coroutines of one Cluster on its portal's event loop, from any thread.
+
+    Its own state says why a call cannot run (``stopped`` once the BlockingCluster closed
+    its portal; the loop's thread calling itself), so anyio's errors are never read by
+    their message text.
+    """
 
     def __init__(self, portal: BlockingPortal) -> None:
         self.portal = portal
+        #: Set once the portal is stopped: every later call raises ClusterClosedError.
+        self.stopped = False
+        self._loop_thread: int = portal.call(threading.get_ident)
+
+    def check(self) -> None:
+        """Raise the hazelkit error for a call that cannot run: after close, or from
+        the loop's own thread (where it would wait for itself)."""
+        if self.stopped:
+            raise ClusterClosedError("this BlockingCluster is closed")
+        if threading.get_ident() == self._loop_thread:
+            raise HazelkitError(
+                "a blocking hazelkit call was made on the cluster's own event loop "
+                "(in a watch or listener callback, say), where it would wait for "
+                "itself; use the async API there"
+            )
+
+    def portal_error(self, error: RuntimeError) -> Exception:
+        """The hazelkit error for the portal's RuntimeError: ClusterClosedError if the
+        portal stopped meanwhile, else ``error`` itself (a bug, not a state)."""
+        return ClusterClosedError("this BlockingCluster is closed") if self.stopped else error
 
     def __call__(
         self, func: Callable[P, Coroutine[Any, Any, T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run ``await func(*args, **kwargs)`` on the loop; ClusterClosedError once the
         BlockingCluster (and so its loop) is closed."""
+        self.check()
         call = functools.partial(func, *args, **kwargs) if kwargs else func
         try:
             result: T = self.portal.call(call, *(() if kwargs else args))
         except RuntimeError as error:
-            translated = portal_error(error)
+            translated = self.portal_error(error)
             if translated is error:
                 raise
             raise translated from None
@@ -68,17 +95,3 @@ class BlockingIterator(Generic[T]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def portal_error(error: RuntimeError) -> Exception:
-    """The hazelkit error for the portal's RuntimeError (closed, or called from the
-    loop's own thread), or ``error`` itself if it is neither."""
-    if "not running" in str(error):
-        return ClusterClosedError("this BlockingCluster is closed")
-    if "event loop thread" in str(error):
-        return HazelkitError(
-            "a blocking hazelkit call was made on the cluster's own event loop "
-            "(in a watch or listener callback, say), where it would wait for "
-            "itself; use the async API there"
-        )
-    return error

@@ -23,6 +23,7 @@ from hazelkit._codec._format import (
 )
 from hazelkit._codec._registry import TypeRegistry, default_registry
 from hazelkit._core._exceptions import (
+    ArgumentError,
     ConfigurationError,
     CorruptDataError,
     DecryptionError,
@@ -258,7 +259,7 @@ class Codec:
         Raises CorruptDataError for truncated, malformed or oversized input,
         UnsupportedVersionError for another format version or an unknown flag,
         DecryptionError for a missing or wrong key, tampering or unexpected
-        plaintext, UnknownTypeError for an unregistered type name; TypeError if
+        plaintext, UnknownTypeError for an unregistered type name; ArgumentError (a TypeError) if
         ``data`` is not bytes, bytearray or memoryview. Nothing else, whatever the
         bytes are.
         """
@@ -277,7 +278,7 @@ class Codec:
             return self._decode_deep(data)
         except Exception as exc:
             if not isinstance(data, bytes | bytearray | memoryview):
-                raise TypeError(
+                raise ArgumentError(
                     f"decode() takes bytes, bytearray or memoryview, not {type(data).__name__}"
                 ) from None
             raise self._decode_error(exc, "value", data) from exc
@@ -373,7 +374,7 @@ def _byte_view(data: bytes | bytearray | memoryview) -> bytes | bytearray | memo
         return data if data.itemsize == 1 and data.ndim == 1 else data.cast("B")
     if isinstance(data, bytes | bytearray):
         return data
-    raise TypeError(f"decode() takes bytes, bytearray or memoryview, not {type(data).__name__}")
+    raise ArgumentError(f"decode() takes bytes, bytearray or memoryview, not {type(data).__name__}")
 
 
 def _body(data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:

@@ -27,7 +27,12 @@ import msgpack
 import msgspec
 
 from hazelkit._codec._types import DATACLASS, ENUM, STRUCT
-from hazelkit._core._exceptions import ConfigurationError, CorruptDataError, SerializationError
+from hazelkit._core._exceptions import (
+    ArgumentError,
+    ConfigurationError,
+    CorruptDataError,
+    SerializationError,
+)
 
 __all__ = ["RegisteredType", "TypeRegistry", "default_registry", "register"]
 
@@ -206,7 +211,7 @@ class TypeRegistry:
         """
         if isinstance(cls, str):
             if name is not None:
-                raise TypeError("register() got the name twice")
+                raise ArgumentError("register() got the name twice")
             cls, name = None, cls
         if cls is None:
 

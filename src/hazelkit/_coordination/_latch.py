@@ -12,6 +12,7 @@ from hazelkit._coordination._grant import ATTEMPT_GRACE
 from hazelkit._coordination._waiting import KeyWatch, check_timeout
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ConfigurationError, OperationTimeoutError
+from hazelkit._core._handle import check_name
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -48,8 +49,7 @@ class CountDownLatch:
     """
 
     def __init__(self, cluster: Cluster, name: str) -> None:
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError(f"a latch name must be a non-empty str, not {name!r}")
+        check_name(name, "latch")
         self._cluster = cluster
         self.name = name
         self._key = cluster.codec.encode_key(("latch", name))

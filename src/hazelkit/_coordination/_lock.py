@@ -18,7 +18,8 @@ from hazelkit._coordination._waiting import (
     current_owner,
 )
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import ConfigurationError, LockError, NotLockOwnerError
+from hazelkit._core._exceptions import LockError, NotLockOwnerError
+from hazelkit._core._handle import check_name
 from hazelkit._core._local import ClusterLocal
 
 if TYPE_CHECKING:
@@ -104,8 +105,7 @@ class Lock:
     """
 
     def __init__(self, cluster: Cluster, name: str, *, lease: float = 30.0) -> None:
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError(f"a lock name must be a non-empty str, not {name!r}")
+        check_name(name, "lock")
         self._cluster = cluster
         self.name = name
         self.lease = check_lease(lease)

@@ -20,6 +20,7 @@ from hazelkit._coordination._waiting import (
 )
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ConfigurationError, NotLockOwnerError
+from hazelkit._core._handle import check_name
 from hazelkit._core._local import ClusterLocal
 
 if TYPE_CHECKING:
@@ -141,8 +142,7 @@ class Semaphore:
     """
 
     def __init__(self, cluster: Cluster, name: str, permits: int, *, lease: float = 30.0) -> None:
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError(f"a semaphore name must be a non-empty str, not {name!r}")
+        check_name(name, "semaphore")
         if isinstance(permits, bool) or not isinstance(permits, int):
             raise ConfigurationError(f"permits must be an int, not {permits!r}")
         if not 1 <= permits <= MAX_PERMITS:

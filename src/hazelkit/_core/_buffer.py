@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from hazelkit._core._exceptions import OperationTimeoutError
+from hazelkit._core._exceptions import ConfigurationError, OperationTimeoutError
 
 T = TypeVar("T")
 
@@ -53,7 +53,7 @@ class MessageBuffer(Generic[T]):
 
     def __init__(self, capacity: int = 1024, overflow: Overflow = Overflow.BLOCK) -> None:
         if capacity < 1:
-            raise ValueError(f"buffer capacity must be at least 1, not {capacity}")
+            raise ConfigurationError(f"buffer capacity must be at least 1, not {capacity}")
         self.capacity = capacity
         self.overflow = Overflow(overflow)
         self._items: deque[T] = deque()

@@ -3,6 +3,11 @@
     HazelkitError
     ├── ConfigurationError           a bad URL, an unknown scheme, a bad option or definition
     ├── ArgumentError                an argument of the wrong type (also a TypeError)
+    ├── InvalidArgumentError         an argument value the operation cannot take (a ValueError)
+    ├── IndexOutOfRangeError         a list index out of range (also an IndexError)
+    ├── NotFoundError                what was asked for is not there
+    │   ├── KeyNotFoundError         a mapping key (also a KeyError)
+    │   └── ItemNotFoundError        a list or set item (also a ValueError)
     ├── ClusterError
     │   ├── ClusterUnavailableError  the cluster could not be reached, or was lost
     │   ├── ClusterClosedError       the Cluster (or a handle of it) was used after close()
@@ -48,9 +53,14 @@ __all__ = [
     "DecryptionError",
     "EncodeError",
     "HazelkitError",
+    "IndexOutOfRangeError",
+    "InvalidArgumentError",
+    "ItemNotFoundError",
+    "KeyNotFoundError",
     "LeaseExpiredError",
     "LockError",
     "MessageLossError",
+    "NotFoundError",
     "NotLockOwnerError",
     "OperationTimeoutError",
     "QueueEmpty",
@@ -73,6 +83,27 @@ class ConfigurationError(HazelkitError, ValueError):
 
 class ArgumentError(HazelkitError, TypeError):
     """An argument is of the wrong type (a function that is not callable, say)."""
+
+
+class InvalidArgumentError(HazelkitError, ValueError):
+    """An argument has a value the operation cannot take (out of the range the backend
+    can represent, say). Nothing was changed."""
+
+
+class IndexOutOfRangeError(HazelkitError, IndexError):
+    """A list index is out of range (also an ``IndexError``, as for a Python list)."""
+
+
+class NotFoundError(HazelkitError):
+    """What was asked for is not there."""
+
+
+class KeyNotFoundError(NotFoundError, KeyError):
+    """A key is not in the map (also a ``KeyError``, as for a dict)."""
+
+
+class ItemNotFoundError(NotFoundError, ValueError):
+    """An item is not in the list or set (also a ``ValueError``, as ``list.index`` raises)."""
 
 
 class ClusterError(HazelkitError):

@@ -20,6 +20,7 @@ from hazelkit._core._exceptions import (
     ConfigurationError,
     OperationTimeoutError,
 )
+from hazelkit._core._handle import check_name
 from hazelkit._core._subscription import background_subscription
 from hazelkit._streams._publishing import publisher_of
 from hazelkit._streams._reliable_reader import Reader, ReliableSubscription
@@ -104,8 +105,7 @@ class ReliableTopic(Generic[T]):
         on_full: FullPolicy | str = FullPolicy.OVERWRITE,
         publish_timeout: float = 30.0,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError(f"a topic name must be a non-empty str, not {name!r}")
+        check_name(name, "topic")
         self._cluster = cluster
         self.name = name
         self.capacity = _check_count("capacity", capacity, minimum=2)

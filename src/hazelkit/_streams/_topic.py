@@ -13,6 +13,7 @@ from hazelkit._backends.protocol import RawMessage, Registration, TopicStore
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._exceptions import ConfigurationError, HazelkitError, SerializationError
+from hazelkit._core._handle import check_name
 from hazelkit._core._subscription import Subscription, background_subscription
 
 if TYPE_CHECKING:
@@ -68,8 +69,7 @@ class Topic(Generic[T]):
     """
 
     def __init__(self, cluster: Cluster, name: str) -> None:
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError(f"a topic name must be a non-empty str, not {name!r}")
+        check_name(name, "topic")
         self._cluster = cluster
         self.name = name
         self._store_cache: TopicStore | None = None

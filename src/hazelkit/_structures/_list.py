@@ -8,7 +8,13 @@ from typing import TypeVar
 
 from hazelkit._backends.protocol import ListStore
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import ArgumentError, ConflictError, SerializationError
+from hazelkit._core._exceptions import (
+    ArgumentError,
+    ConflictError,
+    IndexOutOfRangeError,
+    ItemNotFoundError,
+    SerializationError,
+)
 from hazelkit._core._handle import equal_positions, find_equal
 from hazelkit._core._undecodable import store_again
 from hazelkit._structures._collection import ValueCollection
@@ -56,7 +62,7 @@ class List(ValueCollection[ListStore, T]):
             return index
         size = await self._store.size()
         if index + size < 0:
-            raise IndexError(f"list index {index} out of range for list {self.name!r}")
+            raise IndexOutOfRangeError(f"list index {index} out of range for list {self.name!r}")
         return index + size
 
     async def append(self, item: T) -> None:
@@ -140,7 +146,7 @@ class List(ValueCollection[ListStore, T]):
         codec = self._cluster.codec
         found = find_equal(items[first:last], item, codec.encode_key, codec.decode)
         if found is None:
-            raise ValueError(f"{item!r} is not in list {self.name!r}")
+            raise ItemNotFoundError(f"{item!r} is not in list {self.name!r}")
         return first + found[0]
 
     async def count(self, item: T) -> int:

@@ -10,7 +10,12 @@ from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._cas import check_attempts, plain_result, update_entry, write_if_same
 from hazelkit._core._events import EntryEvent, EventStream, entry_converter, event_stream
-from hazelkit._core._exceptions import ArgumentError, SerializationError, UndecodableError
+from hazelkit._core._exceptions import (
+    ArgumentError,
+    KeyNotFoundError,
+    SerializationError,
+    UndecodableError,
+)
 from hazelkit._core._handle import Handle, check_expiry
 
 if TYPE_CHECKING:
@@ -186,7 +191,7 @@ class Map(Handle[MapStore], Generic[K, V]):
             if await store.remove_if_same(raw_key, data):
                 return value
         if default is _MISSING:
-            raise KeyError(key)
+            raise KeyNotFoundError(key)
         return default
 
     async def remove_if_same(self, key: K, value: V) -> bool:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from hazelkit._backends.protocol import SetStore
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import SerializationError
+from hazelkit._core._exceptions import KeyNotFoundError, SerializationError
 from hazelkit._structures._collection import ItemCollection
 
 __all__ = ["Set"]
@@ -76,7 +76,7 @@ class Set(ItemCollection[SetStore, T]):
                     return member
             if failure is not None and not decodable:
                 raise failure  # only members this node cannot decode: none taken
-        raise KeyError(f"pop from an empty set {self.name!r}")
+        raise KeyNotFoundError(f"pop from an empty set {self.name!r}")
 
     async def contains(self, item: T) -> bool:
         """Whether ``item`` is a member."""

@@ -15,6 +15,8 @@ from hazelkit._core._exceptions import (
     ClusterUnavailableError,
     ConfigurationError,
     HazelkitError,
+    IndexOutOfRangeError,
+    InvalidArgumentError,
     OperationTimeoutError,
     SerializationError,
 )
@@ -37,6 +39,16 @@ _UNAVAILABLE = (
     hz.IndeterminateOperationStateError,
     IOError,
 )
+# Everything the client raises: its own errors, and Python's for what it could not send.
+_CLIENT_ERRORS = (
+    hz.HazelcastError,
+    OSError,
+    TimeoutError,
+    AssertionError,
+    struct.error,
+    IndexError,
+    ValueError,
+)
 _TIMEOUT = (hz.OperationTimeoutError, hz.HazelcastTimeoutError, TimeoutError)
 # struct.error: a number too large for the client protocol's fixed-size fields.
 _BAD_ARGUMENT = (hz.IllegalArgumentError, hz.NullPointerError, AssertionError, struct.error)
@@ -45,13 +57,14 @@ _BAD_ARGUMENT = (hz.IllegalArgumentError, hz.NullPointerError, AssertionError, s
 def translate(error: BaseException, where: str) -> BaseException:
     """The hazelkit error for ``error`` raised by the client while doing ``where``.
 
-    Python's own ``IndexError`` and ``ValueError`` (bad arguments) pass through unchanged.
+    Every result is a HazelkitError: an index out of range is IndexOutOfRangeError (also
+    an IndexError), a bad argument InvalidArgumentError (also a ValueError).
     """
-    if isinstance(error, HazelkitError | IndexError | ValueError):
+    if isinstance(error, HazelkitError):
         return error
     message = f"{where}: {error}"
-    if isinstance(error, hz.IndexOutOfBoundsError | hz.ArrayIndexOutOfBoundsError):
-        return IndexError(message)
+    if isinstance(error, hz.IndexOutOfBoundsError | hz.ArrayIndexOutOfBoundsError | IndexError):
+        return IndexOutOfRangeError(message)
     if isinstance(error, hz.HazelcastClientNotActiveError):
         return ClusterClosedError(f"{where}: the Hazelcast client is shut down")
     if isinstance(error, _TIMEOUT):
@@ -62,8 +75,8 @@ def translate(error: BaseException, where: str) -> BaseException:
         return SerializationError(message)
     if isinstance(error, hz.InvalidConfigurationError | hz.ConfigMismatchError):
         return ConfigurationError(message)
-    if isinstance(error, _BAD_ARGUMENT):
-        return ValueError(message)
+    if isinstance(error, (*_BAD_ARGUMENT, ValueError)):
+        return InvalidArgumentError(message)
     return BackendError(message)
 
 
@@ -84,7 +97,7 @@ def translated(
     async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await method(self, *args, **kwargs)
-        except (hz.HazelcastError, OSError, TimeoutError, AssertionError, struct.error) as error:
+        except _CLIENT_ERRORS as error:
             raise translate(error, f"{operation} on {self.name!r}") from error
 
     return wrapper

@@ -16,7 +16,7 @@ from hazelkit._backends.memory._grid import (
     wait_until,
 )
 from hazelkit._backends.protocol import ItemCallback, ItemEventType, RawItemEvent
-from hazelkit._core._exceptions import ConfigurationError
+from hazelkit._core._exceptions import ConfigurationError, IndexOutOfRangeError
 
 
 class ItemState:
@@ -212,7 +212,7 @@ class MemoryList(_Collection):
     def _checked(self, items: list[bytes], index: int, *, allow_end: bool = False) -> int:
         limit = len(items) + (1 if allow_end else 0)
         if not 0 <= index < limit:
-            raise IndexError(f"list index {index} out of range for list {self.name!r}")
+            raise IndexOutOfRangeError(f"list index {index} out of range for list {self.name!r}")
         return index
 
     async def append(self, item: bytes) -> None:
@@ -276,7 +276,9 @@ class MemoryList(_Collection):
         with self._grid.lock:
             items = self._state().items
             if not 0 <= start <= stop <= len(items):
-                raise IndexError(f"slice {start}:{stop} out of range for list {self.name!r}")
+                raise IndexOutOfRangeError(
+                    f"slice {start}:{stop} out of range for list {self.name!r}"
+                )
             return items[start:stop]
 
     async def size(self) -> int:
