@@ -32,6 +32,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked ``hazelcast_only`` never runs on the embedded grid: its memory
+    variant is deselected (and reported as such), whatever its fixtures are."""
+    deselected = [item for item in items if _hazelcast_only_on_memory(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
+
+
+def _hazelcast_only_on_memory(item: pytest.Item) -> bool:
+    if item.get_closest_marker("hazelcast_only") is None:
+        return False
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return params.get("backend") == "memory"
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"

@@ -1,4 +1,4 @@
-"""Helpers for testing code built on hazelkit against real Hazelcast members.
+"""Helpers for testing code built on hazelkit: real members, a manual clock, faults.
 
 :class:`LocalCluster` starts Hazelcast members (``com.hazelcast:hazelcast``, run by a
 JDK 17+) as child processes on free loopback ports and stops them again::
@@ -11,6 +11,17 @@ JDK 17+) as child processes on free loopback ports and stops them again::
 
 The jar is found by :func:`find_hazelcast_jar` (``HAZELKIT_HAZELCAST_JAR``, a cache
 directory, ~/.m2, or fetched with Maven).
+
+:class:`ManualClock` moves time forward without sleeping (``connect(url, clock=clock)``;
+the embedded grid expires entries by it), and :func:`inject_faults` makes chosen grid
+calls fail, lose their reply, stall or hang, and counts them::
+
+    clock = ManualClock()
+    async with hazelkit.connect("memory://t", clock=clock) as cluster:
+        faults = inject_faults(cluster)
+        faults.drop("map.replace_if_same")   # applied, but the reply is lost
+        ...
+        clock.advance(30)                    # every 30 s TTL has run out
 """
 
 from hazelkit._local_cluster import (
@@ -21,13 +32,18 @@ from hazelkit._local_cluster import (
     find_java,
     run_local_cluster,
 )
+from hazelkit._testing._clock import ManualClock
+from hazelkit._testing._faults import Faults, inject_faults
 
 __all__ = [
     "HAZELCAST_VERSION",
+    "Faults",
     "LocalCluster",
+    "ManualClock",
     "MemberProcess",
     "find_hazelcast_jar",
     "find_java",
+    "inject_faults",
     "run_local_cluster",
 ]
 

@@ -13,6 +13,7 @@ from web_apps import SECRET
 
 import hazelkit
 from hazelkit import CapacityError, Codec, ConflictError, Encryption, lowlevel
+from hazelkit.testing import ManualClock
 from hazelkit.web import SessionConfig, SessionStore, SessionTooLargeError
 from hazelkit.web._record import DELETED, Record
 from hazelkit.web._store import StoredSession
@@ -181,18 +182,20 @@ async def test_reads_alone_keep_a_session_alive(cluster: hazelkit.Cluster, name:
     assert await store.load(created.session_id) is None
 
 
-async def test_a_touch_racing_a_write_keeps_the_write(cluster: hazelkit.Cluster, name: str) -> None:
-    config = SessionConfig(secret_key=SECRET, map_name=name, idle_timeout=2)
-    store = SessionStore(cluster, config)
-    created = await store.create({"a": 1})
-    await asyncio.sleep(1.1)  # due for renewal
-    stale = await store.load(created.session_id)
-    assert stale is not None
-    assert await store.save(stale, {"b": 2}) is not None  # another request wrote
-    await store.touch(stale)  # renews nothing over that write
-    loaded = await store.load(created.session_id)
-    assert loaded is not None
-    assert loaded.record.data == {"a": 1, "b": 2}
+async def test_a_touch_racing_a_write_keeps_the_write(url: str, name: str) -> None:
+    clock = ManualClock(frozen=True)
+    async with hazelkit.connect(url, clock=clock) as cluster:
+        config = SessionConfig(secret_key=SECRET, map_name=name, idle_timeout=2)
+        store = SessionStore(cluster, config)
+        created = await store.create({"a": 1})
+        clock.advance(1.1)  # due for renewal, and the entry's 2 s TTL has not run out
+        stale = await store.load(created.session_id)
+        assert stale is not None
+        assert await store.save(stale, {"b": 2}) is not None  # another request wrote
+        await store.touch(stale)  # renews nothing over that write
+        loaded = await store.load(created.session_id)
+        assert loaded is not None
+        assert loaded.record.data == {"a": 1, "b": 2}
 
 
 async def test_records_of_the_first_format_still_read(cluster: hazelkit.Cluster, name: str) -> None:

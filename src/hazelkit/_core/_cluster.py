@@ -22,6 +22,7 @@ from hazelkit._backends.protocol import (
 from hazelkit._caching._factories import CachingFactories
 from hazelkit._codec import Codec
 from hazelkit._coordination._factories import CoordinationFactories
+from hazelkit._core._clock import Clock
 from hazelkit._core._exceptions import ClusterClosedError, HazelkitError
 from hazelkit._core._subscription import EventHub, Subscription
 from hazelkit._core._url import ClusterOptions, parse_url
@@ -172,6 +173,12 @@ class Cluster(StructureFactories, CachingFactories, CoordinationFactories, Strea
         return self._state
 
     @property
+    def clock(self) -> Clock:
+        """Where this Cluster reads the time: the system clock unless ``connect`` was
+        given ``clock=`` (a :class:`hazelkit.testing.ManualClock` in tests)."""
+        return self.options.clock
+
+    @property
     def url(self) -> str:
         """The URL this Cluster is connected to (without credentials)."""
         return self.options.url
@@ -271,7 +278,8 @@ def connect(url: str | None = None, *, codec: Codec | None = None, **options: An
     ``url`` is ``memory://NAME`` (the embedded grid, the default when neither ``url`` nor
     ``$HAZELKIT_URL`` is given) or ``hazelcast://HOST:PORT[,HOST:PORT]?cluster=NAME``.
     Options (``connect_timeout``, ``operation_timeout``, ``cluster_name``, ``username``,
-    ``password``, ``tls``, ``smart_routing``, ``client_options``) override the URL.
+    ``password``, ``tls``, ``smart_routing``, ``client_options``) override the URL;
+    ``clock`` sets where hazelkit reads the time (tests: ``hazelkit.testing.ManualClock``).
 
     Raises ConfigurationError at once for a malformed URL or option; connecting raises
     ClusterUnavailableError if the grid cannot be reached within ``connect_timeout``.

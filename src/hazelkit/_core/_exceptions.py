@@ -11,6 +11,7 @@
     ├── ClusterError
     │   ├── ClusterUnavailableError  the cluster could not be reached, or was lost
     │   ├── ClusterClosedError       the Cluster (or a handle of it) was used after close()
+    │   ├── IndeterminateOperationError  the outcome is unknown: it may have been applied
     │   └── BackendError             any other failure reported by the backend
     ├── OperationTimeoutError        a wait ran out of time (also a TimeoutError)
     ├── SerializationError           bytes that cannot be encoded or decoded
@@ -53,6 +54,7 @@ __all__ = [
     "DecryptionError",
     "EncodeError",
     "HazelkitError",
+    "IndeterminateOperationError",
     "IndexOutOfRangeError",
     "InvalidArgumentError",
     "ItemNotFoundError",
@@ -116,6 +118,19 @@ class ClusterUnavailableError(ClusterError):
 
 class ClusterClosedError(ClusterError):
     """The :class:`~hazelkit.Cluster` was used after it was closed."""
+
+
+class IndeterminateOperationError(ClusterError):
+    """The operation may or may not have been applied: the connection or a member was
+    lost after the request was sent and before its outcome was known.
+
+    Never retry such an operation blindly: read back first (hazelkit's own retried writes
+    carry a write id for exactly that). ``operation`` names what was attempted.
+    """
+
+    def __init__(self, message: str, *, operation: str = "") -> None:
+        super().__init__(message)
+        self.operation = operation
 
 
 class BackendError(ClusterError):

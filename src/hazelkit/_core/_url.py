@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
+from hazelkit._core._clock import SYSTEM_CLOCK, Clock
 from hazelkit._core._exceptions import ConfigurationError
 
 DEFAULT_URL = "memory://default"
@@ -58,6 +59,8 @@ class ClusterOptions:
     operation_timeout: float = 60.0
     #: Extra hazelcast-python-client configuration, passed through unchanged.
     client_options: Mapping[str, Any] = field(default_factory=dict)
+    #: Where hazelkit reads the time (see :mod:`hazelkit._core._clock`).
+    clock: Clock = field(default=SYSTEM_CLOCK, repr=False, compare=False)
 
     @property
     def url(self) -> str:
@@ -210,6 +213,11 @@ def _check_options(options: ClusterOptions) -> None:
     for name in ("smart_routing",):
         if not isinstance(getattr(options, name), bool):
             raise ConfigurationError(f"{name} must be True or False")
+    if not isinstance(options.clock, Clock):
+        raise ConfigurationError(
+            f"clock must have time() and monotonic() (a hazelkit.testing.ManualClock, say),"
+            f" not {options.clock!r}"
+        )
     for name in ("cluster_name", "grid_name"):
         if not isinstance(getattr(options, name), str) or not getattr(options, name):
             raise ConfigurationError(f"{name} must be a non-empty string")

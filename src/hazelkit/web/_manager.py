@@ -8,7 +8,6 @@ before the response headers leave, :meth:`SessionManager.refresh` after the resp
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -129,6 +128,6 @@ class SessionManager:
             logger.warning("could not renew a session's idle timeout", exc_info=True)
 
     def _cookie(self, loaded: StoredSession, https: bool) -> str:
-        max_age = loaded.record.created + self.config.max_age - time.time()
+        max_age = loaded.record.created + self.config.max_age - self.store.cluster.clock.time()
         value = self._signer.sign(loaded.session_id)
         return session_cookie(self.config, value, max_age=max_age, https=https)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +83,7 @@ class SessionStore:
     def _time_left(self, record: Record) -> float:
         config = self.config
         return record.time_left(
-            idle_timeout=config.idle_timeout, max_age=config.max_age, now=time.time()
+            idle_timeout=config.idle_timeout, max_age=config.max_age, now=self.cluster.clock.time()
         )
 
     async def load(self, session_id: str) -> StoredSession | None:
@@ -110,7 +109,7 @@ class SessionStore:
 
         Raises SessionTooLargeError or EncodeError (nothing stored) for bad data.
         """
-        now = time.time()
+        now = self.cluster.clock.time()
         record = Record(now, data, now)
         raw = self.records.encode(record)
         for _ in range(3):  # 256-bit ids do not collide; the loop only proves it
@@ -143,7 +142,7 @@ class SessionStore:
             if ttl <= 0:
                 await self._map.remove_if_same(key, raw)
                 return None
-            merged = replace(record.merged(changes), renewed=time.time())
+            merged = replace(record.merged(changes), renewed=self.cluster.clock.time())
             new_raw = self.records.encode(merged)
             if await self._map.replace_if_same(key, raw, new_raw):
                 # replace resets the entry to "never expires": give it its TTL back.
@@ -193,7 +192,7 @@ class SessionStore:
         the session meanwhile, that write renewed it and nothing is rewritten.
         """
         key, raw, record = self._key(loaded.session_id), loaded.raw, loaded.record
-        now = time.time()
+        now = self.cluster.clock.time()
         if record.due_for_renewal(idle_timeout=self.config.idle_timeout, now=now):
             record = replace(record, renewed=now)
             new_raw = self.records.encode(record)

@@ -32,6 +32,7 @@ class MemoryBackend:
     def __init__(self, options: ClusterOptions) -> None:
         self.target = f"memory://{options.grid_name}"
         self._name = options.grid_name
+        self._clock = options.clock
         self._grid: Grid | None = None
         self._member: MemberInfo | None = None
         self._listener: BackendListener | None = None
@@ -39,7 +40,7 @@ class MemoryBackend:
 
     async def start(self, listener: BackendListener) -> None:
         self._listener = listener
-        self._grid, self._member = attach(self._name, listener)
+        self._grid, self._member = attach(self._name, listener, self._clock)
         self._sweeper = asyncio.get_running_loop().create_task(
             self._sweep_forever(self._grid, self._member), name=f"hazelkit sweeper {self.target}"
         )

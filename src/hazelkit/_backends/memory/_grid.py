@@ -30,6 +30,8 @@ from hazelkit._backends.protocol import (
     MembershipEventType,
     RawMembershipEvent,
 )
+from hazelkit._core._clock import SYSTEM_CLOCK, Clock
+from hazelkit._core._exceptions import ConfigurationError
 
 E = TypeVar("E")
 
@@ -37,12 +39,20 @@ _grids: dict[str, Grid] = {}
 _grids_lock = threading.Lock()
 
 
-def attach(name: str, listener: BackendListener) -> tuple[Grid, MemberInfo]:
-    """Join the grid called ``name`` (creating it if needed) as a new member."""
+def attach(
+    name: str, listener: BackendListener, clock: Clock = SYSTEM_CLOCK
+) -> tuple[Grid, MemberInfo]:
+    """Join the grid called ``name`` (creating it, on ``clock``, if needed) as a new
+    member. Raises ConfigurationError if the grid runs on another clock."""
     with _grids_lock:
         grid = _grids.get(name)
         if grid is None:
-            grid = _grids[name] = Grid(name)
+            grid = _grids[name] = Grid(name, clock)
+        elif grid.clock is not clock:
+            raise ConfigurationError(
+                f"embedded grid memory://{name} runs on {grid.clock!r}, not {clock!r}: "
+                "every Cluster of one grid must be given the same clock"
+            )
         member = grid.join(listener)
     return grid, member
 
@@ -52,6 +62,7 @@ def detach(grid: Grid, member: MemberInfo) -> None:
     with _grids_lock:
         if grid.leave(member) == 0 and _grids.get(grid.name) is grid:
             del _grids[grid.name]
+            grid.stop_following_clock()
 
 
 def _deliver(loop: asyncio.AbstractEventLoop, callback: Callable[..., object], arg: Any) -> bool:
@@ -153,8 +164,14 @@ class Listeners(Generic[E]):
 class Grid:
     """All structures of one embedded grid, keyed by kind and name."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.name = name
+        #: Measures TTLs, idle times and ringbuffer ages (a test's ManualClock, say).
+        self.clock = clock
+        on_advance = getattr(clock, "on_advance", None)
+        self._unfollow: Callable[[], None] | None = (
+            on_advance(self.expire_due) if on_advance is not None else None
+        )
         self.lock = threading.RLock()
         self._structures: dict[tuple[str, str], Any] = {}
         self._members: dict[str, tuple[MemberInfo, BackendListener, asyncio.AbstractEventLoop]] = {}
@@ -214,14 +231,24 @@ class Grid:
         Every member runs a sweeper, but only the oldest member's sweeps: one sweep per
         grid, handed over when that member leaves.
         """
-        now = time.monotonic()
         with self.lock:
-            if next(iter(self._members), None) != member.uuid:
-                return
+            if next(iter(self._members), None) == member.uuid:
+                self.expire_due()
+
+    def expire_due(self) -> None:
+        """Expire what is due now by the grid's clock (also called as a ManualClock
+        advances, so a test sees expiry without waiting for the sweeper)."""
+        now = self.clock.monotonic()
+        with self.lock:
             for state in list(self._structures.values()):
                 expire = getattr(state, "expire_due", None)
                 if expire is not None:
                     expire(now)
+
+    def stop_following_clock(self) -> None:
+        if self._unfollow is not None:
+            self._unfollow()
+            self._unfollow = None
 
 
 class _NotYet:

@@ -24,13 +24,15 @@ from hazelkit._backends.protocol import (
     ReadBatch,
     check_read,
 )
+from hazelkit._core._clock import Clock
 from hazelkit._core._exceptions import ConfigurationError
 
 DEFAULT_RINGBUFFER_CAPACITY = 10_000
 
 
 class RingbufferState:
-    def __init__(self, capacity: int, ttl: float | None) -> None:
+    def __init__(self, capacity: int, ttl: float | None, clock: Clock) -> None:
+        self.clock = clock
         self.capacity = capacity
         self.ttl = ttl or None
         self.items: deque[bytes] = deque()
@@ -46,7 +48,7 @@ class RingbufferState:
         """With a TTL, items older than it leave the head (the gap is visible to readers)."""
         if self.ttl is None:
             return
-        cutoff = time.monotonic() - self.ttl
+        cutoff = self.clock.monotonic() - self.ttl
         while self.added and self.added[0] <= cutoff:
             self.items.popleft()
             self.added.popleft()
@@ -64,7 +66,7 @@ class RingbufferState:
             self.added.popleft()
             self.head += 1
         self.items.append(item)
-        self.added.append(time.monotonic())
+        self.added.append(self.clock.monotonic())
 
 
 @cooperative
@@ -86,7 +88,7 @@ class MemoryRingbuffer:
     def _state(self) -> RingbufferState:
         capacity = self._capacity or DEFAULT_RINGBUFFER_CAPACITY
         state = self._grid.structure(
-            "ringbuffer", self.name, lambda: RingbufferState(capacity, self._ttl)
+            "ringbuffer", self.name, lambda: RingbufferState(capacity, self._ttl, self._grid.clock)
         )
         if self._capacity is not None and state.capacity != self._capacity:
             raise ConfigurationError(
@@ -189,7 +191,7 @@ class MemoryTopic:
         with self._grid.lock:
             listeners = self._state().listeners
             for payload in payloads:
-                message = RawMessage(payload, time.time())
+                message = RawMessage(payload, self._grid.clock.time())
                 listeners.fire(functools.partial(_same, message))
 
     async def listen(self, callback: MessageCallback) -> Registration[RawMessage]:

@@ -9,7 +9,6 @@ present key changes nothing.
 from __future__ import annotations
 
 import heapq
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -36,8 +35,7 @@ class _Entry:
         return deadline is not None and now >= deadline
 
 
-def _entry(value: bytes, ttl: float | None, max_idle: float | None) -> _Entry:
-    now = time.monotonic()
+def _entry(value: bytes, ttl: float | None, max_idle: float | None, now: float) -> _Entry:
     expires_at = now + ttl if ttl else None
     return _Entry(value, expires_at, max_idle or None, now)
 
@@ -64,6 +62,7 @@ class MapState(_EntryEvents):
 
     def __init__(self, grid: Grid) -> None:
         super().__init__(grid)
+        self.clock = grid.clock
         self.entries: dict[bytes, _Entry] = {}
         # (time, key) of every entry that may expire, earliest first. An item may be
         # early (the entry was touched, or replaced) but never late, so expiring
@@ -80,7 +79,7 @@ class MapState(_EntryEvents):
         entry = self.entries.get(key)
         if entry is None:
             return None
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if entry.expired(now):
             del self.entries[key]
             self.fire(EntryEventType.EXPIRED, key, None, entry.value)
@@ -93,7 +92,7 @@ class MapState(_EntryEvents):
         self, key: bytes, value: bytes, ttl: float | None, max_idle: float | None
     ) -> bytes | None:
         old = self.live(key)
-        entry = self.entries[key] = _entry(value, ttl, max_idle)
+        entry = self.entries[key] = _entry(value, ttl, max_idle, self.clock.monotonic())
         self._schedule(key, entry)
         if old is None:
             self.fire(EntryEventType.ADDED, key, value, None)
@@ -116,7 +115,7 @@ class MapState(_EntryEvents):
         self._due.clear()
 
     def set_deadline(self, key: bytes, entry: _Entry, ttl: float) -> None:
-        entry.expires_at = time.monotonic() + ttl if ttl else None
+        entry.expires_at = self.clock.monotonic() + ttl if ttl else None
         self._schedule(key, entry)
 
     def expire_due(self, now: float) -> None:
@@ -133,7 +132,7 @@ class MapState(_EntryEvents):
                 self._schedule(key, entry)
 
     def live_items(self) -> list[tuple[bytes, bytes]]:
-        self.expire_due(time.monotonic())
+        self.expire_due(self.clock.monotonic())
         return [(k, e.value) for k, e in self.entries.items()]
 
 
