@@ -118,12 +118,17 @@ async def test_pickled_values_from_the_cluster_are_refused(
     finally:
         await raw.shutdown()
 
-    with pytest.raises(hazelkit.SerializationError, match="never unpickles"):
+    with pytest.raises(hazelkit.UndecodableError, match="never unpickles") as read:
         await hz.map(name).get("k")
-    with pytest.raises(hazelkit.SerializationError, match="never unpickles"):
+    assert read.value.stored_in == name  # left where it was
+    with pytest.raises(hazelkit.UndecodableError, match="never unpickles") as bulk:
         await hz.map(name).values()
-    with pytest.raises(hazelkit.SerializationError, match="never unpickles"):
-        await lowlevel.backend(hz).queue(name).poll()
+    assert bulk.value.partial == []
+    # Taking it from the queue neither unpickles nor loses it: it is parked.
+    with pytest.raises(hazelkit.UndecodableError, match="never unpickles") as taken:
+        await hz.queue(name).get(timeout=5)
+    assert taken.value.stored_in == f"hazelkit.undecodable/{name}"
+    assert await lowlevel.backend(hz).list(taken.value.stored_in).items() == [taken.value.data]
     assert not marker.exists()
     # The refused value is still there, untouched: nothing was lost by refusing it.
     assert await hz.map(name).size() == 1

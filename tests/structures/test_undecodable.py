@@ -91,8 +91,10 @@ async def test_set_pop_takes_a_member_it_can_decode(
 ) -> None:
     await sender.set(name).add_all([Job(1), "plain", Job(2)])
     assert await taker.set(name).pop() == "plain"
-    with pytest.raises(hazelkit.UnknownTypeError):
+    with pytest.raises(hazelkit.UndecodableError) as error:
         await taker.set(name).pop()  # only undecodable members left: nothing taken
+    assert isinstance(error.value.__cause__, hazelkit.UnknownTypeError)
+    assert error.value.stored_in == name
     assert sorted(j.n for j in await sender.set(name).items()) == [1, 2]
 
 
@@ -100,9 +102,10 @@ async def test_map_pop_and_remove_leave_the_value(
     sender: hazelkit.Cluster, taker: hazelkit.Cluster, name: str
 ) -> None:
     await sender.map(name).set("k", Job(1))
-    with pytest.raises(hazelkit.UnknownTypeError):
+    with pytest.raises(hazelkit.UndecodableError) as error:
         await taker.map(name).pop("k")
-    with pytest.raises(hazelkit.UnknownTypeError):
+    assert isinstance(error.value.__cause__, hazelkit.UnknownTypeError)
+    with pytest.raises(hazelkit.UndecodableError, match="left in"):
         await taker.map(name).remove("k")
     assert await sender.map(name).get("k") == Job(1)
     assert await taker.map(name).pop("missing", "default") == "default"

@@ -353,6 +353,8 @@ class BackendState(enum.Enum):
 
     CONNECTED = "connected"
     DISCONNECTED = "disconnected"
+    #: The backend gave up reconnecting for good (the ``reconnect`` bound ran out).
+    LOST = "lost"
 
 
 @dataclass(frozen=True, slots=True)

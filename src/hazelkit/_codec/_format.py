@@ -40,6 +40,12 @@ def read_flags(data: bytes | bytearray | memoryview) -> int:
             f"truncated value: {len(data)} byte(s), shorter than the {HEADER_SIZE}-byte header"
         )
     version = data[0]
+    if version == 0:
+        raise UnsupportedVersionError(
+            "not a hazelkit value: it starts with byte 0, as values other Hazelcast clients "
+            "write do (a Hazelcast-serialized str, number, JSON, Java object or pickle); "
+            "hazelkit reads only what its codec wrote, and never unpickles"
+        )
     if version != FORMAT_VERSION:
         raise UnsupportedVersionError(
             f"cannot read format version {version}, this hazelkit reads version "

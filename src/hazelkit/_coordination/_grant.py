@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from hazelkit._coordination._waiting import WAITER_TTL
 from hazelkit._core._cleanup import cleanup_soon, run_cleanup
-from hazelkit._core._exceptions import ClusterUnavailableError, HazelkitError, OperationTimeoutError
+from hazelkit._core._exceptions import (
+    ClusterUnavailableError,
+    HazelkitError,
+    IndeterminateOperationError,
+    OperationTimeoutError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -48,7 +53,9 @@ ATTEMPT_GRACE = 0.5
 #: the wait gives up and raises the last error.
 GIVE_UP_AFTER = 60.0
 #: Errors after which an attempt is tried again: the grid is briefly unreachable.
-_TRANSIENT = (ClusterUnavailableError, OperationTimeoutError)
+# A take whose reply was lost undoes its record and tries again: a token may be skipped,
+# never granted twice.
+_TRANSIENT = (ClusterUnavailableError, IndeterminateOperationError, OperationTimeoutError)
 
 
 class _Attempts(Generic[T]):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hazelkit._backends.protocol import MapStore
 from hazelkit._coordination._grant import ATTEMPT_GRACE
 from hazelkit._coordination._waiting import KeyWatch, check_timeout
 from hazelkit._core import _lowlevel as lowlevel
+from hazelkit._core import _witness as witness
+from hazelkit._core._cas import UNCHANGED, Unchanged, update_entry
 from hazelkit._core._exceptions import ConfigurationError, OperationTimeoutError
 from hazelkit._core._handle import check_name
 
@@ -62,12 +65,27 @@ class CountDownLatch:
             self._store_cache = lowlevel.backend(self._cluster).map(LATCH_MAP)
         return self._store_cache
 
-    async def _read(self) -> tuple[bytes | None, int, int]:
-        data = await self._store.get(self._key)
+    async def _read(self) -> tuple[int, int]:
+        return self._state(witness.read(await self._store.get(self._key)).value)
+
+    def _state(self, data: bytes | None) -> tuple[int, int]:
         if data is None:
-            return None, 0, 0
+            return 0, 0
         round_, count = self._cluster.codec.decode(data)
-        return data, int(round_), int(count)
+        return int(round_), int(count)
+
+    async def _update(self, change: Callable[[int, int], bytes | None]) -> bool:
+        """Apply ``change(round, count) -> new state bytes or None (no change)`` to the
+        state atomically; True if it wrote. A lost reply is resolved by reading back."""
+        wrote = [False]
+
+        def transform(data: bytes | None) -> bytes | Unchanged:
+            new = change(*self._state(data))
+            wrote[0] = new is not None
+            return UNCHANGED if new is None else new
+
+        await update_entry(self._cluster, self._store, self._key, transform, witnessed=True)
+        return wrote[0]
 
     def _encode(self, round_: int, count: int) -> bytes:
         return self._cluster.codec.encode((round_, count))
@@ -79,35 +97,24 @@ class CountDownLatch:
         """
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ConfigurationError(f"a latch count must be a positive int, not {count!r}")
-        while True:
-            data, round_, current = await self._read()
-            if current != 0:
-                return False
-            new = self._encode(_new_round(round_), count)
-            if data is None:
-                if await self._store.put_if_absent(self._key, new) is None:
-                    return True
-            elif await self._store.replace_if_same(self._key, data, new):
-                return True
+        return await self._update(
+            lambda round_, current: None if current else self._encode(_new_round(round_), count)
+        )
 
     async def count_down(self) -> None:
         """Decrement the count by one; nothing happens when it is zero already.
 
-        Atomic: concurrent count-downs from any nodes each count once. If it raises a
-        cluster error, the decrement may or may not have happened.
+        Atomic: concurrent count-downs from any nodes each count once, also when a reply
+        is lost (the latch reads back whether its write landed). IndeterminateOperationError
+        only if that cannot be told; other errors mean nothing was counted.
         """
-        while True:
-            data, round_, current = await self._read()
-            if data is None or current == 0:
-                return
-            if await self._store.replace_if_same(
-                self._key, data, self._encode(round_, current - 1)
-            ):
-                return
+        await self._update(
+            lambda round_, current: self._encode(round_, current - 1) if current else None
+        )
 
     async def count(self) -> int:
         """The current count (0 for a latch never set)."""
-        return (await self._read())[2]
+        return (await self._read())[1]
 
     async def wait(self, timeout: float | None = None) -> None:
         """Return once the count is zero (at once if it is zero now).
@@ -133,7 +140,7 @@ class CountDownLatch:
 
     async def _wait(self, deadline: float | None, seen: list[int]) -> bool:
         """Wait until the count is zero (True) or the deadline passed (False)."""
-        _, round_, count = await self._read()
+        round_, count = await self._read()
         seen.append(count)
         if count == 0:
             return True
@@ -142,7 +149,7 @@ class CountDownLatch:
         async with KeyWatch(self._cluster, self._store, [self._key]) as watch:
             while True:
                 watch.clear()
-                _, now_round, count = await self._read()
+                now_round, count = await self._read()
                 seen.append(count)
                 if count == 0 or now_round != round_:
                     return True

@@ -14,10 +14,16 @@ import math
 import time
 from typing import TYPE_CHECKING
 
+from hazelkit._backends.protocol import MapStore
 from hazelkit._coordination._waiting import owner_alive, wake_local_waiters
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cleanup import finish
-from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, LeaseExpiredError
+from hazelkit._core._exceptions import (
+    ClusterClosedError,
+    HazelkitError,
+    IndeterminateOperationError,
+    LeaseExpiredError,
+)
 from hazelkit._core._local import ClusterLocal
 
 if TYPE_CHECKING:
@@ -182,7 +188,7 @@ class Lease:
         self._released = True
         _held_by.get(self.table.cluster).discard(self)
         store = self.table.raw_store
-        if await store.remove_if_same(self._key, self._record):
+        if await self._remove(store):
             wake_local_waiters(self.table.cluster, store, self._key)
         else:
             self._lost = True
@@ -190,6 +196,17 @@ class Lease:
                 f"the lease on {self.table.kind} {self.table.name!r} (token {self.token}) "
                 "lapsed before it was released; another holder may have held it"
             )
+
+    async def _remove(self, store: MapStore) -> bool:
+        """Remove our record; True if we removed it. A lost reply is resolved by reading
+        back: our record gone while the lease was still valid means we removed it."""
+        while True:
+            try:
+                return await store.remove_if_same(self._key, self._record)
+            except IndeterminateOperationError:
+                if await store.get(self._key) == self._record:
+                    continue  # not removed: try again
+                return time.monotonic() < self._valid_until
 
     def __repr__(self) -> str:
         return f"<Lease {self.table.kind} {self.table.name!r} slot {self.slot} token {self.token}>"

@@ -10,6 +10,12 @@ Updates of one entry through one Cluster take turns (a local lock per entry bein
 updated), so they never race each other on the grid: only updates from other nodes can
 make an attempt lose, and many tasks of one node swapping one atom cost no more grid
 calls than one task doing the same number of swaps.
+
+A write whose reply is lost (IndeterminateOperationError) is never simply retried. For
+*witnessed* entries (hazelkit's own records: atoms, counters, latches, the runtime's
+state; see :mod:`._witness`) the loop reads the record back and knows whether its write
+landed: applied, it returns; not applied, it goes round again; unknown, it raises.
+For other entries (a user's map, through ``Map.compute``) the error goes to the caller.
 """
 
 from __future__ import annotations
@@ -18,11 +24,19 @@ import asyncio
 import contextlib
 import inspect
 import random
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from hazelkit._backends.protocol import MapStore
-from hazelkit._core._exceptions import ArgumentError, ConflictError
+from hazelkit._core import _witness as witness
+from hazelkit._core._exceptions import (
+    ArgumentError,
+    ClusterUnavailableError,
+    ConflictError,
+    IndeterminateOperationError,
+    OperationTimeoutError,
+)
 from hazelkit._core._handle import check_count
 from hazelkit._core._local import ClusterLocal
 
@@ -104,8 +118,13 @@ async def update_entry(
     transform: Transform,
     *,
     max_attempts: int | None = None,
+    witnessed: bool = False,
 ) -> tuple[bytes | None, bytes | None]:
     """Apply ``transform`` to the entry's bytes atomically; returns ``(old, new)`` bytes.
+
+    With ``witnessed``, the entry is stored as a :mod:`._witness` record: ``transform``
+    sees and returns the value's bytes, and a lost reply is resolved by reading back
+    (IndeterminateOperationError only if that cannot tell).
 
     ``transform`` gets the stored bytes (None: absent) and returns the bytes to store,
     None to remove the entry, or :data:`UNCHANGED` to stop without writing. It may run
@@ -115,6 +134,8 @@ async def update_entry(
     one entry through one ``cluster`` run one at a time, in arrival order.
     """
     async with local_turn(cluster, store.name, key):
+        if witnessed:
+            return await _update_witnessed(store, key, transform, max_attempts)
         return await _update(store, key, transform, max_attempts)
 
 
@@ -148,9 +169,73 @@ async def _update(
             return old, old
         if await write_if_same(store, key, old, new):
             return old, new
-        attempt += 1
-        if max_attempts is not None and attempt >= max_attempts:
-            raise ConflictError(
-                f"update of an entry of {store.name!r} lost {attempt} races in a row"
-            )
-        await backoff(attempt)
+        attempt = await _lost_race(store, attempt, max_attempts)
+
+
+async def _lost_race(store: MapStore, attempt: int, max_attempts: int | None) -> int:
+    """Count a lost race: ConflictError after ``max_attempts``, else back off."""
+    attempt += 1
+    if max_attempts is not None and attempt >= max_attempts:
+        raise ConflictError(f"update of an entry of {store.name!r} lost {attempt} races in a row")
+    await backoff(attempt)
+    return attempt
+
+
+async def _update_witnessed(
+    store: MapStore, key: bytes, transform: Transform, max_attempts: int | None
+) -> tuple[bytes | None, bytes | None]:
+    attempt = 0
+    while True:
+        raw = await store.get(key)
+        record = witness.read(raw)
+        new = transform(record.value)
+        if isinstance(new, Unchanged):
+            return record.value, record.value
+        write_id = witness.new_write_id()
+        stored = None if new is None else witness.write(new, record, write_id)
+        try:
+            won = await write_if_same(store, key, raw, stored)
+        except IndeterminateOperationError as lost:
+            outcome = await _resolve(store, key, raw, record, stored, write_id, lost)
+            if outcome is witness.Outcome.APPLIED:
+                return record.value, new
+            continue  # not applied: the update runs again on what is there now
+        if won:
+            return record.value, new
+        attempt = await _lost_race(store, attempt, max_attempts)
+
+
+#: How long a lost reply is resolved by reading back (through a reconnection, say)
+#: before the caller is told the outcome is unknown.
+RESOLVE_TIMEOUT = 30.0
+
+
+async def _resolve(
+    store: MapStore,
+    key: bytes,
+    raw: bytes | None,
+    record: witness.Record,
+    stored: bytes | None,
+    write_id: bytes,
+    lost: IndeterminateOperationError,
+) -> witness.Outcome:
+    """Read the entry back to learn whether the write ``write_id`` landed; raise ``lost``
+    if that cannot be told (or the entry cannot be read within RESOLVE_TIMEOUT)."""
+    deadline = time.monotonic() + RESOLVE_TIMEOUT
+    while True:
+        try:
+            current = await store.get(key)
+            break
+        except (ClusterUnavailableError, OperationTimeoutError, IndeterminateOperationError):
+            if time.monotonic() > deadline:
+                raise lost from None
+            await asyncio.sleep(0.2)
+    if stored is None:  # a removal: gone means done, unchanged means not done
+        if current is None:
+            return witness.Outcome.APPLIED
+        outcome = witness.Outcome.NOT_APPLIED if current == raw else witness.Outcome.UNKNOWN
+    else:
+        outcome = witness.resolve(write_id, record, witness.read(current))
+    if outcome is witness.Outcome.UNKNOWN:
+        raise lost
+    return outcome

@@ -110,6 +110,8 @@ class Cluster(StructureFactories, CachingFactories, CoordinationFactories, Strea
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
+        self._closed_because = "closed"
+        self._lost: asyncio.Task[None] | None = None
 
     # -- life ---------------------------------------------------------------------------
 
@@ -192,7 +194,7 @@ class Cluster(StructureFactories, CachingFactories, CoordinationFactories, Strea
         if self._state in (ClusterState.STARTING, ClusterState.CLOSING, ClusterState.CLOSED):
             if self._state is ClusterState.STARTING:
                 raise ClusterClosedError(f"Cluster for {self.url} is not started: await it first")
-            raise ClusterClosedError(f"Cluster for {self.url} is closed")
+            raise ClusterClosedError(f"Cluster for {self.url} is {self._closed_because}")
 
     # -- membership and lifecycle ---------------------------------------------------------
 
@@ -223,7 +225,12 @@ class Cluster(StructureFactories, CachingFactories, CoordinationFactories, Strea
     def _on_backend_state(self, state: BackendState) -> None:
         if self._state in (ClusterState.STARTING, ClusterState.CLOSING, ClusterState.CLOSED):
             return
-        if state is BackendState.CONNECTED:
+        if state is BackendState.LOST:
+            # The backend gave up reconnecting: end everything built on it, as close() does.
+            self._closed_because = "gave up reconnecting (the reconnect option)"
+            loop = self._loop or asyncio.get_running_loop()
+            self._lost = loop.create_task(self.close(), name=f"hazelkit: close lost {self.url}")
+        elif state is BackendState.CONNECTED:
             self._set_state(ClusterState.RUNNING)
         else:
             self._set_state(ClusterState.DISCONNECTED)

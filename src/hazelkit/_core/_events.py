@@ -27,10 +27,16 @@ from hazelkit._backends.protocol import (
     Registration,
 )
 from hazelkit._core._buffer import Overflow
-from hazelkit._core._exceptions import ConfigurationError, HazelkitError, SerializationError
+from hazelkit._core._exceptions import (
+    ConfigurationError,
+    HazelkitError,
+    SerializationError,
+    UndecodableError,
+)
 from hazelkit._core._handle import check_count
 from hazelkit._core._local import ClusterLocal
 from hazelkit._core._subscription import Subscription
+from hazelkit._core._undecodable import left_in_place
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -135,8 +141,8 @@ async def listen(
     """Register a backend listener whose events, converted, feed a new Subscription.
 
     The listener is registered before this returns, so every change made after it
-    returns is reported (unless an event is lost around a failure). A value that
-    cannot be decoded ends the subscription with that SerializationError.
+    returns is reported (unless an event is lost around a failure). An event that
+    cannot be decoded is delivered as its error (reading goes on after it).
     """
     overflow = check_buffer(capacity, overflow)
     registration: Registration | None = None
@@ -161,7 +167,9 @@ async def listen(
         try:
             event = convert(raw)
         except SerializationError as error:
-            subscription.end(error)
+            if not isinstance(error, UndecodableError):
+                error = UndecodableError(str(error), data=b"", stored_in=None)
+            subscription.push_error(error)
             return
         subscription.push(event)
 
@@ -171,25 +179,43 @@ async def listen(
 
 
 def entry_converter(
-    decode_key: Callable[[bytes], Any], decode_value: Callable[[bytes], Any]
+    decode_key: Callable[[bytes], Any], decode_value: Callable[[bytes], Any], where: str
 ) -> Callable[[RawEntryEvent], EntryEvent[Any, Any]]:
-    """Decodes raw entry events: keys with ``decode_key``, values with ``decode_value``."""
+    """Decodes raw entry events: keys with ``decode_key``, values with ``decode_value``.
+
+    An event whose key or value cannot be decoded becomes an UndecodableError with those
+    bytes, delivered in its place (the entry itself is left in ``where``)."""
 
     def convert(raw: RawEntryEvent) -> EntryEvent[Any, Any]:
-        value = None if raw.value is None else decode_value(raw.value)
-        old = None if raw.old_value is None else decode_value(raw.old_value)
-        return EntryEvent(raw.type, decode_key(raw.key), value, old)
+        part = raw.key
+        try:
+            key = decode_key(part)
+            part = raw.value or b""
+            value = None if raw.value is None else decode_value(raw.value)
+            part = raw.old_value or b""
+            old = None if raw.old_value is None else decode_value(raw.old_value)
+        except SerializationError as error:
+            what = f"an entry event ({raw.type.value})"
+            raise left_in_place(what, part, error, where) from error
+        return EntryEvent(raw.type, key, value, old)
 
     return convert
 
 
 def item_converter(
-    decode: Callable[[bytes], Any],
+    decode: Callable[[bytes], Any], where: str
 ) -> Callable[[RawItemEvent], ItemEvent[Any]]:
-    """Decodes raw item events with ``decode``."""
+    """Decodes raw item events with ``decode``; one that cannot be decoded becomes an
+    UndecodableError delivered in its place."""
 
     def convert(raw: RawItemEvent) -> ItemEvent[Any]:
-        return ItemEvent(raw.type, None if raw.item is None else decode(raw.item))
+        if raw.item is None:
+            return ItemEvent(raw.type, None)
+        try:
+            return ItemEvent(raw.type, decode(raw.item))
+        except SerializationError as error:
+            what = f"an item event ({raw.type.value})"
+            raise left_in_place(what, raw.item, error, where) from error
 
     return convert
 

@@ -40,6 +40,7 @@ hazelkit: they are translated where the backend is called, and the original is k
 from __future__ import annotations
 
 import queue
+from typing import Any
 
 __all__ = [
     "ArgumentError",
@@ -113,7 +114,10 @@ class ClusterError(HazelkitError):
 
 
 class ClusterUnavailableError(ClusterError):
-    """The cluster could not be reached within the configured timeout, or was lost."""
+    """The cluster could not be reached within the configured timeout, or is not connected
+    now (a Cluster reconnects by itself). The operation was not applied: safe to retry.
+    (A write that was under way when the connection was lost raises
+    IndeterminateOperationError instead.)"""
 
 
 class ClusterClosedError(ClusterError):
@@ -141,7 +145,10 @@ class BackendError(ClusterError):
 
 
 class OperationTimeoutError(HazelkitError, TimeoutError):
-    """A wait ran out of time. Nothing was taken, changed or acquired by the timed-out call."""
+    """A wait ran out of time. Nothing was taken, changed or acquired by the timed-out call.
+
+    (A write whose reply did not come in time may have been applied: that raises
+    IndeterminateOperationError, never this.)"""
 
 
 class SerializationError(HazelkitError):
@@ -176,14 +183,34 @@ class UndecodableError(SerializationError):
 
     ``data`` holds the bytes; ``stored_in`` names the structure that holds them now (a
     dead-letter list such as ``hazelkit.undecodable/QUEUE``, or the structure they were
-    put back into), or is None if they could not be stored again and ``data`` is the
-    only copy left. The decoding error is the ``__cause__``.
+    read from and left in), or is None if they could not be stored again and ``data`` is
+    the only copy left. The decoding error is the ``__cause__``.
+
+    A read of many values (``keys()``, ``items()``, ``values()``...) that met some it
+    cannot decode raises this error with ``partial``: what it could decode, in the shape
+    the call returns; ``undecodable`` lists the raw form of every entry left out (bytes,
+    or ``(key, value)`` bytes for entries). A value written by another kind of client (a
+    Hazelcast str, number, JSON, pickle) is undecodable here too: hazelkit never
+    interprets it.
     """
 
-    def __init__(self, message: str, *, data: bytes, stored_in: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        data: bytes,
+        stored_in: str | None,
+        partial: Any = None,
+        undecodable: list[Any] | None = None,
+        sequence: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.data = data
         self.stored_in = stored_in
+        #: For a message of a reliable topic: its sequence in the ringbuffer.
+        self.sequence = sequence
+        self.partial = partial
+        self.undecodable = undecodable if undecodable is not None else [data]
 
 
 class CapacityError(HazelkitError):

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import ConfigurationError
-from hazelkit._core._undecodable import try_decode
+from hazelkit._core._exceptions import ConfigurationError, SerializationError
+from hazelkit._core._undecodable import left_in_place, try_decode
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -122,6 +122,14 @@ class Handle(Generic[S]):
 
     def _decode(self, data: bytes) -> Any:
         return self._cluster.codec.decode(data)
+
+    def _read_value(self, data: bytes, what: str) -> Any:
+        """Decode a value that was read (not taken): one this node cannot decode raises
+        UndecodableError with its bytes, and stays where it is."""
+        try:
+            return self._cluster.codec.decode(data)
+        except SerializationError as error:
+            raise left_in_place(what, data, error, self.name) from error
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} of {self._cluster.url}>"

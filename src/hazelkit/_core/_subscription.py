@@ -19,6 +19,15 @@ T = TypeVar("T")
 S = TypeVar("S", bound="Subscription[Any]")
 
 
+class _Raise:
+    """An error delivered in the place of one item."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: HazelkitError) -> None:
+        self.error = error
+
+
 class Subscription(Generic[T]):
     """An async iterator of events or messages, fed through a bounded local buffer.
 
@@ -44,7 +53,7 @@ class Subscription(Generic[T]):
         on_close: Callable[[], Awaitable[None]] | None = None,
         started: bool = True,
     ) -> None:
-        self._buffer: MessageBuffer[T] = MessageBuffer(capacity, overflow)
+        self._buffer: MessageBuffer[T | _Raise] = MessageBuffer(capacity, overflow)
         self._on_close = on_close
         self._started = asyncio.Event()
         self._start_error: BaseException | None = None
@@ -61,6 +70,16 @@ class Subscription(Generic[T]):
     async def push_wait(self, item: T) -> bool:
         """Offer one item, waiting for room when the policy is BLOCK."""
         return await self._buffer.put(item)
+
+    def push_error(self, error: HazelkitError) -> bool:
+        """Deliver ``error`` in place of one item: the reader's next ``get`` (or ``async
+        for``) raises it, and reading may go on after it (the subscription stays open).
+        For an item that cannot be decoded, so its neighbours are not lost with it."""
+        return self._buffer.put_nowait(_Raise(error))
+
+    async def push_error_wait(self, error: HazelkitError) -> bool:
+        """:meth:`push_error`, waiting for room when the policy is BLOCK."""
+        return await self._buffer.put(_Raise(error))
 
     def end(self, error: BaseException | None = None) -> None:
         """End iteration after what is buffered; with ``error``, the reader gets it.
@@ -107,12 +126,17 @@ class Subscription(Generic[T]):
         """The next item, waiting up to ``timeout`` seconds.
 
         Raises StopAsyncIteration once the subscription has ended and is drained, and
-        OperationTimeoutError if the timeout runs out first.
+        OperationTimeoutError if the timeout runs out first. An item the source could not
+        deliver (one that cannot be decoded) raises its error (UndecodableError) here, in
+        its place; the next call goes on with the items after it.
         """
         try:
-            return await self._buffer.get(timeout)
+            item = await self._buffer.get(timeout)
         except BufferClosed:
             raise StopAsyncIteration from None
+        if isinstance(item, _Raise):
+            raise item.error
+        return item
 
     def __aiter__(self) -> Subscription[T]:
         return self

@@ -11,8 +11,8 @@ them (``.data``) and says where they went (``.stored_in``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import HazelkitError, SerializationError, UndecodableError
@@ -23,10 +23,15 @@ if TYPE_CHECKING:
 __all__ = [
     "DEAD_LETTERS",
     "dead_letters_name",
+    "decode_many",
+    "left_in_place",
     "park",
     "store_again",
     "try_decode",
 ]
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 logger = logging.getLogger("hazelkit")
 
@@ -41,17 +46,17 @@ def dead_letters_name(queue: str) -> str:
 
 
 async def park(
-    cluster: Cluster, queue: str, data: bytes, error: SerializationError
+    cluster: Cluster, queue: str, data: bytes, error: SerializationError, *, what: str = ""
 ) -> UndecodableError:
-    """Append ``data`` (taken from ``queue``) to its dead-letter list; the error to raise."""
+    """Append ``data`` (taken from ``queue``, or a topic) to its dead-letter list; the
+    error to raise. ``what`` says what happened, for the log and the error."""
     target = dead_letters_name(queue)
 
     async def append() -> None:
         await lowlevel.backend(cluster).list(target).append(data)
 
-    return await store_again(
-        append, data, error, target, f"an item taken from queue {queue!r} could not be decoded"
-    )
+    what = what or f"an item taken from queue {queue!r} could not be decoded"
+    return await store_again(append, data, error, target, what)
 
 
 async def store_again(
@@ -82,3 +87,47 @@ def try_decode(decode: Callable[[bytes], Any], data: bytes) -> tuple[bool, Any]:
         return True, decode(data)
     except SerializationError:
         return False, None
+
+
+def left_in_place(
+    what: str, data: bytes, error: SerializationError, where: str
+) -> UndecodableError:
+    """The error for a value read (not taken) that cannot be decoded: it stays in
+    ``where``, untouched."""
+    return UndecodableError(
+        f"{what} could not be decoded here ({error}); it is left in {where!r}",
+        data=data,
+        stored_in=where,
+    )
+
+
+def decode_many(
+    decode: Callable[[R], T],
+    raws: Iterable[R],
+    *,
+    raw_bytes: Callable[[R], bytes],
+    what: str,
+    where: str,
+    shape: Callable[[list[T]], Any] = list,
+) -> list[T]:
+    """``[decode(raw) for raw in raws]``; if some cannot be decoded, UndecodableError with
+    ``shape(the others)`` as ``partial`` and the rest as ``undecodable`` (all left in
+    ``where``)."""
+    results: list[T] = []
+    bad: list[R] = []
+    first: SerializationError | None = None
+    for raw in raws:
+        try:
+            results.append(decode(raw))
+        except SerializationError as error:
+            bad.append(raw)
+            first = first or error
+    if first is None:
+        return results
+    message = (
+        f"{len(bad)} of the {what} of {where!r} could not be decoded here (the first: "
+        f"{first}); they are left in place, .partial holds the {len(results)} others"
+    )
+    raise UndecodableError(
+        message, data=raw_bytes(bad[0]), stored_in=where, partial=shape(results), undecodable=bad
+    ) from first

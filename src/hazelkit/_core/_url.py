@@ -55,6 +55,9 @@ class ClusterOptions:
     smart_routing: bool = True
     #: Seconds to wait for the first connection before ClusterUnavailableError.
     connect_timeout: float = 5.0
+    #: Seconds a Cluster keeps trying to reconnect after it lost the cluster, before it
+    #: closes itself (None: forever, with backoff).
+    reconnect: float | None = None
     #: Seconds a single cluster operation may take before OperationTimeoutError.
     operation_timeout: float = 60.0
     #: Extra hazelcast-python-client configuration, passed through unchanged.
@@ -174,7 +177,7 @@ def _query_option(key: str, value: str, url: str) -> dict[str, Any]:
         if not value:
             raise ConfigurationError(f"empty cluster name in {_redact(url)!r}")
         return {"cluster_name": value}
-    if key in ("connect_timeout", "operation_timeout"):
+    if key in ("connect_timeout", "operation_timeout", "reconnect"):
         try:
             return {key: float(value)}
         except ValueError:
@@ -191,7 +194,7 @@ def _query_option(key: str, value: str, url: str) -> dict[str, Any]:
         return {"smart_routing": enabled}
     raise ConfigurationError(
         f"unknown query parameter {key!r} in {_redact(url)!r}; known: cluster, "
-        "connect_timeout, operation_timeout, tls, smart_routing"
+        "connect_timeout, operation_timeout, reconnect, tls, smart_routing"
     )
 
 
@@ -208,6 +211,15 @@ def _check_options(options: ClusterOptions) -> None:
             raise ConfigurationError(
                 f"{name} must be a positive, finite number of seconds, not {value!r}"
             )
+    reconnect = options.reconnect
+    if reconnect is not None and (
+        isinstance(reconnect, bool)
+        or not isinstance(reconnect, int | float)
+        or not 0 < reconnect < math.inf
+    ):
+        raise ConfigurationError(
+            f"reconnect must be None (forever) or a positive number of seconds, not {reconnect!r}"
+        )
     if options.tls is not None and not isinstance(options.tls, TLSOptions):
         raise ConfigurationError(f"tls must be a hazelkit.TLSOptions, not {options.tls!r}")
     for name in ("smart_routing",):

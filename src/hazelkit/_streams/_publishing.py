@@ -34,7 +34,11 @@ from typing import TYPE_CHECKING
 
 from hazelkit._backends.protocol import MAX_READ_BATCH
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import ClusterClosedError, OperationTimeoutError
+from hazelkit._core._exceptions import (
+    ClusterClosedError,
+    IndeterminateOperationError,
+    OperationTimeoutError,
+)
 from hazelkit._core._local import ClusterLocal
 from hazelkit._streams._envelope import Envelope, pack
 
@@ -101,9 +105,9 @@ class _Lane:
         """Store ``payloads`` after every earlier publish of this publisher, in order;
         return the sequence of the last one.
 
-        Raises OperationTimeoutError after ``timeout`` seconds (saying whether the
-        messages may have been stored), whatever ``store`` raised for their batch, and
-        ClusterClosedError if the Cluster closed first.
+        After ``timeout`` seconds raises OperationTimeoutError if the messages were not
+        stored (an earlier publish was still under way) and IndeterminateOperationError
+        if they may have been; ClusterClosedError if the Cluster closed first.
         """
         if self.idle:
             return await self._publish_inline(cluster, payloads, store, timeout, what)
@@ -128,9 +132,10 @@ class _Lane:
                     f"{what}: an earlier publish from this node was still being stored or"
                     f" retried after {timeout:g} s (this message was not stored)"
                 ) from None
-            raise OperationTimeoutError(
+            raise IndeterminateOperationError(
                 f"{what}: the message was not confirmed within {timeout:g} s; it may or may"
-                " not have been stored"
+                " not have been stored",
+                operation=what,
             ) from None
         except asyncio.CancelledError:
             self._abandon(pending)
@@ -298,9 +303,9 @@ class Publisher:
         """Store ``payloads`` in order, after every publish that returned before this
         one began; return the sequence of the last one.
 
-        Raises OperationTimeoutError after ``timeout`` seconds (saying whether the
-        messages may have been stored), whatever ``store`` raised for their batch, and
-        ClusterClosedError if the Cluster closed first.
+        After ``timeout`` seconds raises OperationTimeoutError if the messages were not
+        stored (an earlier publish was still under way) and IndeterminateOperationError
+        if they may have been; ClusterClosedError if the Cluster closed first.
         """
         lane = self._pick_lane()
         return await lane.publish(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from hazelkit._core._buffer import Overflow
-from hazelkit._core._exceptions import MessageLossError
+from hazelkit._core._exceptions import MessageLossError, UndecodableError
 from hazelkit._core._subscription import Subscription
 
 __all__ = ["MessageLoss", "ReliableMessage", "ReliableSubscription"]
@@ -50,6 +50,8 @@ class ReliableSubscription(Subscription[ReliableMessage[T] | MessageLoss]):
         self.lost = 0
         #: Repeats of retried publishes that were dropped.
         self.duplicates = 0
+        #: Messages this node could not decode that were skipped (``on_undecodable``).
+        self.undecodable = 0
         self._handed_out = False
 
     def begin_at(self, sequence: int) -> None:
@@ -64,6 +66,10 @@ class ReliableSubscription(Subscription[ReliableMessage[T] | MessageLoss]):
             item = await super().get(timeout)
         except MessageLossError as error:
             self.next_sequence = error.next_sequence
+            raise
+        except UndecodableError as error:
+            if error.sequence is not None:
+                self.next_sequence = error.sequence + 1
             raise
         self._handed_out = True
         if isinstance(item, ReliableMessage):

@@ -35,7 +35,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import zlib
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -48,6 +50,8 @@ from hazelkit._core._exceptions import (
     HazelkitError,
     MessageLossError,
     OperationTimeoutError,
+    SerializationError,
+    UndecodableError,
 )
 from hazelkit._streams._envelope import Deduplicator, unpack
 from hazelkit._streams._publishing import node_publisher
@@ -90,7 +94,9 @@ class Reader(Generic[T]):
         *,
         topic: str,
         tolerate_loss: bool,
+        skip_undecodable: Callable[[int, bytes, SerializationError], Awaitable[None]] | None = None,
     ) -> None:
+        self._skip_undecodable = skip_undecodable
         self._ring = ring
         self._codec = codec
         self._sub = subscription
@@ -171,9 +177,9 @@ class Reader(Generic[T]):
         batch = await self._retrying(lambda: self._ring.read_many(low, 0, first - low, 0))
         for sequence, item in zip(batch.sequences, batch.items, strict=True):
             identity = _identity(item)
-            if sequence >= first or identity is None:
+            if sequence >= first or not identity[0]:
                 continue
-            self._dedup.is_repeat(unpack(item))
+            self._dedup.is_repeat(unpack(item))  # a hazelkit message: identity[0] is set
             self._remember(sequence, identity)
 
     def _set_next(self, sequence: int) -> None:
@@ -217,16 +223,42 @@ class Reader(Generic[T]):
             await self._deliver(sequence, item)
 
     async def _deliver(self, sequence: int, item: bytes) -> None:
-        envelope = unpack(item)
-        self._remember(sequence, envelope.identity)
+        self._remember(sequence, _identity(item))
         self._set_next(sequence + 1)
+        try:
+            envelope = unpack(item)
+        except CorruptDataError as error:  # not a hazelkit message: another client's
+            await self._undecodable(sequence, item, error)
+            return
         if self._dedup.is_repeat(envelope):
             self._sub.duplicates += 1
             return
-        value = self._codec.decode(envelope.payload)
+        try:
+            value = self._codec.decode(envelope.payload)
+        except SerializationError as error:
+            await self._undecodable(sequence, envelope.payload, error)
+            return
         await self._sub.push_wait(
             ReliableMessage(sequence, value, envelope.publish_time, node_publisher(envelope))
         )
+
+    async def _undecodable(self, sequence: int, data: bytes, error: SerializationError) -> None:
+        """Report (or, with ``on_undecodable="skip"``, park and count) a message this
+        node cannot decode; the messages after it go on either way."""
+        what = f"message {sequence} of reliable topic {self._topic!r}"
+        if self._skip_undecodable is None:
+            report = UndecodableError(
+                f"{what} could not be decoded here ({error}); it stays in the ringbuffer"
+                f" {self._ring.name!r} at sequence {sequence} (and its bytes are in .data)",
+                data=data,
+                stored_in=self._ring.name,
+                sequence=sequence,
+            )
+            report.__cause__ = error
+            await self._sub.push_error_wait(report)
+            return
+        self._sub.undecodable += 1
+        await self._skip_undecodable(sequence, data, error)
 
     async def _report_loss(self, lost: int, next_sequence: int, why: str) -> None:
         if lost > 0:
@@ -296,8 +328,10 @@ class Reader(Generic[T]):
         return None
 
 
-def _identity(item: bytes) -> tuple[str, int] | None:
+def _identity(item: bytes) -> tuple[str, int]:
+    """Who published ``item`` and its number; for an item that is not a hazelkit message,
+    an identity made of its bytes (so it anchors and compares like any other)."""
     try:
         return unpack(item).identity
     except CorruptDataError:
-        return None
+        return ("", zlib.crc32(item))

@@ -18,10 +18,13 @@ from hazelkit._core._exceptions import (
     CapacityError,
     ClusterUnavailableError,
     ConfigurationError,
+    IndeterminateOperationError,
     OperationTimeoutError,
+    SerializationError,
 )
 from hazelkit._core._handle import check_name
 from hazelkit._core._subscription import background_subscription
+from hazelkit._core._undecodable import park
 from hazelkit._streams._publishing import publisher_of
 from hazelkit._streams._reliable_reader import Reader, ReliableSubscription
 from hazelkit._streams._topic import check_buffer
@@ -74,14 +77,15 @@ class ReliableTopic(Generic[T]):
       be lower than earlier ones. With the default member configuration (one backup),
       one member failure loses no confirmed message.
     - *Exactly once through failures*: a publish that fails with a network error
-      (ClusterUnavailableError, which includes a write whose backup the member could not
-      confirm, or OperationTimeoutError) is retried with the same envelope
-      until ``publish_timeout``; if the failed attempt had been stored after all, the
+      (ClusterUnavailableError: not sent; IndeterminateOperationError: sent, reply lost;
+      OperationTimeoutError) is retried with the same envelope until
+      ``publish_timeout``; if the failed attempt had been stored after all, the
       message is stored twice, and subscribers drop the repeat, because each publisher
       (all handles of this name on one Cluster) numbers its messages and stores them
-      one batch at a time per lane, in order. If ``publish`` finally raises, the
-      message may or may not have been stored (it was not if it timed out waiting for
-      an earlier publish: the error says so).
+      one batch at a time per lane, in order. If ``publish`` finally raises
+      IndeterminateOperationError, the message may or may not have been stored; an
+      OperationTimeoutError or ClusterUnavailableError means it was not (it timed out
+      waiting for an earlier publish, or was never sent).
     - *Order*: a publish through one Cluster that begins after another returned is
       stored after it, and the values of one ``publish_all`` keep their order.
       Publishes made at the same time by several tasks go together in batches, up to
@@ -179,18 +183,19 @@ class ReliableTopic(Generic[T]):
                 remaining = max(deadline - time.monotonic(), 0.0) + ATTEMPT_GRACE
                 async with asyncio.timeout(remaining) as scope:
                     sequence = await self._ring.add_all(items, policy)
-            except (ClusterUnavailableError, OperationTimeoutError):
-                # Maybe stored after all (a lost reply, an unconfirmed backup): the
-                # same envelope again is dropped as a repeat by subscribers.
+            except (ClusterUnavailableError, IndeterminateOperationError, OperationTimeoutError):
+                # Maybe stored after all (a lost reply): the same envelope again is
+                # dropped as a repeat by subscribers, so retrying is safe here.
                 if time.monotonic() + delay > deadline:
                     raise
                 logger.info("reliable topic %r: retrying a publish", self.name, exc_info=True)
             except TimeoutError:  # not a hazelkit error: this attempt's own cut-off
                 if not scope.expired():
                     raise
-                raise OperationTimeoutError(
+                raise IndeterminateOperationError(
                     f"reliable topic {self.name!r}: the write was not confirmed within"
-                    f" {timeout:g} s; the message may or may not have been stored"
+                    f" {timeout:g} s; the message may or may not have been stored",
+                    operation=f"publish to {self.name!r}",
                 ) from None
             else:
                 if sequence >= 0:
@@ -211,6 +216,7 @@ class ReliableTopic(Generic[T]):
         tolerate_loss: bool = False,
         buffer: int = 1024,
         overflow: Overflow | str = Overflow.BLOCK,
+        on_undecodable: Literal["raise", "skip"] = "raise",
     ) -> ReliableSubscription[T]:
         """A subscription yielding :class:`ReliableMessage` objects in sequence order.
 
@@ -226,18 +232,37 @@ class ReliableTopic(Generic[T]):
 
         Falling behind the head raises MessageLossError from the iteration (which then
         ends) unless ``tolerate_loss``, which yields a :class:`MessageLoss` marker
-        instead and goes on. A message that cannot be decoded ends the subscription
-        with its SerializationError. While the grid cannot be reached the reader
+        instead and goes on. A message this node cannot decode (another client's item,
+        a type not registered here, a missing key) never ends the subscription: with
+        ``on_undecodable="raise"`` the iteration raises an UndecodableError (with its
+        bytes and ``sequence``) in its place and the next call goes on after it; with
+        ``"skip"`` its bytes go to the List ``hazelkit.undecodable/TOPIC``, it is
+        counted in ``undecodable`` and logged. While the grid cannot be reached the reader
         retries; after 60 s of failures in a row the subscription ends with the last
         error (ClusterUnavailableError, say), and a new one can resume at its
         ``next_sequence``.
         """
         _check_start(start)
         policy = check_buffer(buffer, overflow, block=True)
-        ring, codec = self._ring, self._cluster.codec
+        if on_undecodable not in ("raise", "skip"):
+            raise ConfigurationError(
+                f"on_undecodable must be 'raise' or 'skip', not {on_undecodable!r}"
+            )
+        ring, codec, cluster, name = self._ring, self._cluster.codec, self._cluster, self.name
+
+        async def skip(sequence: int, data: bytes, error: SerializationError) -> None:
+            what = f"message {sequence} of reliable topic {name!r} could not be decoded"
+            await park(cluster, name, data, error, what=what)  # logs where the bytes went
 
         async def feed(subscription: ReliableSubscription[T]) -> None:
-            reader = Reader(ring, codec, subscription, topic=self.name, tolerate_loss=tolerate_loss)
+            reader = Reader(
+                ring,
+                codec,
+                subscription,
+                topic=name,
+                tolerate_loss=tolerate_loss,
+                skip_undecodable=skip if on_undecodable == "skip" else None,
+            )
             await reader.run(start)
 
         subscription: ReliableSubscription[T] = ReliableSubscription(

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from hazelkit._backends.protocol import RawMessage, Registration, TopicStore
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._buffer import Overflow
-from hazelkit._core._exceptions import ConfigurationError, HazelkitError, SerializationError
+from hazelkit._core._exceptions import (
+    ConfigurationError,
+    HazelkitError,
+    SerializationError,
+    UndecodableError,
+)
 from hazelkit._core._handle import check_name
 from hazelkit._core._subscription import Subscription, background_subscription
 
@@ -103,8 +108,10 @@ class Topic(Generic[T]):
         it / ``async with`` it to wait until its listener is registered first. The local
         buffer holds ``buffer`` messages; when the reader falls behind, ``SLIDE`` drops
         the oldest, ``DROP`` the newest (``BLOCK`` is refused: a listener cannot wait).
-        A message that cannot be decoded ends the subscription with its
-        SerializationError. The subscription ends when closed or when the Cluster closes.
+        A message that cannot be decoded (another client's, a type not registered
+        here) is delivered as an UndecodableError in its place, carrying its bytes; the
+        messages after it still arrive. The subscription ends when closed or when the
+        Cluster closes.
         """
         policy = check_buffer(buffer, overflow, block=False)
         store = self._store
@@ -128,7 +135,14 @@ class Topic(Generic[T]):
             try:
                 value = decode(raw.payload)
             except SerializationError as error:
-                subscription.end(error)
+                undecodable = UndecodableError(
+                    f"a message of topic {self.name!r} could not be decoded here ({error});"
+                    " a topic keeps no copy, its bytes are only in .data",
+                    data=raw.payload,
+                    stored_in=None,
+                )
+                undecodable.__cause__ = error
+                subscription.push_error(undecodable)
                 return
             subscription.push(Message(value, raw.publish_time))
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from hazelkit._backends.protocol import MapStore
 from hazelkit._core import _lowlevel as lowlevel
+from hazelkit._core import _witness as witness
 from hazelkit._core._cas import UNCHANGED, Unchanged, plain_result, update_entry
 from hazelkit._core._exceptions import ArgumentError, ValidationError
 from hazelkit._core._handle import Handle
@@ -92,7 +93,8 @@ class Atom(Handle[MapStore], Generic[T]):
             raise ValidationError(f"atom {self.name!r} rejected {value!r}")
 
     def _current(self, data: bytes | None) -> Any:
-        return self._initial if data is None else self._decode(data)
+        value = witness.read(data).value
+        return self._initial if value is None else self._decode(value)
 
     async def deref(self) -> T:
         """The current value (``initial`` if the atom was never written)."""
@@ -105,7 +107,10 @@ class Atom(Handle[MapStore], Generic[T]):
         Raises ValidationError (nothing changed) if the validator rejects it.
         """
         self._validate(value)
-        await self._store.set(self._raw_key, self._encode(value))
+        data = self._encode(value)
+        await update_entry(
+            self._cluster, self._store, self._raw_key, lambda _old: data, witnessed=True
+        )
         return value
 
     async def swap(self, fn: Callable[..., T], *args: Any) -> T:
@@ -130,7 +135,7 @@ class Atom(Handle[MapStore], Generic[T]):
             self._validate(new)
             return self._encode(new)
 
-        await update_entry(self._cluster, self._store, self._raw_key, transform)
+        await update_entry(self._cluster, self._store, self._raw_key, transform, witnessed=True)
         return seen[0], seen[1]
 
     async def compare_and_set(self, old: T, new: T) -> bool:
@@ -149,7 +154,9 @@ class Atom(Handle[MapStore], Generic[T]):
                 return UNCHANGED
             return data
 
-        _before, after = await update_entry(self._cluster, self._store, self._raw_key, transform)
+        _before, after = await update_entry(
+            self._cluster, self._store, self._raw_key, transform, witnessed=True
+        )
         return after is data
 
     async def add_watch(self, key: Hashable, fn: Watch) -> None:

@@ -8,6 +8,7 @@ from hazelkit._backends.protocol import ItemCallback, Registration
 from hazelkit._core._buffer import Overflow
 from hazelkit._core._events import EventStream, ItemEvent, event_stream, item_converter
 from hazelkit._core._handle import Handle, find_equal
+from hazelkit._core._undecodable import decode_many
 
 __all__ = ["ItemCollection", "ValueCollection"]
 
@@ -46,7 +47,8 @@ class ItemCollection(Handle[S], Generic[S, T]):
         """Every item, without taking any (a snapshot): head first for a queue, in
         order for a list, in no particular order for a set (as a list: members need
         not be hashable)."""
-        return [self._decode_item(data) for data in await self._store.items()]
+        raws = await self._store.items()
+        return decode_many(self._decode_item, raws, raw_bytes=bytes, what="items", where=self.name)
 
     async def clear(self) -> None:
         """Remove every item (a REMOVED event per item; from a queue, each counts as
@@ -78,7 +80,7 @@ class ItemCollection(Handle[S], Generic[S, T]):
         return event_stream(
             self._cluster,
             lambda callback: store.listen(callback, include_values=include_values),
-            item_converter(self._decode_item),
+            item_converter(self._decode_item, self.name),
             capacity=capacity,
             overflow=overflow,
         )

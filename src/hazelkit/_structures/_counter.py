@@ -7,6 +7,7 @@ from typing import Final
 
 from hazelkit._backends.protocol import IdGeneratorStore, MapStore
 from hazelkit._core import _lowlevel as lowlevel
+from hazelkit._core import _witness as witness
 from hazelkit._core._cas import UNCHANGED, Unchanged, update_entry
 from hazelkit._core._exceptions import ValidationError
 from hazelkit._core._handle import Handle
@@ -46,7 +47,10 @@ class Counter(Handle[MapStore]):
         return self._key(self.name)
 
     def _value(self, data: bytes | None) -> int:
-        return 0 if data is None else _check_int(self._decode(data), f"counter {self.name!r}")
+        value = witness.read(data).value
+        if value is None:
+            return 0
+        return _check_int(self._decode(value), f"counter {self.name!r}")
 
     async def get(self) -> int:
         """The current value (0 if never changed)."""
@@ -72,7 +76,10 @@ class Counter(Handle[MapStore]):
 
     async def set(self, value: int) -> None:
         """Set the value, whatever it was."""
-        await self._store.set(self._raw_key, self._encode(_check_int(value, "the value")))
+        data = self._encode(_check_int(value, "the value"))
+        await update_entry(
+            self._cluster, self._store, self._raw_key, lambda _old: data, witnessed=True
+        )
 
     async def compare_and_set(self, expected: int, value: int) -> bool:
         """Set the value to ``value`` only if it is ``expected`` now; True if it was."""
@@ -93,7 +100,7 @@ class Counter(Handle[MapStore]):
             seen[1] = new
             return self._encode(new)
 
-        await update_entry(self._cluster, self._store, self._raw_key, transform)
+        await update_entry(self._cluster, self._store, self._raw_key, transform, witnessed=True)
         return seen[0], seen[1]
 
     async def destroy(self) -> None:

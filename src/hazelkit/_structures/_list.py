@@ -16,7 +16,7 @@ from hazelkit._core._exceptions import (
     SerializationError,
 )
 from hazelkit._core._handle import equal_positions, find_equal
-from hazelkit._core._undecodable import store_again
+from hazelkit._core._undecodable import decode_many, store_again
 from hazelkit._structures._collection import ValueCollection
 
 __all__ = ["List"]
@@ -97,7 +97,8 @@ class List(ValueCollection[ListStore, T]):
 
     async def get(self, index: int) -> T:
         """The item at ``index`` (negative: from the end); IndexError if out of range."""
-        result: T = self._decode(await self._store.get(await self._index(index)))
+        position = await self._index(index)
+        result: T = self._read_value(await self._store.get(position), f"the item at {position}")
         return result
 
     async def set(self, index: int, item: T) -> T:
@@ -165,7 +166,10 @@ class List(ValueCollection[ListStore, T]):
             if first >= last:
                 return []
             try:
-                return [self._decode(data) for data in await store.slice(first, last)]
+                raws = await store.slice(first, last)
+                return decode_many(
+                    self._decode, raws, raw_bytes=bytes, what="items", where=self.name
+                )
             except IndexError:  # the list shrank in between
                 continue
         return (await self.items())[start:stop]

@@ -17,6 +17,7 @@ from hazelkit._core._exceptions import (
     UndecodableError,
 )
 from hazelkit._core._handle import Handle, check_expiry
+from hazelkit._core._undecodable import decode_many, try_decode
 
 if TYPE_CHECKING:
     from hazelkit._coordination._lock import Lock
@@ -70,9 +71,12 @@ class Map(Handle[MapStore], Generic[K, V]):
     @overload
     async def get(self, key: K, default: D) -> V | D: ...
     async def get(self, key: K, default: Any = None) -> Any:
-        """The value under ``key``, or ``default`` if there is none (or it expired)."""
+        """The value under ``key``, or ``default`` if there is none (or it expired).
+
+        A value this node cannot decode (another client's, a type not registered here,
+        a missing key) raises UndecodableError with its bytes, and stays in the map."""
         data = await self._store.get(self._key(key))
-        return default if data is None else self._decode(data)
+        return default if data is None else self._read_value(data, f"the value of {key!r}")
 
     async def put(
         self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
@@ -129,7 +133,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         existing = await self._store.put_if_absent(
             self._key(key), self._encode(value), ttl=ttl, max_idle=max_idle
         )
-        return None if existing is None else self._decode(existing)
+        return None if existing is None else self._read_value(existing, f"the value of {key!r}")
 
     async def replace(self, key: K, value: V) -> V | None:
         """Store ``value`` only if ``key`` has a value; return that previous value.
@@ -161,8 +165,9 @@ class Map(Handle[MapStore], Generic[K, V]):
             return True
         wanted = codec.encode_key(expected)
         while (current := await store.get(raw_key)) is not None:
-            if codec.encode_key(codec.decode(current)) != wanted:
-                return False
+            decoded, value = try_decode(codec.decode, current)
+            if not decoded or codec.encode_key(value) != wanted:
+                return False  # what this node cannot decode is not what it expected
             if await write_if_same(store, raw_key, current, new):
                 return True
         return False
@@ -185,9 +190,9 @@ class Map(Handle[MapStore], Generic[K, V]):
         """Remove ``key`` and return its value, like ``dict.pop``: KeyError (or
         ``default``) if it had none. Atomic, as :meth:`remove` (what cannot be decoded
         is not removed)."""
-        raw_key, store, decode = self._key(key), self._store, self._cluster.codec.decode
+        raw_key, store = self._key(key), self._store
         while (data := await store.get(raw_key)) is not None:
-            value = decode(data)
+            value = self._read_value(data, f"the value of {key!r}")
             if await store.remove_if_same(raw_key, data):
                 return value
         if default is _MISSING:
@@ -218,6 +223,12 @@ class Map(Handle[MapStore], Generic[K, V]):
         lost races, and nothing was changed by this call. An exception from ``fn``
         propagates and nothing is changed. Like every write without a TTL, the new
         entry never expires.
+
+        If the reply of the write is lost (the member or connection failed while it was
+        under way), IndeterminateOperationError is raised: the new value may or may not
+        be stored, and compute does not retry it (a user's map keeps no write ids to
+        tell); read the entry before deciding. Atoms and counters resolve this
+        themselves.
         """
         if not callable(fn):
             raise ArgumentError(f"compute needs a function, not {type(fn).__name__}")
@@ -256,24 +267,49 @@ class Map(Handle[MapStore], Generic[K, V]):
         return await self._store.size()
 
     async def keys(self) -> list[K]:
-        """All keys, in no particular order (a snapshot)."""
-        return [self._cluster.codec.decode_key(k) for k in await self._store.keys()]
+        """All keys, in no particular order (a snapshot).
+
+        Keys (or, below, values) this node cannot decode make these bulk reads raise
+        UndecodableError, whose ``partial`` holds everything else; nothing is changed."""
+        raws = await self._store.keys()
+        return decode_many(
+            self._cluster.codec.decode_key, raws, raw_bytes=bytes, what="keys", where=self.name
+        )
 
     async def values(self) -> list[V]:
-        """All values, in no particular order (a snapshot)."""
-        return [self._cluster.codec.decode(v) for v in await self._store.values()]
+        """All values, in no particular order (a snapshot); see :meth:`keys`."""
+        raws = await self._store.values()
+        return decode_many(
+            self._cluster.codec.decode, raws, raw_bytes=bytes, what="values", where=self.name
+        )
 
     async def items(self) -> list[tuple[K, V]]:
-        """All entries as ``(key, value)`` pairs, in no particular order (a snapshot)."""
+        """All entries as ``(key, value)`` pairs, in no particular order (a snapshot);
+        see :meth:`keys` (an undecodable entry is given as its ``(key, value)`` bytes)."""
+        return decode_many(
+            self._decode_pair, await self._store.items(), raw_bytes=_first_undecodable(
+                self._cluster.codec), what="entries", where=self.name
+        )  # fmt: skip
+
+    def _decode_pair(self, pair: tuple[bytes, bytes]) -> tuple[K, V]:
         codec = self._cluster.codec
-        return [(codec.decode_key(k), codec.decode(v)) for k, v in await self._store.items()]
+        return codec.decode_key(pair[0]), codec.decode(pair[1])
 
     async def get_all(self, keys: Iterable[K]) -> dict[K, V]:
-        """The values of those ``keys`` that have one, in one batch (not atomic)."""
+        """The values of those ``keys`` that have one, in one batch (not atomic); values
+        this node cannot decode raise as in :meth:`keys` (``partial`` is a dict)."""
         wanted = {self._key(key): key for key in keys}
         found = await self._store.get_all(wanted)
         decode = self._cluster.codec.decode
-        return {wanted[k]: decode(v) for k, v in found.items()}
+        pairs = decode_many(
+            lambda item: (wanted[item[0]], decode(item[1])),
+            found.items(),
+            raw_bytes=lambda item: item[1],
+            what="values",
+            where=self.name,
+            shape=dict,
+        )
+        return dict(pairs)
 
     async def put_all(self, items: Mapping[K, V]) -> None:
         """Store many entries in one batch. Not atomic: on failure, some may be stored."""
@@ -325,7 +361,20 @@ class Map(Handle[MapStore], Generic[K, V]):
         return event_stream(
             self._cluster,
             lambda callback: store.listen(callback, key=raw_key, include_values=include_values),
-            entry_converter(codec.decode_key, codec.decode),
+            entry_converter(codec.decode_key, codec.decode, self.name),
             capacity=capacity,
             overflow=overflow,
         )
+
+
+def _first_undecodable(codec: Any) -> Callable[[tuple[bytes, bytes]], bytes]:
+    """For an entry that failed: the bytes that cannot be decoded (the key, else the value)."""
+
+    def pick(pair: tuple[bytes, bytes]) -> bytes:
+        try:
+            codec.decode_key(pair[0])
+        except SerializationError:
+            return pair[0]
+        return pair[1]
+
+    return pick

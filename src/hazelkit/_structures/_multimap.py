@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hazelkit._backends.protocol import MultiMapStore
 from hazelkit._core import _lowlevel as lowlevel
@@ -11,7 +11,7 @@ from hazelkit._core._buffer import Overflow
 from hazelkit._core._events import EntryEvent, EventStream, entry_converter, event_stream
 from hazelkit._core._exceptions import SerializationError
 from hazelkit._core._handle import Handle
-from hazelkit._core._undecodable import store_again
+from hazelkit._core._undecodable import decode_many, store_again
 
 __all__ = ["MultiMap"]
 
@@ -43,7 +43,8 @@ class MultiMap(Handle[MultiMapStore], Generic[K, V]):
 
     async def get(self, key: K) -> list[V]:
         """The values under ``key`` (an empty list if none), in no particular order."""
-        return [self._decode_key(v) for v in await self._store.get(self._key(key))]
+        raws = await self._store.get(self._key(key))
+        return self._decode_all(raws, f"values of {key!r}")
 
     async def remove(self, key: K, value: V) -> bool:
         """Remove one value from under ``key``; False if it was not there. Atomic."""
@@ -98,16 +99,27 @@ class MultiMap(Handle[MultiMapStore], Generic[K, V]):
 
     async def keys(self) -> list[K]:
         """The distinct keys, in no particular order (a snapshot)."""
-        return [self._decode_key(k) for k in await self._store.keys()]
+        return self._decode_all(await self._store.keys(), "keys")
 
     async def values(self) -> list[V]:
         """The values of all keys, in no particular order (a snapshot)."""
-        return [self._decode_key(v) for v in await self._store.values()]
+        return self._decode_all(await self._store.values(), "values")
 
     async def items(self) -> list[tuple[K, V]]:
         """Every (key, value) pair, in no particular order (a snapshot)."""
         decode = self._decode_key
-        return [(decode(k), decode(v)) for k, v in await self._store.items()]
+        return decode_many(
+            lambda pair: (decode(pair[0]), decode(pair[1])),
+            await self._store.items(),
+            raw_bytes=lambda pair: pair[0] + pair[1],
+            what="entries",
+            where=self.name,
+        )
+
+    def _decode_all(self, raws: list[bytes], what: str) -> list[Any]:
+        """Decode ``raws``; what cannot be decoded raises UndecodableError with the rest
+        as ``partial`` (nothing is changed)."""
+        return decode_many(self._decode_key, raws, raw_bytes=bytes, what=what, where=self.name)
 
     async def clear(self) -> None:
         """Remove every key and value (fires no per-entry events)."""
@@ -136,7 +148,7 @@ class MultiMap(Handle[MultiMapStore], Generic[K, V]):
         return event_stream(
             cluster,
             lambda callback: store.listen(callback, key=raw_key, include_values=include_values),
-            entry_converter(self._decode_key, self._decode_key),
+            entry_converter(self._decode_key, self._decode_key, self.name),
             capacity=capacity,
             overflow=overflow,
         )

@@ -43,13 +43,21 @@ class Queue(ValueCollection[QueueStore, T]):
     queue's configuration exists; a queue first used without one keeps the members'
     default, unbounded unless configured).
 
-    **An item is gone from the queue once taken.** If the consumer dies (or its task is
-    cancelled) after taking an item and before finishing with it, that item is lost:
-    hazelkit does not redeliver. If you need redelivery, put work in a Map and delete it
-    when done, or use a workflow. On Hazelcast, cancelling a waiting ``get`` can also
-    lose the item the member hands out at that moment: prefer the ``timeout`` argument
-    to cancelling. Each item has one backup on Hazelcast (by default), so a member
-    failure loses nothing that is in the queue.
+    **Taking is at most once.** An item is gone from the queue once taken. If the
+    consumer dies (or its task is cancelled) after taking an item and before finishing
+    with it, that item is lost: hazelkit does not redeliver. If you need redelivery, put
+    work in a Map and delete it when done, or use a workflow. On Hazelcast, cancelling a
+    waiting ``get`` can also lose the item the member hands out at that moment: prefer
+    the ``timeout`` argument to cancelling. Each item has one backup on Hazelcast (by
+    default), so a member failure loses nothing that is *in* the queue.
+
+    **Unknown outcomes are named.** If the connection or member is lost while a ``get``
+    or ``poll`` is under way, it raises IndeterminateOperationError: the member may
+    have handed out an item that never arrived, and that item is then lost (at most
+    once). If that happens during a ``put`` or ``offer``, the item may or may not have
+    been added; hazelkit does not retry it, and a retry of yours may add it twice.
+    Where duplicates matter, give items an id of your own and make consumers skip ids
+    they have seen. ClusterUnavailableError means nothing was sent: safe to retry.
 
     Items are values: compressed and encrypted as the codec says; ``contains`` and
     ``remove`` compare by value and type, reading the whole queue. A Hazelcast queue
@@ -151,7 +159,7 @@ class Queue(ValueCollection[QueueStore, T]):
     async def peek(self, default: Any = None) -> Any:
         """The head item without taking it; ``default`` if the queue is empty."""
         data = await self._store.peek()
-        return default if data is None else self._decode(data)
+        return default if data is None else self._read_value(data, "the head item")
 
     async def drain(self, max_items: int | None = None) -> list[T]:
         """Take up to ``max_items`` items (None: all) at once, in order, without waiting.

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from hazelkit._backends.protocol import SetStore
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import KeyNotFoundError, SerializationError
+from hazelkit._core._undecodable import left_in_place
 from hazelkit._structures._collection import ItemCollection
 
 __all__ = ["Set"]
@@ -63,19 +64,19 @@ class Set(ItemCollection[SetStore, T]):
         """
         store = self._store
         while items := await store.items():
-            failure: SerializationError | None = None
+            failure: tuple[bytes, SerializationError] | None = None
             decodable = False
             for data in items:
                 try:
                     member: T = self._decode_key(data)
                 except SerializationError as error:
-                    failure = failure or error
+                    failure = failure or (data, error)
                     continue
                 decodable = True
                 if await store.remove(data):
                     return member
-            if failure is not None and not decodable:
-                raise failure  # only members this node cannot decode: none taken
+            if failure is not None and not decodable:  # only such members: none taken
+                raise left_in_place("a member", *failure, self.name) from failure[1]
         raise KeyNotFoundError(f"pop from an empty set {self.name!r}")
 
     async def contains(self, item: T) -> bool:

@@ -18,7 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cas import backoff, local_turn
-from hazelkit._core._exceptions import ConflictError, SerializationError
+from hazelkit._core._exceptions import (
+    ConflictError,
+    IndeterminateOperationError,
+    SerializationError,
+)
 from hazelkit.web._config import SessionConfig
 from hazelkit.web._cookies import new_session_id
 from hazelkit.web._record import DELETED, Changes, Record, RecordCodec
@@ -115,7 +119,11 @@ class SessionStore:
         for _ in range(3):  # 256-bit ids do not collide; the loop only proves it
             session_id = new_session_id()
             key, ttl = self._key(session_id), self._time_left(record)
-            if await self._map.put_if_absent(key, raw, ttl=ttl) is None:
+            try:
+                created = await self._map.put_if_absent(key, raw, ttl=ttl) is None
+            except IndeterminateOperationError:  # read back: the bytes are ours alone
+                created = await self._map.get(key) == raw
+            if created:
                 return StoredSession(session_id, raw, record)
         raise ConflictError("could not find an unused session id")  # pragma: no cover
 
@@ -144,7 +152,7 @@ class SessionStore:
                 return None
             merged = replace(record.merged(changes), renewed=self.cluster.clock.time())
             new_raw = self.records.encode(merged)
-            if await self._map.replace_if_same(key, raw, new_raw):
+            if await self._replaced(key, raw, new_raw):
                 # replace resets the entry to "never expires": give it its TTL back.
                 await self._map.set_ttl(key, ttl)
                 return StoredSession(loaded.session_id, new_raw, merged)
@@ -158,6 +166,16 @@ class SessionStore:
             "in a row; raise max_merge_attempts if one session takes that many concurrent writes"
         )
 
+    async def _replaced(self, key: bytes, raw: bytes, new_raw: bytes) -> bool:
+        """Compare-and-set ``raw`` to ``new_raw``; a lost reply is resolved by reading back
+        (``new_raw`` carries its write time, so it is this save's alone). If another
+        write came in between, the caller merges again: per-key writes are idempotent,
+        so re-applying this request's changes on top of it is safe."""
+        try:
+            return await self._map.replace_if_same(key, raw, new_raw)
+        except IndeterminateOperationError:
+            return await self._map.get(key) == new_raw
+
     async def regenerate(self, loaded: StoredSession | None, changes: Changes) -> StoredSession:
         """Move the session to a fresh id with ``changes`` applied, and delete the old id
         (session-fixation defence; call on login). The old entry is removed first and
@@ -166,7 +184,11 @@ class SessionStore:
         only ``changes``."""
         base: dict[str, Any] = {}
         if loaded is not None:
-            raw = await self._map.remove(self._key(loaded.session_id))
+            try:
+                raw = await self._map.remove(self._key(loaded.session_id))
+            except IndeterminateOperationError:  # removed or not: its data is known
+                raw = loaded.raw
+                await self._map.remove_if_same(self._key(loaded.session_id), raw)
             base = self._live_data(raw)
         return await self.create(Record(0.0, base).merged(changes).data)
 
@@ -196,7 +218,7 @@ class SessionStore:
         if record.due_for_renewal(idle_timeout=self.config.idle_timeout, now=now):
             record = replace(record, renewed=now)
             new_raw = self.records.encode(record)
-            if not await self._map.replace_if_same(key, raw, new_raw):
+            if not await self._replaced(key, raw, new_raw):
                 return  # written or ended meanwhile: renewed by that write, or gone
         ttl = self._time_left(record)
         if ttl > 0:

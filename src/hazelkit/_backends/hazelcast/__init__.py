@@ -3,6 +3,18 @@
 One ``hazelcast.asyncio.HazelcastClient`` per Cluster, on the event loop that connected
 it (the client is not thread-safe). Values cross the client only as hazelkit Blobs, and
 the client's pickle fallback is disabled in both directions.
+
+Connecting and reconnecting are bounded separately. The client's own
+``cluster_connect_timeout`` bounds every attempt to (re)connect, and a client that runs
+out of it shuts itself down for good; so the client gets the ``reconnect`` option
+(default: no bound, retrying with backoff however long an outage lasts), and the first
+connect is bounded here, by ``connect_timeout``: past it the half-started client is shut
+down and ClusterUnavailableError raised, whatever the peer does (a port that accepts and
+never answers included).
+
+While the client is disconnected, store calls fail at once with ClusterUnavailableError
+(nothing was sent) instead of waiting in the client for the invocation timeout. What a
+failure means for a call that was in flight is decided in :mod:`._errors`.
 """
 
 from __future__ import annotations
@@ -58,19 +70,33 @@ class HazelcastBackend:
         self.target = options.url
         self._options = options
         self._client: Any = None
+        self._connected = False
+        self._gave_up = False
+
+    def check_connected(self, where: str) -> None:
+        """Raise ClusterUnavailableError (nothing sent) while disconnected."""
+        if self._client is not None and not self._connected:
+            if self._gave_up:
+                raise ClusterClosedError(
+                    f"{where}: gave up reconnecting to {self.target} after "
+                    f"{self._options.reconnect:g} s (the reconnect option)"
+                )
+            raise ClusterUnavailableError(
+                f"{where}: not connected to {self.target} (reconnecting); nothing was sent"
+            )
 
     def _client_config(self, listener: BackendListener) -> dict[str, Any]:
         options = self._options
         config: dict[str, Any] = {
             "cluster_name": options.cluster_name,
             "cluster_members": list(options.addresses),
-            "cluster_connect_timeout": options.connect_timeout,
+            # Bounds every reconnection (not the first connect: see start()).
+            "cluster_connect_timeout": -1 if options.reconnect is None else options.reconnect,
             "invocation_timeout": options.operation_timeout,
             "smart_routing": options.smart_routing,
             "statistics_enabled": False,
-            # An operation whose backup did not acknowledge in time fails (retryably)
-            # instead of passing as a success that a primary crash could then undo.
-            "fail_on_indeterminate_operation_state": True,
+            # What the primary applied is reported as applied (see _errors).
+            "fail_on_indeterminate_operation_state": False,
             "lifecycle_listeners": [self._on_lifecycle(listener)],
             "membership_listeners": [self._on_membership(listener)],
         }
@@ -91,12 +117,16 @@ class HazelcastBackend:
         config.update(serializer_options())
         return config
 
-    @staticmethod
-    def _on_lifecycle(listener: BackendListener) -> Any:
+    def _on_lifecycle(self, listener: BackendListener) -> Any:
         def on_state(state: str) -> None:
             mapped = _CONNECTED_STATES.get(state)
             if mapped is not None:
+                self._connected = mapped is BackendState.CONNECTED
                 listener.on_state(mapped)
+            elif state == "SHUTDOWN" and self._client is not None:
+                # The client shut itself down: it ran out of reconnection time.
+                self._connected, self._gave_up = False, True
+                listener.on_state(BackendState.LOST)
 
         return on_state
 
@@ -111,33 +141,31 @@ class HazelcastBackend:
         return joined, left
 
     async def start(self, listener: BackendListener) -> None:
-        config = self._client_config(listener)
-        # The client's own connect timeout bounds the attempt; ours adds a margin so a hung
-        # handshake cannot hold the caller longer.
-        limit = self._options.connect_timeout + 5.0
+        client: Any = HazelcastClient(**self._client_config(listener))
+        limit = self._options.connect_timeout
         try:
-            client = await asyncio.wait_for(HazelcastClient.create_and_start(**config), limit)
+            async with asyncio.timeout(limit):
+                # The client's own start (create_and_start without the create), so that a
+                # start cut off by the timeout leaves a client here to shut down.
+                await client._start()
         except TimeoutError as error:
+            await _shut_down(client)
             raise ClusterUnavailableError(
-                f"could not connect to {self.target} within {limit:g} s"
+                f"could not connect to {self.target} within {limit:g} s (connect_timeout)"
             ) from error
-        except Exception as error:
-            if "cluster_connect_timeout" in str(error) or "Unable to connect" in str(error):
-                raise ClusterUnavailableError(
-                    f"could not connect to {self.target} within "
-                    f"{self._options.connect_timeout:g} s: {error}"
-                ) from error
-            raise translate(error, f"connecting to {self.target}") from error
+        except BaseException as error:
+            await _shut_down(client)
+            if isinstance(error, Exception):
+                raise translate(error, f"connecting to {self.target}") from error
+            raise
         refuse_pickle(client)
         self._client = client
+        self._connected = True
 
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            try:
-                await client.shutdown()
-            except Exception:  # shutting down a broken connection may fail; it is gone anyway
-                logging.getLogger(__name__).debug("error during client shutdown", exc_info=True)
+            await _shut_down(client, timeout=10.0)
 
     @property
     def client(self) -> Any:
@@ -151,30 +179,40 @@ class HazelcastBackend:
         return [_member(m) for m in self._client.cluster_service.get_members()]
 
     def map(self, name: str) -> HzMap:
-        return HzMap(self.client, name)
+        return HzMap(self, name)
 
     def multimap(self, name: str) -> HzMultiMap:
-        return HzMultiMap(self.client, name)
+        return HzMultiMap(self, name)
 
     def queue(self, name: str, capacity: int | None = None) -> HzQueue:
-        return HzQueue(self.client, name, capacity)
+        return HzQueue(self, name, capacity)
 
     def set(self, name: str) -> HzSet:
-        return HzSet(self.client, name)
+        return HzSet(self, name)
 
     def list(self, name: str) -> HzList:
-        return HzList(self.client, name)
+        return HzList(self, name)
 
     def ringbuffer(
         self, name: str, capacity: int | None = None, ttl: float | None = None
     ) -> HzRingbuffer:
-        return HzRingbuffer(self.client, name, capacity, ttl)
+        return HzRingbuffer(self, name, capacity, ttl)
 
     def topic(self, name: str) -> HzTopic:
-        return HzTopic(self.client, name)
+        return HzTopic(self, name)
 
     def id_generator(self, name: str) -> HzIdGenerator:
-        return HzIdGenerator(self.client, name)
+        return HzIdGenerator(self, name)
+
+
+async def _shut_down(client: Any, timeout: float = 0.4) -> None:
+    """Shut ``client`` down, bounded: a broken connection may fail or stall it, and the
+    client is gone for hazelkit either way."""
+    try:
+        async with asyncio.timeout(timeout):
+            await client.shutdown()
+    except (Exception, TimeoutError):
+        logging.getLogger(__name__).debug("error during client shutdown", exc_info=True)
 
 
 backend_class = HazelcastBackend

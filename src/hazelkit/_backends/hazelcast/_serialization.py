@@ -5,6 +5,14 @@ codec's bytes in a marker type with its own ``StreamSerializer``. The client wou
 any type it does not know (plain ``bytes`` included) and unpickle type id -120 when it
 arrives from the cluster; :func:`refuse_pickle` closes both doors on a client, so a value
 from the cluster is never unpickled and nothing hazelkit sends is ever pickled.
+
+Values other clients wrote (a str, an int, JSON, a Java object, a pickle) are never
+interpreted either: :func:`refuse_pickle` also makes the client hand *every* value that
+is not a Blob to hazelkit as a Blob of its raw serialized bytes (Hazelcast's own format:
+a 4-byte partition hash, a 4-byte type id, the payload). Those bytes are not hazelkit
+values, so the codec refuses them with a SerializationError and each read path reports
+them as undecodable with the bytes kept; none is dropped, and no read fails with an
+AttributeError because a str arrived where bytes were expected.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ from typing import Any
 
 from hazelcast.errors import HazelcastSerializationError
 from hazelcast.serialization.api import ObjectDataInput, ObjectDataOutput, StreamSerializer
-from hazelcast.serialization.serialization_const import PYTHON_TYPE_PICKLE
+from hazelcast.serialization.data import Data
+from hazelcast.serialization.serialization_const import CONSTANT_TYPE_NULL, PYTHON_TYPE_PICKLE
 
 #: The Hazelcast type id of hazelkit blobs ("HK"); positive ids are for custom serializers.
 BLOB_TYPE_ID = 0x484B
@@ -86,16 +95,21 @@ class _RefuseUnknown(RefusingSerializer):
 
 
 def refuse_pickle(client: Any) -> None:
-    """Make the client's pickle serializer refuse, in both directions.
+    """Make the client's pickle serializer refuse, in both directions, and read every
+    value that is not a Blob as its raw bytes (see the module).
 
     The client registers its pickle serializer for type id -120 (decoding) and keeps it as
-    the last resort for unknown types (encoding); both are replaced. Raises RuntimeError if
-    the client's internals changed shape, so an upgrade cannot silently reopen the door.
+    the last resort for unknown types (encoding); both are replaced, and the service's
+    ``to_object`` (how every value from the cluster is read) hands any value that is not
+    a Blob over as a Blob of its raw bytes, without reading it. Raises RuntimeError if the
+    client's internals changed shape, so an upgrade cannot silently reopen the door.
     """
     try:
-        registry = client._serialization_service._registry
+        service = client._serialization_service
+        registry = service._registry
         id_table = registry._id_dict
         registry._python_serializer  # noqa: B018  (must exist: it is what we replace)
+        read = service.to_object
     except AttributeError as error:  # pragma: no cover - guards a client upgrade
         raise RuntimeError(
             "hazelcast-python-client internals changed: cannot disable its pickle fallback"
@@ -103,3 +117,10 @@ def refuse_pickle(client: Any) -> None:
     refusing = RefusingSerializer()
     id_table[PYTHON_TYPE_PICKLE] = refusing
     registry._python_serializer = refusing
+
+    def to_object(data: Any) -> Any:
+        if not isinstance(data, Data) or data.get_type() in (BLOB_TYPE_ID, CONSTANT_TYPE_NULL):  # type: ignore[no-untyped-call]
+            return read(data)
+        return Blob(bytes(data.buffer))
+
+    service.to_object = to_object

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from hazelcast.errors import HazelcastClientNotActiveError, HazelcastError
 from hazelcast.proxy.base import EntryEventType as HzEntryEventType
@@ -79,15 +79,29 @@ class HzRegistration:
             raise translate(error, f"removing listener {self._id}") from error
 
 
+class Link(Protocol):
+    """What a store needs of its backend: the client, and whether it is connected."""
+
+    @property
+    def client(self) -> Any: ...
+
+    def check_connected(self, where: str) -> None:
+        """Raise ClusterUnavailableError (nothing sent) while the client is disconnected."""
+
+
 class _Structure:
     """Resolves and caches one client proxy."""
 
     getter = ""
 
-    def __init__(self, client: Any, name: str) -> None:
-        self._client = client
+    def __init__(self, link: Link, name: str) -> None:
+        self._link = link
         self.name = name
         self._cached: Any = None
+
+    @property
+    def _client(self) -> Any:
+        return self._link.client
 
     async def _proxy(self) -> Any:
         if self._cached is None:
@@ -314,8 +328,8 @@ class _ItemStructure(_Collection):
 class HzQueue(_ItemStructure):
     getter = "get_queue"
 
-    def __init__(self, client: Any, name: str, capacity: int | None = None) -> None:
-        super().__init__(client, name)
+    def __init__(self, link: Link, name: str, capacity: int | None = None) -> None:
+        super().__init__(link, name)
         self._capacity = capacity
 
     async def _configure(self) -> None:
@@ -427,9 +441,9 @@ class HzRingbuffer(_Structure):
     getter = "get_ringbuffer"
 
     def __init__(
-        self, client: Any, name: str, capacity: int | None = None, ttl: float | None = None
+        self, link: Link, name: str, capacity: int | None = None, ttl: float | None = None
     ) -> None:
-        super().__init__(client, name)
+        super().__init__(link, name)
         self._capacity = capacity
         self._ttl = ttl
         self._pending: tuple[tuple[int, int, int], asyncio.Future[Any]] | None = None
