@@ -36,7 +36,7 @@ from hazelkit._core._exceptions import (
 from hazelkit._core._handle import check_count
 from hazelkit._core._local import ClusterLocal
 from hazelkit._core._subscription import Subscription
-from hazelkit._core._undecodable import left_in_place
+from hazelkit._core._undecodable import left_in_place, try_decode
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -184,7 +184,10 @@ def entry_converter(
     """Decodes raw entry events: keys with ``decode_key``, values with ``decode_value``.
 
     An event whose key or value cannot be decoded becomes an UndecodableError with those
-    bytes, delivered in its place (the entry itself is left in ``where``)."""
+    bytes, delivered in its place (the entry itself is left in ``where``). An old value
+    that cannot be decoded (one another client wrote, replaced since) is given as None:
+    it is gone from the map, and the change to the new value is still worth reporting.
+    """
 
     def convert(raw: RawEntryEvent) -> EntryEvent[Any, Any]:
         part = raw.key
@@ -192,11 +195,10 @@ def entry_converter(
             key = decode_key(part)
             part = raw.value or b""
             value = None if raw.value is None else decode_value(raw.value)
-            part = raw.old_value or b""
-            old = None if raw.old_value is None else decode_value(raw.old_value)
         except SerializationError as error:
             what = f"an entry event ({raw.type.value})"
             raise left_in_place(what, part, error, where) from error
+        old = None if raw.old_value is None else try_decode(decode_value, raw.old_value)[1]
         return EntryEvent(raw.type, key, value, old)
 
     return convert
