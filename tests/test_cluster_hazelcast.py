@@ -52,3 +52,20 @@ async def test_losing_every_member_disconnects_and_recovers(members: LocalCluste
             assert event.state is ClusterState.RUNNING
         # The only member died, so its data is gone, but the connection works again.
         assert await cluster.map("m").get("k") is None
+
+
+async def test_a_wrong_cluster_name_says_so_within_the_connect_timeout(
+    members: LocalCluster,
+) -> None:
+    wrong = members.url.replace("cluster=", "cluster=not-")
+    started = anyio.current_time()
+    with pytest.raises(hazelkit.ClusterUnavailableError, match="check the cluster name"):
+        await hazelkit.connect(wrong, connect_timeout=2)
+    assert anyio.current_time() - started < 2 + 0.5
+
+
+async def test_a_refused_connection_says_so_within_the_connect_timeout() -> None:
+    started = anyio.current_time()
+    with pytest.raises(hazelkit.ClusterUnavailableError, match="ConnectionRefusedError"):
+        await hazelkit.connect("hazelcast://127.0.0.1:1?cluster=x", connect_timeout=1)
+    assert anyio.current_time() - started < 1 + 0.5

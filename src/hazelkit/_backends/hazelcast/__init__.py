@@ -28,6 +28,7 @@ with warnings.catch_warnings():
     # hazelcast-python-client imports the asyncore module for its classic (threaded)
     # client, which hazelkit does not use; keep its deprecation warning from users.
     warnings.filterwarnings("ignore", "The asyncore module is deprecated", DeprecationWarning)
+    from hazelcast import errors as hz_errors
     from hazelcast.asyncio import HazelcastClient
 
 from hazelkit._backends.hazelcast._errors import translate
@@ -143,21 +144,23 @@ class HazelcastBackend:
     async def start(self, listener: BackendListener) -> None:
         client: Any = HazelcastClient(**self._client_config(listener))
         limit = self._options.connect_timeout
-        try:
-            async with asyncio.timeout(limit):
-                # The client's own start (create_and_start without the create), so that a
-                # start cut off by the timeout leaves a client here to shut down.
-                await client._start()
-        except TimeoutError as error:
-            await _shut_down(client)
-            raise ClusterUnavailableError(
-                f"could not connect to {self.target} within {limit:g} s (connect_timeout)"
-            ) from error
-        except BaseException as error:
-            await _shut_down(client)
-            if isinstance(error, Exception):
-                raise translate(error, f"connecting to {self.target}") from error
-            raise
+        with _LastConnectError(self._options.cluster_name) as last:
+            try:
+                async with asyncio.timeout(limit):
+                    # The client's own start (create_and_start without the create), so that
+                    # a start cut off by the timeout leaves a client here to shut down.
+                    await client._start()
+            except TimeoutError as error:
+                await _shut_down(client)
+                raise ClusterUnavailableError(
+                    f"could not connect to {self.target} within {limit:g} s (connect_timeout)"
+                    f"{last.describe()}"
+                ) from error
+            except BaseException as error:
+                await _shut_down(client)
+                if isinstance(error, Exception):
+                    raise translate(error, f"connecting to {self.target}") from error
+                raise
         refuse_pickle(client)
         self._client = client
         self._connected = True
@@ -203,6 +206,46 @@ class HazelcastBackend:
 
     def id_generator(self, name: str) -> HzIdGenerator:
         return HzIdGenerator(self, name)
+
+
+class _LastConnectError(logging.Handler):
+    """Remembers why the client's last connection attempt failed (it only logs it), so a
+    failed connect can say so: a wrong cluster name, refused, unreachable."""
+
+    _LOGGER = "hazelcast.internal.asyncio_connection"
+
+    def __init__(self, cluster_name: str) -> None:
+        super().__init__(logging.DEBUG)
+        self._cluster_name = cluster_name
+        self.error: BaseException | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.error = record.exc_info[1]
+
+    def describe(self) -> str:
+        error = self.error
+        if error is None:
+            return ": no member answered"
+        if isinstance(error, hz_errors.AuthenticationError):
+            return (
+                f"; the members refused this client ({error}): check the cluster name "
+                f"({self._cluster_name!r}) and the credentials"
+            )
+        return f"; the last attempt failed with {type(error).__name__}: {error}"
+
+    def __enter__(self) -> _LastConnectError:
+        logger = logging.getLogger(self._LOGGER)
+        self._level = logger.level
+        if not logger.isEnabledFor(logging.WARNING):
+            logger.setLevel(logging.WARNING)
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        logger = logging.getLogger(self._LOGGER)
+        logger.removeHandler(self)
+        logger.setLevel(self._level)
 
 
 async def _shut_down(client: Any, timeout: float = 0.4) -> None:
