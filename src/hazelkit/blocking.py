@@ -234,6 +234,6 @@ def _close_open_clusters() -> None:
 threading._register_atexit(_close_open_clusters)  # type: ignore[attr-defined]
 
 
-from hazelkit._core._public import publish  # noqa: E402
+from hazelkit._core._public import publish as _publish  # noqa: E402
 
-publish(__name__, globals(), __all__)
+_publish(__name__, globals(), __all__)

@@ -18,6 +18,6 @@ from hazelkit._codec import Codec, Encryption, TypeRegistry, default_registry, r
 __all__ = ["Codec", "Encryption", "TypeRegistry", "default_registry", "register"]
 
 
-from hazelkit._core._public import publish
+from hazelkit._core._public import publish as _publish
 
-publish(__name__, globals(), __all__)
+_publish(__name__, globals(), __all__)

@@ -48,6 +48,6 @@ __all__ = [
 ]
 
 
-from hazelkit._core._public import publish
+from hazelkit._core._public import publish as _publish
 
-publish(__name__, globals(), __all__)
+_publish(__name__, globals(), __all__)

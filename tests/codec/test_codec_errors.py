@@ -55,7 +55,7 @@ def test_unknown_version() -> None:
         CODEC.decode(data)
 
 
-@pytest.mark.parametrize("flags", [0x08, 0x10, 0x80, 0xFF])
+@pytest.mark.parametrize("flags", [0x10, 0x20, 0x80, 0xFF])
 def test_unknown_flag(flags: int) -> None:
     with pytest.raises(UnsupportedVersionError, match="unknown flag"):
         CODEC.decode(bytes((1, flags)) + b"\x01")
@@ -371,3 +371,22 @@ def test_a_fault_in_a_compressed_body_says_the_position_is_in_the_decompressed_b
 def test_decode_refuses_non_bytes() -> None:
     with pytest.raises(TypeError, match="bytes"):
         CODEC.decode("text")  # type: ignore[arg-type]
+
+
+def test_an_encrypted_value_bound_to_its_place_opens_only_there() -> None:
+    codec = Codec(encryption=Encryption(keys=[os.urandom(32)]))
+    data = codec.encode({"secret": 1}, b"map\x00users\x00k1")
+    assert codec.decode(data, b"map\x00users\x00k1") == {"secret": 1}
+    for elsewhere in (b"map\x00users\x00k2", b"map\x00other\x00k1", None):
+        with pytest.raises(DecryptionError, match="moved here from another key"):
+            codec.decode(data, elsewhere)
+
+
+def test_values_encrypted_without_a_place_still_decode_anywhere() -> None:
+    codec = Codec(encryption=Encryption(keys=[os.urandom(32)]))
+    unbound = codec.encode("written by an older hazelkit")
+    assert codec.decode(unbound, b"map\x00users\x00k1") == "written by an older hazelkit"
+
+
+def test_a_place_changes_nothing_without_encryption() -> None:
+    assert CODEC.decode(CODEC.encode("x", b"somewhere"), b"elsewhere") == "x"

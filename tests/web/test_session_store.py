@@ -245,3 +245,21 @@ async def test_records_that_are_not_sessions_are_ignored(
         .set(store._key(created.session_id), b"\x01junk")
     )
     assert await store.load(created.session_id) is None
+
+
+async def test_an_encrypted_record_copied_under_another_session_id_gives_nothing(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    """Whoever can write to a member (Community members have no authentication) copies
+    the victim's encrypted record under their own, validly signed, session id: it does
+    not decrypt there, so they get an empty session, never the victim's."""
+    encrypted = Codec(encryption=Encryption(keys=[os.urandom(32)]))
+    store = SessionStore(cluster, SessionConfig(secret_key=SECRET, map_name=name, codec=encrypted))
+    victim = await store.create({"user": "ada", "role": "admin"})
+    attacker = await store.create({"user": "mallory"})
+    raw_map = lowlevel.backend(cluster).map(name)
+    stolen = await raw_map.get(store._key(victim.session_id))
+    assert stolen is not None
+    await raw_map.set(store._key(attacker.session_id), stolen)
+    assert await store.load(attacker.session_id) is None  # unreadable there: ignored
+    assert await store.data(victim.session_id) == {"user": "ada", "role": "admin"}

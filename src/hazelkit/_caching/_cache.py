@@ -140,14 +140,16 @@ class Cache(Handle[MapStore], Generic[K, V]):
     async def get(self, key: K, default: D) -> V | D: ...
     async def get(self, key: K, default: Any = None) -> Any:
         """The cached value of ``key``, or ``default`` (see the near cache's bound)."""
-        data = await self._read(self._key(key), self.ttl)
-        return default if data is None else self._decode(data)
+        raw_key = self._key(key)
+        data = await self._read(raw_key, self.ttl)
+        return default if data is None else self._decode(data, raw_key)
 
     async def set(self, key: K, value: V, *, ttl: float | None = CACHE_TTL) -> None:
         """Cache ``value`` under ``key`` for ``ttl`` seconds (default: the cache's TTL;
         None or 0: no expiry), then enforce the size bound."""
         raw_ttl = self._ttl(ttl)
-        await self._store_value(self._key(key), self._encode(value), raw_ttl)
+        raw_key = self._key(key)
+        await self._store_value(raw_key, self._encode(value, raw_key), raw_ttl)
 
     async def delete(self, key: K) -> None:
         """Remove ``key`` from the cache (every node's near cache drops it too)."""

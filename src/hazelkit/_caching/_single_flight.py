@@ -99,7 +99,7 @@ class SingleFlight:
         cache = self._cache
         data = await cache._read(key, ttl)
         if data is not None:
-            return cache._decode(data)
+            return cache._decode(data, key)
         shared = cache._shared
         await shared.flights_listener.ensure(cache._cluster, cache._flights)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -108,7 +108,7 @@ class SingleFlight:
             try:
                 data = await cache._read(key, ttl)
                 if data is not None:
-                    return cache._decode(data)
+                    return cache._decode(data, key)
                 token = cache._encode(uuid.uuid4().hex)
                 if await cache._flights.put_if_absent(key, token, ttl=lease) is None:
                     return await self._run(key, token, compute, ttl, lease)
@@ -128,7 +128,7 @@ class SingleFlight:
         try:
             data = await cache._store.get(key)
             if data is not None:
-                return cache._decode(data)
+                return cache._decode(data, key)
             renewer = lowlevel.spawn(
                 cache._cluster,
                 self._renew(key, token, lease),
@@ -139,7 +139,7 @@ class SingleFlight:
                 value = await compute()
             finally:
                 renewer.cancel()
-            await cache._store_value(key, cache._encode(value), ttl)
+            await cache._store_value(key, cache._encode(value, key), ttl)
             return value
         finally:
             with contextlib.suppress(HazelkitError):

@@ -14,6 +14,7 @@ from hazelkit._codec._decoder import Decoder
 from hazelkit._codec._diagnose import find_fault
 from hazelkit._codec._encoder import Encoder, Unencodable
 from hazelkit._codec._format import (
+    FLAG_BOUND,
     FLAG_ENCRYPTED,
     FLAG_LZ4,
     HEADER_SIZE,
@@ -180,11 +181,17 @@ class Codec:
             f"encryption={self._encryption!r}, max_size={self._max_size!r})"
         )
 
-    def encode(self, value: Any) -> bytes:
+    def encode(self, value: Any, place: bytes | None = None) -> bytes:
         """The bytes for ``value``, compressed and encrypted as configured.
 
         Equal values may give different bytes (set order, dict insertion order,
         random nonces): use :meth:`encode_key` where bytes are compared.
+
+        ``place`` says where the value will be stored (hazelkit's structures pass their
+        kind and name, and a map value's key). With encryption, the value is then bound
+        to it: :meth:`decode` opens it only with the same ``place``, so a ciphertext
+        copied to another key or structure fails with DecryptionError. Without
+        encryption ``place`` changes nothing.
 
         Raises EncodeError naming the type and its place inside ``value`` for
         anything that cannot be encoded, and for values over ``max_size``.
@@ -202,9 +209,9 @@ class Codec:
         if len(body) < self._plain_below:
             idle.append(packer)
             return PLAIN_HEADER + body
-        return self._finish(body, packer)
+        return self._finish(body, packer, place)
 
-    def _finish(self, body: bytes, packer: Any) -> bytes:
+    def _finish(self, body: bytes, packer: Any, place: bytes | None = None) -> bytes:
         size = len(body)
         self._encoder.put_back(packer, size)
         self._check_encoded_size(size)
@@ -214,7 +221,8 @@ class Codec:
             if compressed is not None:
                 body, flags = compressed, FLAG_LZ4
         if self._encryption is not None:
-            data = self._encryption._seal(flags | FLAG_ENCRYPTED, body)
+            flags |= FLAG_ENCRYPTED if place is None else FLAG_ENCRYPTED | FLAG_BOUND
+            data = self._encryption._seal(flags, body, place or b"")
         else:
             data = HEADERS[flags] + body
         self._check_encoded_size(len(data))
@@ -249,8 +257,12 @@ class Codec:
         self._check_encoded_size(len(body) + HEADER_SIZE)
         return PLAIN_HEADER + body
 
-    def decode(self, data: bytes | bytearray | memoryview) -> Any:
+    def decode(self, data: bytes | bytearray | memoryview, place: bytes | None = None) -> Any:
         """The value encoded in ``data`` by :meth:`encode` (of a compatible codec).
+
+        A value encrypted for a ``place`` decodes only with that same ``place``
+        (DecryptionError otherwise); an encrypted value written without one (by an
+        older hazelkit, say) decodes whatever ``place`` is given.
 
         A codec with encryption refuses unencrypted values (DecryptionError), so
         that nobody can substitute plaintext for encrypted data at rest; keys from
@@ -271,26 +283,26 @@ class Codec:
             ):
                 body = data[2:] if len(data) < _COPY_BELOW else memoryview(data)[2:]
                 return self._decode_body(body)
-            return self._decode(_byte_view(data), self._decode_body)
+            return self._decode(_byte_view(data), self._decode_body, place)
         except SerializationError:
             raise
         except RecursionError:
-            return self._decode_deep(data)
+            return self._decode_deep(data, place)
         except Exception as exc:
             if not isinstance(data, bytes | bytearray | memoryview):
                 raise ArgumentError(
                     f"decode() takes bytes, bytearray or memoryview, not {type(data).__name__}"
                 ) from None
-            raise self._decode_error(exc, "value", data) from exc
+            raise self._decode_error(exc, "value", data, place) from exc
 
-    def _decode_deep(self, data: bytes | bytearray | memoryview) -> Any:
+    def _decode_deep(self, data: bytes | bytearray | memoryview, place: bytes | None) -> Any:
         """Decode again with msgpack's unpacker, which goes deeper than msgspec's."""
         try:
-            return self._decode(_byte_view(data), self._decoder.decode_slow)
+            return self._decode(_byte_view(data), self._decoder.decode_slow, place)
         except SerializationError:
             raise
         except Exception as exc:
-            raise self._decode_error(exc, "value", data) from exc
+            raise self._decode_error(exc, "value", data, place) from exc
 
     def decode_key(self, data: bytes | bytearray | memoryview) -> Any:
         """The value encoded in ``data`` by :meth:`encode_key` (or by :meth:`encode`).
@@ -309,7 +321,10 @@ class Codec:
             raise self._decode_error(exc, "key", view) from exc
 
     def _decode(
-        self, data: bytes | bytearray | memoryview, decode_body: Callable[[Any], Any]
+        self,
+        data: bytes | bytearray | memoryview,
+        decode_body: Callable[[Any], Any],
+        place: bytes | None = None,
     ) -> Any:
         size = len(data)
         if size > self._max_size:
@@ -324,7 +339,7 @@ class Codec:
                     "value is encrypted but no key is configured: give the Codec "
                     "encryption=Encryption(...) with the key it was written with"
                 )
-            body = self._encryption._open(data)
+            body = self._encryption._open(data, place or b"")
         elif self._encryption is not None:
             raise DecryptionError(
                 "value is not encrypted, and this codec refuses unencrypted values because "
@@ -343,14 +358,18 @@ class Codec:
             )
 
     def _decode_error(
-        self, exc: Exception, what: str, data: bytes | bytearray | memoryview
+        self,
+        exc: Exception,
+        what: str,
+        data: bytes | bytearray | memoryview,
+        place: bytes | None = None,
     ) -> CorruptDataError:
         """The CorruptDataError for a decoder's exception, in hazelkit's words: the fault
         found by walking the body (:mod:`._diagnose`), with its position when known."""
         if isinstance(exc, RecursionError | msgpack.StackError):
             return CorruptDataError(f"malformed {what}: nested too deeply to decode")
         try:
-            body = self._decode(data, lambda body: body)  # decrypted and decompressed
+            body = self._decode(data, lambda body: body, place)  # decrypted, decompressed
         except SerializationError:
             body = _body(data)
         fault = find_fault(body, base=HEADER_SIZE)

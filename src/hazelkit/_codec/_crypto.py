@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from hazelkit._codec._format import HEADER_SIZE, HEADERS
+from hazelkit._codec._format import FLAG_BOUND, HEADER_SIZE, HEADERS
 from hazelkit._core._exceptions import ConfigurationError, CorruptDataError, DecryptionError
 
 __all__ = ["Encryption"]
@@ -110,14 +110,17 @@ class Encryption:
     def __repr__(self) -> str:
         return f"Encryption(key_ids={list(self.key_ids)!r})"
 
-    def _seal(self, flags: int, body: bytes) -> bytes:
-        """Header, key id, nonce and ciphertext for ``body``; ``flags`` includes encrypted."""
+    def _seal(self, flags: int, body: bytes, place: bytes = b"") -> bytes:
+        """Header, key id, nonce and ciphertext for ``body``; ``flags`` includes encrypted
+        (and bound, with ``place``, which is authenticated but not stored)."""
         nonce = os.urandom(_NONCE_SIZE)
-        associated = HEADERS[flags] + self._primary_id
-        return b"".join((associated, nonce, self._primary.encrypt(nonce, body, associated)))
+        stored = HEADERS[flags] + self._primary_id
+        associated = stored + _bound(place) if place else stored
+        return b"".join((stored, nonce, self._primary.encrypt(nonce, body, associated)))
 
-    def _open(self, data: bytes | bytearray | memoryview) -> bytes:
-        """The plaintext body of a whole encrypted value (header included in ``data``)."""
+    def _open(self, data: bytes | bytearray | memoryview, place: bytes = b"") -> bytes:
+        """The plaintext body of a whole encrypted value (header included in ``data``);
+        a bound value opens only with the ``place`` it was sealed for."""
         view = memoryview(data)
         start = HEADER_SIZE + _KEY_ID_SIZE
         if len(view) < start + _NONCE_SIZE + _TAG_SIZE:
@@ -134,9 +137,24 @@ class Encryption:
                 "Encryption(keys=[...]) to read it"
             )
         nonce = view[start : start + _NONCE_SIZE]
+        associated = bytes(view[:start])
+        bound = view[1] & FLAG_BOUND
+        if bound:
+            associated += _bound(place)
         try:
-            return aead.decrypt(nonce, view[start + _NONCE_SIZE :], bytes(view[:start]))
+            return aead.decrypt(nonce, view[start + _NONCE_SIZE :], associated)
         except InvalidTag:
+            where = (
+                " or it was moved here from another key or structure (it is bound to where"
+                " it was written)"
+                if bound
+                else ""
+            )
             raise DecryptionError(
-                "the encrypted value was tampered with or corrupt: authentication failed"
+                f"the encrypted value was tampered with or corrupt{where}: authentication failed"
             ) from None
+
+
+def _bound(place: bytes) -> bytes:
+    """The authenticated form of a place: its length, then its bytes."""
+    return len(place).to_bytes(4, "big") + place

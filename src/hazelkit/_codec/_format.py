@@ -5,7 +5,11 @@
                     bit 1  reserved for zstd (not read by this version)
                     bit 2  the body is AES-GCM encrypted: key id (4), nonce (12),
                            ciphertext and tag; header and key id are authenticated
-                    bits 3-7 must be zero
+                    bit 3  (with bit 2) the value is bound to its place: the
+                           authenticated data also holds where it is stored (the
+                           structure's kind and name, and a map value's key), so a
+                           copy elsewhere does not decrypt
+                    bits 4-7 must be zero
 
 Compression happens before encryption, so an encrypted body decrypts to the
 (possibly compressed) msgpack body.
@@ -21,10 +25,11 @@ HEADER_SIZE = 2
 FLAG_LZ4 = 0x01
 FLAG_ZSTD = 0x02
 FLAG_ENCRYPTED = 0x04
-_KNOWN_FLAGS = FLAG_LZ4 | FLAG_ZSTD | FLAG_ENCRYPTED
+FLAG_BOUND = 0x08
+_KNOWN_FLAGS = FLAG_LZ4 | FLAG_ZSTD | FLAG_ENCRYPTED | FLAG_BOUND
 
 # Indexed by the flags byte, so the hot path never builds a header.
-HEADERS = tuple(bytes((FORMAT_VERSION, flags)) for flags in range(8))
+HEADERS = tuple(bytes((FORMAT_VERSION, flags)) for flags in range(16))
 PLAIN_HEADER = HEADERS[0]
 
 
@@ -58,6 +63,8 @@ def read_flags(data: bytes | bytearray | memoryview) -> int:
             f"unknown flag bits {flags & ~_KNOWN_FLAGS:#04x} in the header "
             f"(flags {flags:#04x}): written by a newer hazelkit, or not hazelkit data"
         )
+    if flags & FLAG_BOUND and not flags & FLAG_ENCRYPTED:
+        raise CorruptDataError("the header says bound to its place but not encrypted")
     if flags & FLAG_ZSTD:
         raise UnsupportedVersionError(
             "the value is zstd-compressed; this hazelkit reads only lz4-compressed values"

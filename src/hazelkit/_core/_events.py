@@ -179,9 +179,10 @@ async def listen(
 
 
 def entry_converter(
-    decode_key: Callable[[bytes], Any], decode_value: Callable[[bytes], Any], where: str
+    decode_key: Callable[[bytes], Any], decode_value: Callable[[bytes, bytes], Any], where: str
 ) -> Callable[[RawEntryEvent], EntryEvent[Any, Any]]:
-    """Decodes raw entry events: keys with ``decode_key``, values with ``decode_value``.
+    """Decodes raw entry events: keys with ``decode_key``, values with
+    ``decode_value(value, key)`` (both as bytes: a value may be bound to its key).
 
     An event whose key or value cannot be decoded becomes an UndecodableError with those
     bytes, delivered in its place (the entry itself is left in ``where``). An old value
@@ -194,11 +195,13 @@ def entry_converter(
         try:
             key = decode_key(part)
             part = raw.value or b""
-            value = None if raw.value is None else decode_value(raw.value)
+            value = None if raw.value is None else decode_value(raw.value, raw.key)
         except SerializationError as error:
             what = f"an entry event ({raw.type.value})"
             raise left_in_place(what, part, error, where) from error
-        old = None if raw.old_value is None else try_decode(decode_value, raw.old_value)[1]
+        old = None
+        if raw.old_value is not None:
+            old = try_decode(lambda data: decode_value(data, raw.key), raw.old_value)[1]
         return EntryEvent(raw.type, key, value, old)
 
     return convert

@@ -22,9 +22,20 @@ __all__ = [
     "check_seconds",
     "equal_positions",
     "find_equal",
+    "place_of",
 ]
 
 S = TypeVar("S")
+
+
+def place_of(cluster: Cluster, kind: str, name: str, raw_key: bytes | None = None) -> bytes | None:
+    """Where a value lives, for a codec that encrypts: the structure's kind and name (and
+    a map value's key), bound into the ciphertext so that a value copied elsewhere does
+    not decrypt. None without encryption (it would change nothing)."""
+    if cluster.codec.encryption is None:
+        return None
+    place = f"{kind}\x00{name}".encode()
+    return place if raw_key is None else place + b"\x00" + raw_key
 
 
 def check_name(name: object, kind: str) -> str:
@@ -117,17 +128,20 @@ class Handle(Generic[S]):
     def _decode_key(self, data: bytes) -> Any:
         return self._cluster.codec.decode_key(data)
 
-    def _encode(self, value: Any) -> bytes:
-        return self._cluster.codec.encode(value)
+    def _place(self, raw_key: bytes | None = None) -> bytes | None:
+        return place_of(self._cluster, self.kind, self.name, raw_key)
 
-    def _decode(self, data: bytes) -> Any:
-        return self._cluster.codec.decode(data)
+    def _encode(self, value: Any, raw_key: bytes | None = None) -> bytes:
+        return self._cluster.codec.encode(value, self._place(raw_key))
 
-    def _read_value(self, data: bytes, what: str) -> Any:
+    def _decode(self, data: bytes, raw_key: bytes | None = None) -> Any:
+        return self._cluster.codec.decode(data, self._place(raw_key))
+
+    def _read_value(self, data: bytes, what: str, raw_key: bytes | None = None) -> Any:
         """Decode a value that was read (not taken): one this node cannot decode raises
         UndecodableError with its bytes, and stays where it is."""
         try:
-            return self._cluster.codec.decode(data)
+            return self._decode(data, raw_key)
         except SerializationError as error:
             raise left_in_place(what, data, error, self.name) from error
 

@@ -95,8 +95,10 @@ class Reader(Generic[T]):
         topic: str,
         tolerate_loss: bool,
         skip_undecodable: Callable[[int, bytes, SerializationError], Awaitable[None]] | None = None,
+        place: bytes | None = None,
     ) -> None:
         self._skip_undecodable = skip_undecodable
+        self._place = place
         self._ring = ring
         self._codec = codec
         self._sub = subscription
@@ -234,7 +236,7 @@ class Reader(Generic[T]):
             self._sub.duplicates += 1
             return
         try:
-            value = self._codec.decode(envelope.payload)
+            value = self._codec.decode(envelope.payload, self._place)
         except SerializationError as error:
             await self._undecodable(sequence, envelope.payload, error)
             return

@@ -22,7 +22,7 @@ from hazelkit._core._exceptions import (
     OperationTimeoutError,
     SerializationError,
 )
-from hazelkit._core._handle import check_name
+from hazelkit._core._handle import check_name, place_of
 from hazelkit._core._subscription import background_subscription
 from hazelkit._core._undecodable import park
 from hazelkit._streams._publishing import publisher_of
@@ -153,7 +153,8 @@ class ReliableTopic(Generic[T]):
         Publishes made through one Cluster while a batch is being stored are grouped
         into the next batch, in the order they were made (one round trip for all).
         """
-        payloads = [self._cluster.codec.encode(value) for value in values]
+        codec, place = self._cluster.codec, place_of(self._cluster, "reliable topic", self.name)
+        payloads = [codec.encode(value, place) for value in values]
         limit = self.publish_timeout if timeout is None else _check_timeout(timeout)
         if not payloads:
             return -1
@@ -262,6 +263,7 @@ class ReliableTopic(Generic[T]):
                 topic=name,
                 tolerate_loss=tolerate_loss,
                 skip_undecodable=skip if on_undecodable == "skip" else None,
+                place=place_of(cluster, "reliable topic", name),
             )
             await reader.run(start)
 

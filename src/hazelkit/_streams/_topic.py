@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hazelkit._backends.protocol import RawMessage, Registration, TopicStore
 from hazelkit._core import _lowlevel as lowlevel
@@ -18,7 +18,7 @@ from hazelkit._core._exceptions import (
     SerializationError,
     UndecodableError,
 )
-from hazelkit._core._handle import check_name
+from hazelkit._core._handle import check_name, place_of
 from hazelkit._core._subscription import Subscription, background_subscription
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ class Topic(Generic[T]):
         self._cluster = cluster
         self.name = name
         self._store_cache: TopicStore | None = None
+        self._place = place_of(cluster, "topic", name)
 
     @property
     def _store(self) -> TopicStore:
@@ -88,7 +89,7 @@ class Topic(Generic[T]):
 
     async def publish(self, value: T) -> None:
         """Publish ``value`` to the subscribers listening now (returns once sent)."""
-        await self._store.publish(self._cluster.codec.encode(value))
+        await self._store.publish(self._cluster.codec.encode(value, self._place))
 
     async def publish_all(self, values: Iterable[T]) -> None:
         """Publish several values in one batch, in order."""
@@ -127,7 +128,10 @@ class Topic(Generic[T]):
         )
 
     async def _listen(self, store: TopicStore, subscription: Subscription[Message[T]]) -> None:
-        decode = self._cluster.codec.decode
+        codec, place = self._cluster.codec, self._place
+
+        def decode(data: bytes) -> Any:
+            return codec.decode(data, place)
 
         def on_message(raw: RawMessage) -> None:
             if subscription.closed:

@@ -104,4 +104,4 @@ class ValueCollection(ItemCollection[S, T]):
 
     async def _find(self, item: T) -> tuple[int, bytes] | None:
         codec = self._cluster.codec
-        return find_equal(await self._store.items(), item, codec.encode_key, codec.decode)
+        return find_equal(await self._store.items(), item, codec.encode_key, self._decode)

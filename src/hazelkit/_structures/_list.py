@@ -145,7 +145,7 @@ class List(ValueCollection[ListStore, T]):
         items = await self._store.items()
         first, last, _step = slice(start, stop).indices(len(items))
         codec = self._cluster.codec
-        found = find_equal(items[first:last], item, codec.encode_key, codec.decode)
+        found = find_equal(items[first:last], item, codec.encode_key, self._decode)
         if found is None:
             raise ItemNotFoundError(f"{item!r} is not in list {self.name!r}")
         return first + found[0]
@@ -154,7 +154,7 @@ class List(ValueCollection[ListStore, T]):
         """How many items equal ``item`` (as :meth:`index` compares; one snapshot)."""
         codec = self._cluster.codec
         items = await self._store.items()
-        return sum(1 for _ in equal_positions(items, item, codec.encode_key, codec.decode))
+        return sum(1 for _ in equal_positions(items, item, codec.encode_key, self._decode))
 
     async def slice(self, start: int | None = None, stop: int | None = None) -> list[T]:
         """The items ``list[start:stop]``, with Python's slicing rules (negative indexes

@@ -75,8 +75,9 @@ class Map(Handle[MapStore], Generic[K, V]):
 
         A value this node cannot decode (another client's, a type not registered here,
         a missing key) raises UndecodableError with its bytes, and stays in the map."""
-        data = await self._store.get(self._key(key))
-        return default if data is None else self._read_value(data, f"the value of {key!r}")
+        raw_key = self._key(key)
+        data = await self._store.get(raw_key)
+        return default if data is None else self._read_value(data, f"the value of {key!r}", raw_key)
 
     async def put(
         self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
@@ -97,17 +98,18 @@ class Map(Handle[MapStore], Generic[K, V]):
         is raised; use :meth:`set` when the previous value does not matter.
         """
         ttl, max_idle = _expiry(ttl, max_idle)
+        raw_key = self._key(key)
         previous = await self._store.put(
-            self._key(key), self._encode(value), ttl=ttl, max_idle=max_idle
+            raw_key, self._encode(value, raw_key), ttl=ttl, max_idle=max_idle
         )
-        return self._previous(previous, key)
+        return self._previous(previous, key, raw_key)
 
-    def _previous(self, data: bytes | None, key: K) -> V | None:
+    def _previous(self, data: bytes | None, key: K, raw_key: bytes) -> V | None:
         """The value a write replaced; it is gone, so an undecodable one stays in the error."""
         if data is None:
             return None
         try:
-            result: V = self._cluster.codec.decode(data)
+            result: V = self._decode(data, raw_key)
         except SerializationError as error:
             raise UndecodableError(
                 f"map {self.name!r}: the new value of {key!r} was stored, but the one it "
@@ -122,7 +124,8 @@ class Map(Handle[MapStore], Generic[K, V]):
     ) -> None:
         """Like :meth:`put` without returning the previous value (one less transfer)."""
         ttl, max_idle = _expiry(ttl, max_idle)
-        await self._store.set(self._key(key), self._encode(value), ttl=ttl, max_idle=max_idle)
+        raw_key = self._key(key)
+        await self._store.set(raw_key, self._encode(value, raw_key), ttl=ttl, max_idle=max_idle)
 
     async def put_if_absent(
         self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
@@ -130,10 +133,14 @@ class Map(Handle[MapStore], Generic[K, V]):
         """Store ``value`` only if ``key`` has no value; return the existing value, or
         None if this call stored it. Atomic. ``ttl`` and ``max_idle`` as in :meth:`put`."""
         ttl, max_idle = _expiry(ttl, max_idle)
+        raw_key = self._key(key)
         existing = await self._store.put_if_absent(
-            self._key(key), self._encode(value), ttl=ttl, max_idle=max_idle
+            raw_key, self._encode(value, raw_key), ttl=ttl, max_idle=max_idle
         )
-        return None if existing is None else self._read_value(existing, f"the value of {key!r}")
+        if existing is None:
+            return None
+        result: V = self._read_value(existing, f"the value of {key!r}", raw_key)
+        return result
 
     async def replace(self, key: K, value: V) -> V | None:
         """Store ``value`` only if ``key`` has a value; return that previous value.
@@ -141,8 +148,9 @@ class Map(Handle[MapStore], Generic[K, V]):
         As with :meth:`put`, a previous value this node cannot decode is replaced all
         the same, and its bytes travel in the SerializationError raised.
         """
-        previous = await self._store.replace(self._key(key), self._encode(value))
-        return self._previous(previous, key)
+        raw_key = self._key(key)
+        previous = await self._store.replace(raw_key, self._encode(value, raw_key))
+        return self._previous(previous, key, raw_key)
 
     async def replace_if_same(self, key: K, old: V, new: V) -> bool:
         """Store ``new`` only if the stored value equals ``old``; True if it did. Atomic.
@@ -151,7 +159,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         not ``1.0``). The write is a compare-and-set against the exact bytes read, so
         it works with compression and encryption, whose bytes differ for equal values.
         """
-        return await self._write_if_equal(key, old, self._encode(new))
+        return await self._write_if_equal(key, old, self._encode(new, self._key(key)))
 
     async def _write_if_equal(self, key: K, expected: V, new: bytes | None) -> bool:
         """Write ``new`` (None: remove) if the stored value equals ``expected``.
@@ -161,11 +169,11 @@ class Map(Handle[MapStore], Generic[K, V]):
         something equal, until one write wins or the value is no longer equal.
         """
         raw_key, store, codec = self._key(key), self._store, self._cluster.codec
-        if await write_if_same(store, raw_key, self._encode(expected), new):
+        if await write_if_same(store, raw_key, self._encode(expected, raw_key), new):
             return True
         wanted = codec.encode_key(expected)
         while (current := await store.get(raw_key)) is not None:
-            decoded, value = try_decode(codec.decode, current)
+            decoded, value = try_decode(lambda data: self._decode(data, raw_key), current)
             if not decoded or codec.encode_key(value) != wanted:
                 return False  # what this node cannot decode is not what it expected
             if await write_if_same(store, raw_key, current, new):
@@ -192,7 +200,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         is not removed)."""
         raw_key, store = self._key(key), self._store
         while (data := await store.get(raw_key)) is not None:
-            value = self._read_value(data, f"the value of {key!r}")
+            value = self._read_value(data, f"the value of {key!r}", raw_key)
             if await store.remove_if_same(raw_key, data):
                 return value
         if default is _MISSING:
@@ -233,16 +241,17 @@ class Map(Handle[MapStore], Generic[K, V]):
         if not callable(fn):
             raise ArgumentError(f"compute needs a function, not {type(fn).__name__}")
         max_attempts = check_attempts(max_attempts)
-        codec = self._cluster.codec
+        raw_key = self._key(key)
         result: Any = None
 
         def transform(old: bytes | None) -> bytes | None:
             nonlocal result
-            result = plain_result(fn(default if old is None else codec.decode(old)), "fn")
-            return None if result is DELETE else codec.encode(result)
+            current = default if old is None else self._decode(old, raw_key)
+            result = plain_result(fn(current), "fn")
+            return None if result is DELETE else self._encode(result, raw_key)
 
         await update_entry(
-            self._cluster, self._store, self._key(key), transform, max_attempts=max_attempts
+            self._cluster, self._store, raw_key, transform, max_attempts=max_attempts
         )
         return None if result is DELETE else result
 
@@ -278,31 +287,31 @@ class Map(Handle[MapStore], Generic[K, V]):
 
     async def values(self) -> list[V]:
         """All values, in no particular order (a snapshot); see :meth:`keys`."""
+        if self._cluster.codec.encryption is not None:  # values are bound to their keys
+            return [value for _, value in await self._items("values")]
         raws = await self._store.values()
-        return decode_many(
-            self._cluster.codec.decode, raws, raw_bytes=bytes, what="values", where=self.name
-        )
+        return decode_many(self._decode, raws, raw_bytes=bytes, what="values", where=self.name)
 
     async def items(self) -> list[tuple[K, V]]:
         """All entries as ``(key, value)`` pairs, in no particular order (a snapshot);
         see :meth:`keys` (an undecodable entry is given as its ``(key, value)`` bytes)."""
-        return decode_many(
-            self._decode_pair, await self._store.items(), raw_bytes=_first_undecodable(
-                self._cluster.codec), what="entries", where=self.name
-        )  # fmt: skip
+        return await self._items("entries")
+
+    async def _items(self, what: str) -> list[tuple[K, V]]:
+        raws = await self._store.items()
+        pick = _first_undecodable(self._cluster.codec)
+        return decode_many(self._decode_pair, raws, raw_bytes=pick, what=what, where=self.name)
 
     def _decode_pair(self, pair: tuple[bytes, bytes]) -> tuple[K, V]:
-        codec = self._cluster.codec
-        return codec.decode_key(pair[0]), codec.decode(pair[1])
+        return self._cluster.codec.decode_key(pair[0]), self._decode(pair[1], pair[0])
 
     async def get_all(self, keys: Iterable[K]) -> dict[K, V]:
         """The values of those ``keys`` that have one, in one batch (not atomic); values
         this node cannot decode raise as in :meth:`keys` (``partial`` is a dict)."""
         wanted = {self._key(key): key for key in keys}
         found = await self._store.get_all(wanted)
-        decode = self._cluster.codec.decode
         pairs = decode_many(
-            lambda item: (wanted[item[0]], decode(item[1])),
+            lambda item: (wanted[item[0]], self._decode(item[1], item[0])),
             found.items(),
             raw_bytes=lambda item: item[1],
             what="values",
@@ -313,7 +322,8 @@ class Map(Handle[MapStore], Generic[K, V]):
 
     async def put_all(self, items: Mapping[K, V]) -> None:
         """Store many entries in one batch. Not atomic: on failure, some may be stored."""
-        await self._store.put_all({self._key(k): self._encode(v) for k, v in items.items()})
+        raw = {self._key(k): v for k, v in items.items()}
+        await self._store.put_all({k: self._encode(v, k) for k, v in raw.items()})
 
     async def clear(self) -> None:
         """Remove every entry (fires no per-entry events)."""
@@ -361,7 +371,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         return event_stream(
             self._cluster,
             lambda callback: store.listen(callback, key=raw_key, include_values=include_values),
-            entry_converter(codec.decode_key, codec.decode, self.name),
+            entry_converter(codec.decode_key, self._decode, self.name),
             capacity=capacity,
             overflow=overflow,
         )

@@ -148,7 +148,7 @@ class MultiMap(Handle[MultiMapStore], Generic[K, V]):
         return event_stream(
             cluster,
             lambda callback: store.listen(callback, key=raw_key, include_values=include_values),
-            entry_converter(self._decode_key, self._decode_key, self.name),
+            entry_converter(self._decode_key, lambda data, _key: self._decode_key(data), self.name),
             capacity=capacity,
             overflow=overflow,
         )

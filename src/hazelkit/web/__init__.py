@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hazelkit._core._public import publish
+from hazelkit._core._public import publish as _publish
 from hazelkit.web._asgi import SessionMiddleware
 from hazelkit.web._config import SessionConfig
 from hazelkit.web._manager import SaveResult, SessionManager
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 _FLASK_NAMES = ("FlaskSession", "HazelkitSessionInterface")
-publish(__name__, globals(), [name for name in __all__ if name not in _FLASK_NAMES])
+_publish(__name__, globals(), [name for name in __all__ if name not in _FLASK_NAMES])
 
 
 def __getattr__(name: str) -> Any:
@@ -56,6 +56,6 @@ def __getattr__(name: str) -> Any:
         from hazelkit.web import _flask
 
         value = getattr(_flask, name)
-        publish(__name__, {name: value}, [name])
+        _publish(__name__, {name: value}, [name])
         return value
     raise AttributeError(f"module 'hazelkit.web' has no attribute {name!r}")

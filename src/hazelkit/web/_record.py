@@ -101,12 +101,21 @@ class Record:
 class RecordCodec:
     """Encodes records with a hazelkit Codec, within a size limit. Thread-safe."""
 
-    def __init__(self, codec: Codec, max_size: int) -> None:
+    def __init__(self, codec: Codec, max_size: int, where: str = "") -> None:
         self.codec = codec
         self.max_size = max_size
+        self._where = where.encode()
 
-    def encode(self, record: Record) -> bytes:
-        """The stored bytes of ``record``.
+    def _place(self, session_id: str | None) -> bytes | None:
+        """With encryption, a record is bound to its session id (and map): copied under
+        another session id it does not decrypt, so nobody can take over a session by
+        moving its record, even with write access to the members."""
+        if session_id is None or self.codec.encryption is None:
+            return None
+        return b"session\x00" + self._where + b"\x00" + session_id.encode()
+
+    def encode(self, record: Record, session_id: str | None = None) -> bytes:
+        """The stored bytes of ``record`` (bound to ``session_id`` when encrypted).
 
         Raises SessionTooLargeError over ``max_size``, EncodeError for a value the codec
         cannot encode.
@@ -117,16 +126,18 @@ class RecordCodec:
                 "created": record.created,
                 "renewed": record.renewed,
                 "data": record.data,
-            }
+            },
+            self._place(session_id),
         )
         if len(raw) > self.max_size:
             raise SessionTooLargeError(len(raw), self.max_size)
         return raw
 
-    def decode(self, raw: bytes) -> Record:
-        """The record in ``raw``. Raises a SerializationError subclass if the bytes are
-        corrupt, encrypted with an unknown key, or not a session record."""
-        value = self.codec.decode(raw)
+    def decode(self, raw: bytes, session_id: str | None = None) -> Record:
+        """The record in ``raw``, stored for ``session_id``. Raises a SerializationError
+        subclass if the bytes are corrupt, encrypted with an unknown key, bound to
+        another session id, or not a session record."""
+        value = self.codec.decode(raw, self._place(session_id))
         if not isinstance(value, dict) or value.get("v") not in _FORMATS:
             raise CorruptDataError("the stored value is not a hazelkit session record")
         created, data = value.get("created"), value.get("data")

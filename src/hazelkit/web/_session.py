@@ -159,7 +159,7 @@ class Session(MutableMapping[str, Any]):
         changes = dict(self._changes)
         if self._loaded is None or self._ended or not self.accessed:
             return changes
-        pristine = self._records.decode(self._loaded.raw).data
+        pristine = self._records.decode(self._loaded.raw, self._loaded.session_id).data
         fingerprint = self._records.fingerprint
         for key, value in self._data.items():
             if key not in changes and fingerprint(value) != fingerprint(pristine.get(key)):

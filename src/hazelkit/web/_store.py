@@ -69,7 +69,7 @@ class SessionStore:
     def __init__(self, cluster: Cluster, config: SessionConfig) -> None:
         self.cluster = cluster
         self.config = config
-        self.records = RecordCodec(config.codec or cluster.codec, config.max_size)
+        self.records = RecordCodec(config.codec or cluster.codec, config.max_size, config.map_name)
         self._store_cache: MapStore | None = None
 
     @property
@@ -99,7 +99,7 @@ class SessionStore:
         if raw is None:
             return None
         try:
-            record = self.records.decode(raw)
+            record = self.records.decode(raw, session_id)
         except SerializationError as error:
             logger.warning("ignoring a session record that cannot be read: %s", error)
             return None
@@ -115,9 +115,10 @@ class SessionStore:
         """
         now = self.cluster.clock.time()
         record = Record(now, data, now)
-        raw = self.records.encode(record)
+        self.records.encode(record)  # too large or unencodable: raises before any id
         for _ in range(3):  # 256-bit ids do not collide; the loop only proves it
             session_id = new_session_id()
+            raw = self.records.encode(record, session_id)
             key, ttl = self._key(session_id), self._time_left(record)
             try:
                 created = await self._map.put_if_absent(key, raw, ttl=ttl) is None
@@ -151,7 +152,7 @@ class SessionStore:
                 await self._map.remove_if_same(key, raw)
                 return None
             merged = replace(record.merged(changes), renewed=self.cluster.clock.time())
-            new_raw = self.records.encode(merged)
+            new_raw = self.records.encode(merged, loaded.session_id)
             if await self._replaced(key, raw, new_raw):
                 # replace resets the entry to "never expires": give it its TTL back.
                 await self._map.set_ttl(key, ttl)
@@ -159,7 +160,7 @@ class SessionStore:
             current = await self._map.get(key)
             if current is None:
                 return None
-            raw, record = current, self.records.decode(current)
+            raw, record = current, self.records.decode(current, loaded.session_id)
             await backoff(attempt)
         raise ConflictError(
             f"a session save lost {self.config.max_merge_attempts} compare-and-set races "
@@ -189,14 +190,14 @@ class SessionStore:
             except IndeterminateOperationError:  # removed or not: its data is known
                 raw = loaded.raw
                 await self._map.remove_if_same(self._key(loaded.session_id), raw)
-            base = self._live_data(raw)
+            base = self._live_data(raw, loaded.session_id)
         return await self.create(Record(0.0, base).merged(changes).data)
 
-    def _live_data(self, raw: bytes | None) -> dict[str, Any]:
+    def _live_data(self, raw: bytes | None, session_id: str) -> dict[str, Any]:
         if raw is None:
             return {}
         try:
-            record = self.records.decode(raw)
+            record = self.records.decode(raw, session_id)
         except SerializationError as error:
             logger.warning("dropping a session record that cannot be read: %s", error)
             return {}
@@ -217,7 +218,7 @@ class SessionStore:
         now = self.cluster.clock.time()
         if record.due_for_renewal(idle_timeout=self.config.idle_timeout, now=now):
             record = replace(record, renewed=now)
-            new_raw = self.records.encode(record)
+            new_raw = self.records.encode(record, loaded.session_id)
             if not await self._replaced(key, raw, new_raw):
                 return  # written or ended meanwhile: renewed by that write, or gone
         ttl = self._time_left(record)
