@@ -26,6 +26,7 @@ from hazelkit._core._clock import Clock
 from hazelkit._core._exceptions import ClusterClosedError, HazelkitError
 from hazelkit._core._subscription import EventHub, Subscription
 from hazelkit._core._url import ClusterOptions, parse_url
+from hazelkit._runtime._factories import RuntimeFactories
 from hazelkit._streams._factories import StreamFactories
 from hazelkit._structures._factories import StructureFactories
 
@@ -85,7 +86,9 @@ def _member(info: MemberInfo) -> Member:
     return Member(info.uuid, info.address, info.local)
 
 
-class Cluster(StructureFactories, CachingFactories, CoordinationFactories, StreamFactories):
+class Cluster(
+    StructureFactories, CachingFactories, CoordinationFactories, StreamFactories, RuntimeFactories
+):
     """A connection to a grid: the embedded one (``memory://``) or a Hazelcast cluster.
 
     Create it with :func:`hazelkit.connect` and use it as an async context manager, or

@@ -30,6 +30,9 @@
     ├── LockError
     │   ├── NotLockOwnerError        release or renewal by a task that does not hold it
     │   └── LeaseExpiredError        the holder's lease lapsed and another may hold it now
+    ├── EntityError                  a workflow (or another entity) cannot do what was asked
+    │   ├── NoSuchEntityError        no entity has that id (also a LookupError)
+    │   └── EntityFailedError        it ended failed or terminated (``result()``)
     └── MessageLossError             a subscriber fell behind and messages were overwritten
 
 Backend exceptions (from hazelcast-python-client, or the embedded grid) never leave
@@ -54,6 +57,8 @@ __all__ = [
     "CorruptDataError",
     "DecryptionError",
     "EncodeError",
+    "EntityError",
+    "EntityFailedError",
     "HazelkitError",
     "IndeterminateOperationError",
     "IndexOutOfRangeError",
@@ -63,6 +68,7 @@ __all__ = [
     "LeaseExpiredError",
     "LockError",
     "MessageLossError",
+    "NoSuchEntityError",
     "NotFoundError",
     "NotLockOwnerError",
     "OperationTimeoutError",
@@ -249,6 +255,23 @@ class NotLockOwnerError(LockError):
 
 class LeaseExpiredError(LockError):
     """The holder's lease lapsed; another holder may have acquired it since."""
+
+
+class EntityError(HazelkitError):
+    """A workflow (or another entity of the runtime) cannot do what was asked."""
+
+
+class NoSuchEntityError(EntityError, LookupError):
+    """No entity has that id: start it first."""
+
+
+class EntityFailedError(EntityError):
+    """The entity ended failed or terminated; ``status`` and ``reason`` say how."""
+
+    def __init__(self, message: str, *, status: str, reason: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
 
 
 class MessageLossError(HazelkitError):

@@ -21,7 +21,8 @@ T = TypeVar("T")
 
 
 class ClusterLocal(Generic[T]):
-    """One value of type ``T`` per Cluster, made by ``factory()`` on first use.
+    """One value of type ``T`` per Cluster, made by ``factory()`` on first use
+    (``factory(cluster)`` with ``with_cluster=True``).
 
     ``close``, if given, is awaited with the value when the Cluster closes. Not
     thread-safe: call it from the Cluster's event loop, as everything else.
@@ -29,11 +30,13 @@ class ClusterLocal(Generic[T]):
 
     def __init__(
         self,
-        factory: Callable[[], T],
+        factory: Callable[..., T],
         *,
         close: Callable[[T], Awaitable[None]] | None = None,
+        with_cluster: bool = False,
     ) -> None:
         self._factory = factory
+        self._with_cluster = with_cluster
         self._close = close
         self._values: weakref.WeakKeyDictionary[Cluster, T] = weakref.WeakKeyDictionary()
 
@@ -42,7 +45,8 @@ class ClusterLocal(Generic[T]):
         try:
             return self._values[cluster]
         except KeyError:
-            value = self._values[cluster] = self._factory()
+            made = self._factory(cluster) if self._with_cluster else self._factory()
+            value = self._values[cluster] = made
             if self._close is not None:
                 close = self._close
                 cluster._on_close(lambda: close(value))

@@ -1,0 +1,394 @@
+"""One entity on its owner: a serial mailbox, and how each message becomes one commit.
+
+Work for an entity (inbox messages, due timers) runs one item at a time, in order; other
+entities run in parallel. Applying a message:
+
+1. deliver what the record's outbox still holds (a commit whose deliveries a crash cut
+   short), then skip the message if the record already applied its sequence or its key;
+2. run the handler on a fresh copy of the state, retrying with backoff when it raises;
+   after ``max_retries`` the entity is paused with the message held in its record (and so
+   is an undecodable message, bytes kept), and only this entity stops;
+3. commit the new record (state, sequence, key, timers, outbox, history) by one
+   compare-and-set against the bytes read, only while the partition's lease is valid. A
+   commit that finds a newer epoch means this node is a stale owner: the partition
+   stops (:class:`Stale`);
+4. deliver the outbox, then clear it. A delivery repeated after a crash carries the same
+   key (or topic number) and is applied once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from hazelkit._core._cas import write_if_same
+from hazelkit._core._exceptions import (
+    HazelkitError,
+    IndeterminateOperationError,
+    SerializationError,
+)
+from hazelkit._runtime._behavior import Effects
+from hazelkit._runtime._inbox import InboxMessage
+from hazelkit._runtime._record import EntityRecord, Held, Outgoing, Status
+
+if TYPE_CHECKING:
+    from hazelkit._runtime._partition import PartitionWorker
+
+__all__ = ["EntityWorker", "NotYet", "Stale", "Work"]
+
+logger = logging.getLogger("hazelkit")
+
+CONTROLS = frozenset({"terminate", "resume", "skip"})
+_MAX_RETRIES_OF_A_COMMIT = 5
+
+
+class Stale(Exception):
+    """This node may no longer own the partition: stop applying it."""
+
+
+class NotYet(Exception):
+    """The entity cannot be applied on this node now (its state is of a newer version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """An inbox message (``sequence`` >= 0) or a timer check (``message`` None)."""
+
+    sequence: int
+    message: InboxMessage | None
+
+
+class EntityWorker:
+    """The mailbox and cached record of one entity on its owner."""
+
+    def __init__(self, partition: PartitionWorker, entity_id: str) -> None:
+        self.part = partition
+        self.id = entity_id
+        self.queue: deque[Work] = deque()
+        self.task: asyncio.Task[None] | None = None
+        self.raw: bytes | None = None
+        self.record: EntityRecord | None = None
+        self._key = partition.codec.encode_key(entity_id)
+
+    # -- the mailbox ----------------------------------------------------------------------
+
+    def submit(self, work: Work) -> None:
+        self.queue.append(work)
+        if self.task is None or self.task.done():
+            self.task = self.part.spawn(self._drain(), name=f"entity {self.id!r}")
+
+    async def _drain(self) -> None:
+        while self.queue and not self.part.stopped:
+            work = self.queue[0]
+            try:
+                await self._apply(work)
+            except Stale:
+                self.part.lost("a commit found a newer owner")
+                return
+            except NotYet:
+                await asyncio.sleep(self.part.lease / 2)  # a newer node may come back
+                continue
+            except HazelkitError:
+                logger.warning("entity %r: retrying after a cluster error", self.id, exc_info=True)
+                self.raw = self.record = None
+                await asyncio.sleep(0.2)
+                continue
+            self.queue.popleft()
+            self.part.done(work.sequence)
+        self.part.idle(self)
+
+    # -- applying -------------------------------------------------------------------------
+
+    async def _apply(self, work: Work) -> None:
+        for _ in range(_MAX_RETRIES_OF_A_COMMIT):
+            record = await self._load()
+            if record is None:
+                if work.message is not None:
+                    logger.warning("no entity %r: a message for it was dropped", self.id)
+                return
+            await self._deliver(record)
+            try:
+                if work.message is None:
+                    await self._fire_timers()
+                else:
+                    await self._message(work.sequence, work.message)
+                return
+            except _Conflict:
+                continue
+        raise Stale  # pragma: no cover - a single writer cannot keep losing its own record
+
+    async def _load(self) -> EntityRecord | None:
+        if self.raw is None:
+            self.raw = await self.part.records.get(self._key)
+            self.record = None if self.raw is None else self._decode(self.raw)
+        return self.record
+
+    def _decode(self, raw: bytes) -> EntityRecord:
+        return EntityRecord.from_wire(self.part.codec.decode(raw))
+
+    async def _message(self, sequence: int, message: InboxMessage) -> None:
+        record = self.record
+        assert record is not None
+        gen = self.part.gen
+        if sequence <= record.applied_in(gen) or record.seen_key(message.key):
+            return
+        if record.version > self.part.behavior.version:
+            await self._wait_for_version(record)
+        if message.kind in CONTROLS:
+            await self._control(record, sequence, message)
+        elif record.status is Status.PAUSED:
+            held = Held(sequence, message.key, message.kind, message.payload)
+            await self._commit(self._advanced(record, sequence, message.key, held=held))
+        elif record.finished:
+            await self._commit(self._advanced(record, sequence, message.key))
+        elif message.kind == "start":
+            await self._start(record, sequence, message.key)
+        else:
+            await self._run(record, sequence, message.key, message.payload)
+
+    def _advanced(
+        self, record: EntityRecord, sequence: int, key: str, *, held: Held | None = None
+    ) -> EntityRecord:
+        """``record`` having consumed message ``sequence`` without running it."""
+        return replace(
+            record,
+            gen=self.part.gen,
+            applied=max(sequence, record.applied_in(self.part.gen)),
+            keys=record.with_key(key),
+            held=record.held if held is None else (*record.held, held),
+        )
+
+    async def _wait_for_version(self, record: EntityRecord) -> None:
+        if record.waiting_for_version != record.version:
+            await self._commit(replace(record, waiting_for_version=record.version))
+        raise NotYet
+
+    async def _start(self, record: EntityRecord, sequence: int, key: str) -> None:
+        behavior = self.part.behavior
+        advanced = self._advanced(record, sequence, key)
+        if record.status is not Status.STARTING:
+            await self._commit(advanced)
+            return
+        try:
+            state = behavior.initial(record.args)
+        except Exception as error:
+            reason = f"initial() failed: {error!r}"
+            failed = replace(advanced, status=Status.FAILED, error=reason)
+            await self._commit(self._note(failed, sequence, "start failed"))
+            return
+        started = replace(
+            advanced, status=Status.RUNNING, state=state, version=behavior.version, args=None
+        )
+        await self._commit(self._note(started, sequence, "started"))
+
+    def _note(self, record: EntityRecord, sequence: int, what: str) -> EntityRecord:
+        return record.noted(self.part.now(), sequence, what, self.part.behavior.history_limit)
+
+    async def _run(self, record: EntityRecord, sequence: int, key: str, payload: bytes) -> None:
+        """Run one message through the handler and commit its outcome (or pause)."""
+        behavior = self.part.behavior
+        try:
+            message = self.part.decode_payload(payload)
+        except SerializationError as undecodable:
+            held = Held(sequence, key, "msg", payload)
+            await self._pause(record, held, f"undecodable: {undecodable}")
+            return
+        last: BaseException | None = None
+        for attempt in range(behavior.max_retries + 1):
+            fresh = self._decode(self.raw) if self.raw is not None else record
+            state = self._migrated(fresh)
+            effects = Effects(self.id, sequence, key, self.part.now(), dict(fresh.timers))
+            context = behavior.make_effects(effects)
+            try:
+                new_state = await behavior.on_message(context, state, message)
+            except Exception as failure:  # the handler's own error: retried, then paused
+                last = failure
+                if attempt < behavior.max_retries:
+                    await asyncio.sleep(behavior.retry_delay * 2**attempt)
+                continue
+            await self._commit(self._outcome(fresh, effects, new_state, sequence, key, "message"))
+            return
+        reason = f"handler failed {behavior.max_retries + 1} times: {last!r}"
+        await self._pause(record, Held(sequence, key, "msg", payload), reason)
+
+    def _migrated(self, record: EntityRecord) -> Any:
+        behavior = self.part.behavior
+        if record.version < behavior.version and record.status is not Status.STARTING:
+            return behavior.migrate(record.version, record.state)
+        return record.state
+
+    async def _pause(self, record: EntityRecord, held: Held, reason: str) -> None:
+        logger.error("entity %r paused: %s", self.id, reason)
+        paused = replace(
+            self._advanced(record, held.sequence, held.key),
+            status=Status.PAUSED,
+            held=(held, *record.held),
+            error=reason,
+        )
+        await self._commit(self._note(paused, held.sequence, f"paused: {reason}"))
+
+    def _outcome(
+        self,
+        record: EntityRecord,
+        effects: Effects,
+        state: Any,
+        sequence: int,
+        key: str,
+        what: str,
+    ) -> EntityRecord:
+        behavior, codec = self.part.behavior, self.part.codec
+        status, result, error = record.status, record.result, record.error
+        if effects.failed is not None:
+            status, error = Status.FAILED, effects.failed
+        elif effects.completed:
+            status, result = Status.COMPLETED, effects.result
+        number = record.next_number
+        outgoing: list[Outgoing] = []
+        for index, (target, value, send_key) in enumerate(effects.sends):
+            derived = send_key or f"{self.id}:{key}:{index}"
+            outgoing.append(Outgoing("send", target, derived, codec.encode(value), number))
+            number += 1
+        for topic, value in effects.publishes:
+            outgoing.append(Outgoing("publish", topic, "", codec.encode(value), number))
+            number += 1
+        done = status is not Status.RUNNING
+        new = replace(
+            record,
+            state=state,
+            status=status,
+            result=result,
+            error=error,
+            version=behavior.version,
+            count=record.count + 1,
+            timers={} if done else effects.timers,
+            outbox=(*record.outbox, *outgoing),
+            next_number=number,
+            waiting_for_version=None,
+        )
+        if sequence >= 0:
+            new = self._advanced(new, sequence, key)
+        return new.noted(effects.now, sequence, what, behavior.history_limit)
+
+    async def _fire_timers(self) -> None:
+        """Run every timer of the entity that is due now, earliest first."""
+        record = self.record
+        assert record is not None
+        now = self.part.now()
+        due = sorted((at, name) for name, at in record.timers.items() if at <= now)
+        if record.status is not Status.RUNNING:
+            due = []
+        for at, name in due:
+            record = self.record
+            assert record is not None
+            if name not in record.timers:
+                continue
+            await self._timer(record, name, at)
+        self.part.schedule(self.id, self.record.timers if self.record else {})
+
+    async def _timer(self, record: EntityRecord, name: str, at: float) -> None:
+        behavior = self.part.behavior
+        key = f"timer:{name}:{at!r}"
+        error: BaseException | None = None
+        for attempt in range(behavior.max_retries + 1):
+            state = self._migrated(record)
+            timers = {k: v for k, v in record.timers.items() if k != name}
+            effects = Effects(self.id, -1, key, self.part.now(), timers)
+            try:
+                new_state = await behavior.on_timer(behavior.make_effects(effects), state, name)
+            except Exception as failure:
+                error = failure
+                if attempt < behavior.max_retries:
+                    await asyncio.sleep(behavior.retry_delay * 2**attempt)
+                continue
+            await self._commit(self._outcome(record, effects, new_state, -1, key, f"timer {name}"))
+            return
+        reason = f"timer {name!r} failed {behavior.max_retries + 1} times: {error!r}"
+        logger.error("entity %r paused: %s", self.id, reason)
+        paused = replace(record, status=Status.PAUSED, error=reason)
+        await self._commit(
+            paused.noted(self.part.now(), -1, f"paused: {reason}", behavior.history_limit)
+        )
+
+    # -- control messages -----------------------------------------------------------------
+
+    async def _control(self, record: EntityRecord, sequence: int, message: InboxMessage) -> None:
+        reason = self.part.decode_payload(message.payload) if message.payload else ""
+        now, limit = self.part.now(), self.part.behavior.history_limit
+        if message.kind == "terminate":
+            if record.finished:
+                await self._commit(self._advanced(record, sequence, message.key))
+                return
+            ended = replace(
+                self._advanced(record, sequence, message.key),
+                status=Status.TERMINATED,
+                error=str(reason) or "terminated",
+                timers={},
+            )
+            await self._commit(ended.noted(now, sequence, f"terminated: {reason}", limit))
+            return
+        if record.status is not Status.PAUSED:
+            await self._commit(self._advanced(record, sequence, message.key))
+            return
+        held = record.held
+        note = "resumed"
+        if message.kind == "skip" and held:
+            note = f"skipped message {held[0].sequence}: {reason}"
+            held = held[1:]
+        resumed = replace(
+            self._advanced(record, sequence, message.key),
+            status=Status.RUNNING,
+            held=(),
+            error=None,
+        )
+        await self._commit(resumed.noted(now, sequence, note, limit))
+        for index, item in enumerate(held):
+            current = self.record
+            assert current is not None
+            if current.status is Status.PAUSED:  # failed again: keep the rest held, in order
+                await self._commit(replace(current, held=(*current.held, *held[index:])))
+                return
+            await self._run(current, item.sequence, item.key, item.payload)
+
+    # -- commit and delivery --------------------------------------------------------------
+
+    async def _commit(self, new: EntityRecord) -> None:
+        part = self.part
+        if not part.lease_valid():
+            raise Stale
+        new = replace(new, epoch=part.epoch, owner=part.node, updated=part.now())
+        if new.timers:
+            await part.index_timers(self.id, new.timers)
+        raw = part.codec.encode(new.to_wire())
+        try:
+            won = await write_if_same(part.records, self._key, self.raw, raw)
+        except IndeterminateOperationError:
+            won = await part.records.get(self._key) == raw
+        if won:
+            self.raw, self.record = raw, new
+            part.applied += 1
+            return
+        self.raw = await part.records.get(self._key)
+        self.record = None if self.raw is None else self._decode(self.raw)
+        if self.record is not None and self.record.epoch > part.epoch:
+            raise Stale
+        raise _Conflict
+
+    async def _deliver(self, record: EntityRecord) -> None:
+        if not record.outbox:
+            return
+        for outgoing in record.outbox:
+            await self.part.deliver(self.id, outgoing)
+        current = self.record
+        if current is not None and current.outbox == record.outbox:
+            await self._commit(replace(current, outbox=()))
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queue) or (self.task is not None and not self.task.done())
+
+
+class _Conflict(Exception):
+    """The record changed under a commit (not by a newer owner): apply again."""
