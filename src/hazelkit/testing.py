@@ -33,14 +33,16 @@ from hazelkit._local_cluster import (
     run_local_cluster,
 )
 from hazelkit._testing._clock import ManualClock
+from hazelkit._testing._crash import crash
 from hazelkit._testing._faults import Faults, inject_faults
 
-__all__ = [
-    "HAZELCAST_VERSION",
+__all__ = [  # noqa: RUF022 - plain sorted, as tests/test_exported_members.py checks
     "Faults",
+    "HAZELCAST_VERSION",
     "LocalCluster",
     "ManualClock",
     "MemberProcess",
+    "crash",
     "find_hazelcast_jar",
     "find_java",
     "inject_faults",

@@ -156,6 +156,21 @@ class Cluster(
             self._set_state(ClusterState.CLOSED)
             self._end_streams()
 
+    async def _abort(self) -> None:
+        """End this Cluster as a crash would: no close steps run (leases are not given
+        back, nothing is handed off), its tasks are cancelled and its backend dropped."""
+        if self._state in (ClusterState.CLOSING, ClusterState.CLOSED):
+            return
+        self._set_state(ClusterState.CLOSING)
+        self._closed_because = "crashed (hazelkit.testing.crash)"
+        try:
+            self._closers.clear()
+            await self._cancel_tasks()
+            await self._backend.close()
+        finally:
+            self._set_state(ClusterState.CLOSED)
+            self._end_streams()
+
     def __await__(self) -> Generator[Any, None, Cluster]:
         return self.start().__await__()
 

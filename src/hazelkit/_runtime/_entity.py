@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from hazelkit._core._cas import write_if_same
 from hazelkit._core._exceptions import (
+    ClusterClosedError,
     HazelkitError,
     IndeterminateOperationError,
     SerializationError,
@@ -91,6 +92,8 @@ class EntityWorker:
             except NotYet:
                 await asyncio.sleep(self.part.lease / 2)  # a newer node may come back
                 continue
+            except ClusterClosedError:
+                return
             except HazelkitError:
                 logger.warning("entity %r: retrying after a cluster error", self.id, exc_info=True)
                 self.raw = self.record = None
@@ -115,9 +118,11 @@ class EntityWorker:
                     await self._fire_timers()
                 else:
                     await self._message(work.sequence, work.message)
-                return
             except _Conflict:
                 continue
+            if self.record is not None:
+                await self._deliver(self.record)
+            return
         raise Stale  # pragma: no cover - a single writer cannot keep losing its own record
 
     async def _load(self) -> EntityRecord | None:
@@ -286,7 +291,6 @@ class EntityWorker:
             if name not in record.timers:
                 continue
             await self._timer(record, name, at)
-        self.part.schedule(self.id, self.record.timers if self.record else {})
 
     async def _timer(self, record: EntityRecord, name: str, at: float) -> None:
         behavior = self.part.behavior
@@ -367,8 +371,11 @@ class EntityWorker:
         except IndeterminateOperationError:
             won = await part.records.get(self._key) == raw
         if won:
+            before = self.record.timers if self.record is not None else {}
             self.raw, self.record = raw, new
             part.applied += 1
+            if new.timers != before:
+                part.schedule(self.id, new.timers)
             return
         self.raw = await part.records.get(self._key)
         self.record = None if self.raw is None else self._decode(self.raw)

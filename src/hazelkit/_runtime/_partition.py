@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cas import write_if_same
 from hazelkit._core._exceptions import (
+    ClusterClosedError,
     HazelkitError,
     IndeterminateOperationError,
 )
@@ -141,11 +142,15 @@ class PartitionWorker:
                     break
                 try:
                     await self._step()
+                except ClusterClosedError:
+                    raise
                 except HazelkitError:
                     logger.warning("partition %d: retrying a read", self.partition, exc_info=True)
                     await asyncio.sleep(0.2)
         except Stale:
             self.lost("a newer owner committed")
+        except ClusterClosedError:
+            self.stopped = True  # the Cluster is closing (or crashed): nothing to hand on
         except HazelkitError:
             self.lost("could not load its cursor or timers")
             logger.warning("partition %d could not start", self.partition, exc_info=True)
