@@ -7,19 +7,25 @@ partition lease in two calls, then for each partition:
 - held but another node is preferred now (it joined, or runs a newer definition): hand
   off gracefully: stop taking messages, finish those in hand, commit, release;
 - not held, preferred here, and takeable (free, released, or unchanged for a whole
-  lease): take it, with a new epoch, and start its worker.
+  lease): take it, with a new epoch, and start its worker. A node that is not preferred
+  takes a lease unchanged for two leases: the preferred node may be alive (its
+  heartbeat goes on) yet unable to hold it.
 
 Graceful leave (leaving ``host()``, closing the Cluster) hands every partition off the
-same way and removes the node's entry, so successors take over at their next round.
+same way and removes the node's entry. Released leases are announced by entry events,
+which wake the other nodes' rounds at once (events are only hints: a lost one costs
+one round, a quarter lease).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from hazelkit._backends.protocol import Registration
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import (
     HazelkitError,
@@ -58,6 +64,8 @@ class HostedSpace:
     workers: dict[int, PartitionWorker] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     leaving: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    listener: Registration | None = None
 
     @property
     def tick(self) -> float:
@@ -130,15 +138,23 @@ class Host:
         hosted.task = lowlevel.spawn(
             self.cluster, self._assign_forever(hosted), name=f"assign {space.name}"
         )
+        hosted.listener = await leases.on_release(hosted.wake.set)
         return hosted
 
     async def remove(self, hosted: HostedSpace) -> None:
         """Stop hosting: hand every partition off, and leave once nothing is hosted."""
         hosted.leaving = True
+        hosted.wake.set()
+        if hosted.listener is not None:
+            with contextlib.suppress(HazelkitError):
+                await hosted.listener.close()
         if hosted.task is not None:
+            # Let a round under way finish (a take it made must be handed off too), but
+            # not forever: the round's calls are bounded by the operation timeout.
+            await asyncio.wait({hosted.task}, timeout=hosted.leases.lease)
             hosted.task.cancel()
-            await asyncio.wait({hosted.task})
-        await asyncio.gather(*(self._hand_off(hosted, p) for p in list(hosted.workers)))
+        partitions = set(hosted.workers) | set(hosted.leases.held)
+        await asyncio.gather(*(self._hand_off(hosted, p) for p in partitions))
         self.spaces.pop(hosted.space.name, None)
         if self.registry is not None:
             self.registry._spaces.pop(hosted.space.name, None)
@@ -162,7 +178,8 @@ class Host:
                 await self._assign(hosted)
             except HazelkitError:
                 logger.warning("%s: assignment round failed", hosted.space.name, exc_info=True)
-            await asyncio.sleep(hosted.tick)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hosted.wake.wait(), hosted.tick)
 
     def _eligible(self, hosted: HostedSpace, nodes: list[NodeInfo]) -> list[str]:
         name = hosted.space.name
@@ -188,7 +205,7 @@ class Host:
                     renewals.append(self._hand_off(hosted, partition))
                 else:
                     renewals.append(self._renew(hosted, partition))
-            elif preferred == self.node and leases.takeable(partition, raws[partition]):
+            elif leases.takeable(partition, raws[partition], preferred=preferred == self.node):
                 renewals.append(self._take(hosted, partition, raws[partition]))
         await asyncio.gather(*renewals)
 
@@ -199,6 +216,8 @@ class Host:
                 worker.lost("another node took its lease")
 
     async def _take(self, hosted: HostedSpace, partition: int, raw: bytes | None) -> None:
+        if hosted.leaving:
+            return
         held = await hosted.leases.take(partition, raw)
         if held is None:
             return

@@ -19,9 +19,11 @@ the writer and a new version), so finding them means the write landed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hazelkit._backends.protocol import RawEntryEvent, Registration
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cas import write_if_same
 from hazelkit._core._exceptions import IndeterminateOperationError, SerializationError
@@ -96,18 +98,38 @@ class PartitionLeases:
                 self._seen[partition] = (raw, now)
         return result
 
+    async def on_release(self, wake: Callable[[], None]) -> Registration:
+        """Call ``wake()`` whenever a lease of this space is released (a hint that a
+        partition can be taken at once)."""
+        keys = set(self._keys)
+
+        def on_event(event: RawEntryEvent) -> None:
+            if event.key in keys and event.value is not None:
+                record = self._decode(event.value)
+                if record is not None and record.owner is None:
+                    wake()
+
+        registration: Registration = await self._store.listen(on_event)
+        return registration
+
     def owner_of(self, raw: bytes | None) -> str | None:
         record = self._decode(raw)
         return None if record is None else record.owner
 
-    def takeable(self, partition: int, raw: bytes | None) -> bool:
-        """Whether this node may take the lease now: never taken, released, or unchanged
-        for a whole lease on this node's clock."""
+    def takeable(self, partition: int, raw: bytes | None, *, preferred: bool) -> bool:
+        """Whether this node may take the lease now. The preferred node may take one
+        that was never taken or was released at once, and one unchanged for a whole
+        lease on this node's clock (its holder stopped renewing). Any other node may
+        take one unchanged for two leases: the preferred node may be alive but unable
+        to take it (stalled, cut off from the members), and the work must go on."""
+        _, since = self._seen.get(partition, (raw, time.monotonic()))
+        unchanged = time.monotonic() - since
+        if not preferred:
+            return unchanged >= 2 * self.lease
         record = self._decode(raw)
         if raw is None or (record is not None and record.owner is None):
             return True
-        _, since = self._seen.get(partition, (raw, time.monotonic()))
-        return time.monotonic() - since >= self.lease
+        return unchanged >= self.lease
 
     async def take(self, partition: int, raw: bytes | None) -> Held | None:
         """Take the lease from ``raw`` (what was read); the new holding, or None if
