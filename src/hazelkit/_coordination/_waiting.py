@@ -27,6 +27,7 @@ from hazelkit._core._exceptions import (
     ClusterUnavailableError,
     ConfigurationError,
     HazelkitError,
+    IndeterminateOperationError,
     LockError,
     OperationTimeoutError,
 )
@@ -285,6 +286,15 @@ def check_timeout(timeout: float | None) -> float | None:
     return float(timeout)
 
 
+#: Failures of the waiter count's writes, which only the count suffers from.
+_INFORMATIONAL = (
+    ClusterUnavailableError,
+    IndeterminateOperationError,
+    OperationTimeoutError,
+    BackendError,
+)
+
+
 class WaiterRegistry:
     """Announces waiters in a shared map so statistics can count them on every node.
 
@@ -318,15 +328,17 @@ class WaiterRegistry:
         value = self._cluster.codec.encode(describe_owner(owner))
         try:
             await self._store.set(self._key(waiter), value, ttl=WAITER_TTL)
-        except (ClusterUnavailableError, OperationTimeoutError, BackendError):
+        except _INFORMATIONAL:
             logger.debug("could not announce a waiter", exc_info=True)
 
     async def refresh(self, waiter: str) -> None:
-        with contextlib.suppress(ClusterUnavailableError, OperationTimeoutError, BackendError):
+        with contextlib.suppress(*_INFORMATIONAL):
             await self._store.set_ttl(self._key(waiter), WAITER_TTL)
 
     async def withdraw(self, waiter: str) -> None:
-        await self._store.delete(self._key(waiter))
+        # A failed withdrawal only leaves an announcement that lapses by its TTL.
+        with contextlib.suppress(*_INFORMATIONAL):
+            await self._store.delete(self._key(waiter))
 
     async def count(self) -> int:
         """How many waiters are announced for this primitive (a snapshot)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 with warnings.catch_warnings():
@@ -144,6 +145,7 @@ class HazelcastBackend:
     async def start(self, listener: BackendListener) -> None:
         client: Any = HazelcastClient(**self._client_config(listener))
         limit = self._options.connect_timeout
+        opened = _track_connections(client)
         with _LastConnectError(self._options.cluster_name) as last:
             try:
                 async with asyncio.timeout(limit):
@@ -151,13 +153,13 @@ class HazelcastBackend:
                     # a start cut off by the timeout leaves a client here to shut down.
                     await client._start()
             except TimeoutError as error:
-                await _shut_down(client)
+                await _shut_down(client, opened)
                 raise ClusterUnavailableError(
                     f"could not connect to {self.target} within {limit:g} s (connect_timeout)"
                     f"{last.describe()}"
                 ) from error
             except BaseException as error:
-                await _shut_down(client)
+                await _shut_down(client, opened)
                 if isinstance(error, Exception):
                     raise translate(error, f"connecting to {self.target}") from error
                 raise
@@ -248,12 +250,30 @@ class _LastConnectError(logging.Handler):
         logger.setLevel(self._level)
 
 
-async def _shut_down(client: Any, timeout: float = 0.4) -> None:
-    """Shut ``client`` down, bounded: a broken connection may fail or stall it, and the
-    client is gone for hazelkit either way."""
+def _track_connections(client: Any) -> list[Any]:
+    """Every connection the client opens from now on (its shutdown closes only the
+    authenticated ones, so a connect cut off mid-handshake would leave one open)."""
+    opened: list[Any] = []
+    manager = client._connection_manager
+    create = manager._create_connection
+
+    def tracked(*args: Any, **kwargs: Any) -> Any:
+        connection = create(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    manager._create_connection = tracked
+    return opened
+
+
+async def _shut_down(client: Any, opened: Sequence[Any] = (), timeout: float = 0.4) -> None:
+    """Shut ``client`` down and close every connection it opened, bounded: a broken
+    connection may fail or stall it, and the client is gone for hazelkit either way."""
     try:
         async with asyncio.timeout(timeout):
             await client.shutdown()
+            for connection in opened:
+                await connection.close_connection("hazelkit: connect abandoned", None)
     except (Exception, TimeoutError):
         logging.getLogger(__name__).debug("error during client shutdown", exc_info=True)
 
