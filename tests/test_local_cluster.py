@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+import hazelkit
 import hazelkit.testing
 from hazelkit._core._exceptions import ClusterUnavailableError, ConfigurationError
 from hazelkit._local_cluster._config import member_config
@@ -228,8 +229,14 @@ def test_default_cluster_names_are_random() -> None:
     assert first.cluster_name != second.cluster_name
 
 
+def isort_order(name: str) -> tuple[int, str]:
+    """The order ruff's RUF022 keeps ``__all__`` in: CONSTANTS, then Classes, then the rest."""
+    kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    return kind, name
+
+
 def test_testing_module_exports() -> None:
-    assert hazelkit.testing.__all__ == sorted(hazelkit.testing.__all__)
+    assert hazelkit.testing.__all__ == sorted(hazelkit.testing.__all__, key=isort_order)
     for name in ("HAZELCAST_VERSION", "LocalCluster", "MemberProcess", "find_hazelcast_jar"):
         assert name in hazelkit.testing.__all__
         assert hasattr(hazelkit.testing, name)
@@ -543,3 +550,117 @@ def test_missing_java_fails_before_starting_anything(jar: Path, tmp_path: Path) 
     with pytest.raises(ConfigurationError, match="not executable"):
         lc.start()
     assert lc.members == []
+
+
+# --- chaos: pausing members, restarting them on the same port ------------------------------
+
+
+def process_state(pid: int) -> str:
+    """The one-letter state of ``pid`` in /proc (``T``: stopped by a signal)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+async def put_and_get(lc: LocalCluster, key: str) -> Any:
+    """Connect a fresh hazelkit Cluster, write ``key`` and read it back."""
+    async with hazelkit.connect(lc.url, connect_timeout=20) as cluster:
+        entries = cluster.map("chaos")
+        await entries.put(key, key.upper())
+        return await entries.get(key)
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.skipif(sys.platform != "linux", reason="reads process states from /proc")
+def test_a_paused_member_is_declared_dead_and_merges_back_when_resumed(jar: Path) -> None:
+    with LocalCluster(2, jar=jar) as lc:
+        paused = lc.pause_member(0)
+        assert paused.pid is not None
+        assert paused.is_paused
+        assert paused.is_running
+        assert lc.running == lc.members  # a paused member is still a process
+        assert process_state(paused.pid) in ("T", "t")
+        assert "paused" in repr(paused)
+        assert accepts_connections(paused.port)  # the kernel still accepts for it
+        lc.members[1].wait_cluster_size(1, timeout=30)  # no heartbeats: declared dead
+
+        resumed = lc.resume_member(0)
+        assert resumed is paused
+        assert not resumed.is_paused
+        assert process_state(paused.pid) not in ("T", "t")
+        lc.wait_cluster_size(2, timeout=60)  # split-brain merge: 5 s delays
+        assert asyncio.run(put_and_get(lc, "after-merge")) == "AFTER-MERGE"
+
+        lc.pause_member(1)  # stopping a paused member is still graceful, and prompt
+        began = time.monotonic()
+        lc.stop()
+        assert time.monotonic() - began < 25
+        members = list(lc.members)
+    assert [member.exit_code for member in members] == [143, 143]
+    assert_all_gone(members)
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_pause_and_resume_of_a_stopped_member_do_nothing(jar: Path) -> None:
+    with LocalCluster(1, jar=jar) as lc:
+        lc.kill_member(0)
+        lc.pause_member(0)
+        assert not lc.members[0].is_paused
+        lc.resume_member(0)
+        assert not lc.members[0].is_running
+
+
+@pytest.mark.timeout(150)
+def test_restart_member_comes_back_on_the_same_port_at_once(jar: Path) -> None:
+    with LocalCluster(1, jar=jar) as lc:
+        member = lc.members[0]
+        port, address, url = member.port, member.address, lc.url
+        assert asyncio.run(put_and_get(lc, "first")) == "FIRST"
+        # Graceful, then crash, each right after clients were connected (the member
+        # closes their connections: TIME_WAIT on its port must not matter).
+        for stop in (lc.stop_member, lc.kill_member):
+            stop(0)
+            old_pid = member.pid
+            assert lc.restart_member(0) is member
+            assert member.pid != old_pid
+            assert (member.port, member.address, lc.url) == (port, address, url)
+            assert accepts_connections(port)
+            assert member.cluster_size == 1
+            assert asyncio.run(put_and_get(lc, "again")) == "AGAIN"
+        assert lc.restart_member(0).port == port  # a running member is stopped first
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_restart_member_fails_clearly_when_its_port_was_taken(jar: Path) -> None:
+    with LocalCluster(1, jar=jar) as lc:
+        member = lc.kill_member(0)
+        with socket.socket() as thief:
+            thief.bind(("127.0.0.1", member.port))
+            thief.listen()
+            with pytest.raises(
+                ClusterUnavailableError, match=f"cannot restart: port {member.port} is taken"
+            ):
+                lc.restart_member(0)
+            assert not member.is_running
+        lc.restart_member(0)  # free again: back on the same port
+        assert member.is_running
+        assert accepts_connections(member.port)
+
+
+@pytest.mark.timeout(START_TIMEOUT)
+def test_a_member_bound_to_its_port_once_never_moves(jar: Path, tmp_path: Path) -> None:
+    member = MemberProcess("pinned", jar=jar, workdir=tmp_path)
+    try:
+        member.start(timeout=60)
+        port = member.port
+        member.stop()
+        member.start(timeout=60)
+        assert member.port == port
+        member.kill()
+        with socket.socket() as thief:  # taken meanwhile: a clear failure, no other port
+            thief.bind(("127.0.0.1", port))
+            thief.listen()
+            with pytest.raises(ClusterUnavailableError, match=f"port {port}: it is already in use"):
+                member.start(timeout=60)
+        assert member.port == port
+    finally:
+        member.stop()
+    assert_all_gone([member])

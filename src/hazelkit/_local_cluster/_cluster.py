@@ -17,6 +17,7 @@ from hazelkit._local_cluster._config import (
     check_cluster_name,
     check_heap,
     free_ports,
+    port_is_free,
     random_cluster_name,
 )
 from hazelkit._local_cluster._discovery import find_hazelcast_jar, find_java
@@ -251,16 +252,42 @@ class LocalCluster:
         member.stop(timeout)
         return member
 
+    def pause_member(self, index: int) -> MemberProcess:
+        """SIGSTOP member ``index`` (a hung process) and return it once it is stopped.
+
+        It keeps its port and its place in :attr:`running`, answers nothing and sends
+        no heartbeats: the others declare it dead after about 5 s. See
+        :meth:`MemberProcess.pause`; :meth:`resume_member` undoes it, and stopping,
+        killing or restarting it works while it is paused.
+        """
+        member = self.members[index]
+        member.pause()
+        return member
+
+    def resume_member(self, index: int) -> MemberProcess:
+        """SIGCONT member ``index`` (see :meth:`MemberProcess.resume`) and return it.
+
+        Returns at once. A member paused longer than the heartbeat timeout was declared
+        dead and merges back within seconds: :meth:`wait_cluster_size` waits for it.
+        """
+        member = self.members[index]
+        member.resume()
+        return member
+
     def restart_member(self, index: int) -> MemberProcess:
         """Stop member ``index`` if it runs, start it again, and wait until it rejoined.
 
-        The member keeps its port when it is still free. Before restarting, this waits
-        until the other members no longer count the old process (a SIGKILLed member
-        takes a few seconds to be noticed), so the cluster size seen afterwards is real.
+        The member comes back **on the same port** (so clients find it at the same
+        address), at once if need be: members listen with reuse-address, so connections
+        left in TIME_WAIT do not block it. Before restarting, this waits until the other
+        members no longer count the old process (a SIGKILLed member takes a few seconds
+        to be noticed), so the cluster size seen afterwards is real. A restarted member
+        of a one-member cluster starts empty (Hazelcast keeps data in memory only).
 
         Raises:
-            ClusterUnavailableError: the cluster did not settle, or the member did not
-                start or rejoin within ``startup_timeout`` seconds.
+            ClusterUnavailableError: another process listens on the member's port (it is
+                not started), the cluster did not settle, or the member did not start or
+                rejoin within ``startup_timeout`` seconds.
         """
         self._require_started()
         member = self.members[index]
@@ -268,6 +295,8 @@ class LocalCluster:
         others = self.running
         budget = (time.monotonic() + _DEATH_DETECTION_TIMEOUT, _DEATH_DETECTION_TIMEOUT)
         self._wait_size(len(others), others, budget, None)
+        if not port_is_free(member.port):
+            raise member._failure(f"cannot restart: port {member.port} is taken by another process")
         member.peers = [m.address for m in others]
         self._start_member(member)
         return member

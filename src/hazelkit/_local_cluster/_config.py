@@ -96,6 +96,18 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def port_is_free(port: int) -> bool:
+    """True if a member could listen on ``127.0.0.1:port`` now: nothing listens there
+    (connections left in TIME_WAIT do not count, as for a member with reuse-address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
 def member_config(
     cluster_name: str,
     port: int,
@@ -117,6 +129,8 @@ def member_config(
         "properties": {**DEFAULT_PROPERTIES, **(properties or {})},
         "network": {
             "port": {"auto-increment": False, "port-count": 1, "port": port},
+            # A member restarted at once binds its port again, TIME_WAIT or not.
+            "reuse-address": True,
             "interfaces": {"enabled": True, "interfaces": [HOST]},
             "join": {
                 "auto-detection": {"enabled": False},

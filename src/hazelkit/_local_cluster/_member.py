@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -23,6 +25,7 @@ from hazelkit._local_cluster._jvm import DEFAULT_JVM_OPTIONS, forget, member_com
 from hazelkit._local_cluster._log import LogWatcher, log_tail
 
 _PORT_ATTEMPTS = 3
+_PAUSE_TIMEOUT = 5.0
 _POLL_INTERVAL = 0.05
 _TAIL_LINES = 40
 
@@ -41,7 +44,9 @@ class MemberProcess:
     Args:
         cluster_name: the Hazelcast cluster name; members with another name never join.
         port: the port to listen on. None picks a free one, and picks another if the
-            member then fails to bind it; a given port is used as is, never changed.
+            member fails to bind it at its first start; a given port is used as is.
+            Once the member has started, its port never changes: a restart listens on
+            the same port or fails (see :meth:`poll_started`).
         peers: ``host:port`` of other members to join, read each time the member starts.
         jar: the Hazelcast jar; None means :func:`find_hazelcast_jar` at first start.
         java: the ``java`` executable; None means :func:`find_java` at first start.
@@ -86,9 +91,10 @@ class MemberProcess:
         self._watcher: LogWatcher | None = None
         self._port_attempts = 0
         self._expected_exit = False
+        self._paused = False
 
     def __repr__(self) -> str:
-        state = "running" if self.is_running else "stopped"
+        state = ("paused" if self._paused else "running") if self.is_running else "stopped"
         return f"<MemberProcess {self.name} {self.address} pid={self.pid} {state}>"
 
     @property
@@ -120,6 +126,11 @@ class MemberProcess:
     def is_running(self) -> bool:
         """True while the JVM process exists (started or not yet)."""
         return self._popen is not None and self._popen.poll() is None
+
+    @property
+    def is_paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume` (or the process's end)."""
+        return self._paused and self.is_running
 
     @property
     def exit_code(self) -> int | None:
@@ -163,6 +174,7 @@ class MemberProcess:
         if self.is_running:
             return
         self._release()
+        self._paused = False
         self._java = find_java(self._java)
         self._jar = find_hazelcast_jar(self._jar)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -210,13 +222,12 @@ class MemberProcess:
         if self._popen is None or self._watcher is None:
             raise ClusterUnavailableError(f"Hazelcast {self.name} was never launched.")
         if self._log_says_started(self._watcher):
-            self._port_attempts = 0
-            return True
+            return self._started_on_its_port()
         if self._popen.poll() is None:
             return False
         # The process has exited: read the last lines it wrote before deciding.
         if self._log_says_started(self._watcher):
-            return True
+            return self._started_on_its_port()
         self._release()
         if self._watcher.bind_failed and not self._fixed_port:
             self._port_attempts += 1
@@ -227,6 +238,12 @@ class MemberProcess:
         if self._watcher.bind_failed:
             raise self._failure(f"could not listen on port {self._port}: it is already in use")
         raise self._failure(f"exited with code {self._popen.returncode} before it started")
+
+    def _started_on_its_port(self) -> bool:
+        """The member started: from now on it keeps this port (restarts included)."""
+        self._port_attempts = 0
+        self._fixed_port = True
+        return True
 
     @staticmethod
     def _log_says_started(watcher: LogWatcher) -> bool:
@@ -251,11 +268,62 @@ class MemberProcess:
             time.sleep(_POLL_INTERVAL)
 
     def terminate(self) -> None:
-        """Send SIGTERM (a graceful Hazelcast shutdown) without waiting; see :meth:`stop`."""
+        """Send SIGTERM (a graceful Hazelcast shutdown) without waiting; see :meth:`stop`.
+
+        A paused member is resumed right after, so that it can act on the signal."""
         if self._popen is not None and self._popen.poll() is None:
             self._expected_exit = True
             with contextlib.suppress(ProcessLookupError):
                 self._popen.terminate()
+            if self._paused:
+                self.resume()
+
+    def pause(self) -> None:
+        """SIGSTOP the member: a hung process (a long GC pause, a frozen VM).
+
+        Returns once the process is stopped (on Linux, as ``/proc`` shows; a few seconds
+        at most). The kernel still accepts TCP connections on its port, but the member
+        answers nothing and sends no heartbeats, so the other members declare it dead
+        after ``hazelcast.max.no.heartbeat.seconds`` (5 s in the test config). Until
+        :meth:`resume`, :meth:`stop` and :meth:`kill` still work. Does nothing if the
+        member is not running.
+
+        Raises:
+            ClusterUnavailableError: the process did not stop within a few seconds.
+        """
+        if not self._signal(signal.SIGSTOP):
+            return
+        self._paused = True
+        deadline = time.monotonic() + _PAUSE_TIMEOUT
+        while not self._stopped_by_signal():
+            if time.monotonic() >= deadline:
+                raise self._failure(f"did not stop on SIGSTOP within {_PAUSE_TIMEOUT:g} s")
+            time.sleep(_POLL_INTERVAL / 5)
+
+    def resume(self) -> None:
+        """SIGCONT a paused member: it goes on where it stopped. Does nothing if it is not
+        running. (If the others declared it dead meanwhile, Hazelcast merges it back
+        within ``hazelcast.merge.next.run.delay.seconds``: wait for the cluster size.)"""
+        self._paused = False
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, signum: signal.Signals) -> bool:
+        """Send ``signum`` to the running JVM; False if it is not running."""
+        if self._popen is None or self._popen.poll() is not None:
+            return False
+        try:
+            os.kill(self._popen.pid, signum)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def _stopped_by_signal(self) -> bool:
+        """True once the process is in the stopped state (always True off Linux)."""
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            return True  # no /proc, or the process is gone: nothing to wait for
+        return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the member gracefully and wait until its process is gone.
@@ -283,7 +351,8 @@ class MemberProcess:
             return
         if self._popen.poll() is None:
             self._expected_exit = True
-        reap(self._popen)
+        reap(self._popen)  # SIGKILL ends a paused (SIGSTOPped) process too
+        self._paused = False
         self._release()
 
     def _use_port(self, port: int) -> MemberProcess:
