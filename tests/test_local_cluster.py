@@ -229,14 +229,8 @@ def test_default_cluster_names_are_random() -> None:
     assert first.cluster_name != second.cluster_name
 
 
-def isort_order(name: str) -> tuple[int, str]:
-    """The order ruff's RUF022 keeps ``__all__`` in: CONSTANTS, then Classes, then the rest."""
-    kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
-    return kind, name
-
-
 def test_testing_module_exports() -> None:
-    assert hazelkit.testing.__all__ == sorted(hazelkit.testing.__all__, key=isort_order)
+    assert hazelkit.testing.__all__ == sorted(hazelkit.testing.__all__)  # as every module
     for name in ("HAZELCAST_VERSION", "LocalCluster", "MemberProcess", "find_hazelcast_jar"):
         assert name in hazelkit.testing.__all__
         assert hasattr(hazelkit.testing, name)
