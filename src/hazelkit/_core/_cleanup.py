@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, OperationTimeoutError
+from hazelkit._core._exceptions import (
+    ClusterClosedError,
+    HazelkitError,
+    IndeterminateOperationError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -58,8 +62,9 @@ async def finish(cluster: Cluster, step: Coroutine[Any, Any, T], *, name: str) -
     The step runs as a task owned by ``cluster``; the caller waits for it at most
     :data:`CLEANUP_TIMEOUT` seconds, shielded from cancellation. A cancellation that
     arrives meanwhile is re-raised once the step is done (its result is then dropped).
-    Raises the step's error, OperationTimeoutError if the step takes longer (it goes on
-    in the background), or ClusterClosedError if the Cluster closes first.
+    Raises the step's error, IndeterminateOperationError if the step takes longer (it
+    goes on in the background, so whether it happens is not known yet), or
+    ClusterClosedError if the Cluster closes first.
     """
     task = spawn_step(cluster, step, name=name)
     cancelled = False
@@ -73,7 +78,11 @@ async def finish(cluster: Cluster, step: Coroutine[Any, Any, T], *, name: str) -
     if not task.done():
         if cancelled:
             raise asyncio.CancelledError
-        raise OperationTimeoutError(f"{name} did not finish within {CLEANUP_TIMEOUT:g} s")
+        raise IndeterminateOperationError(
+            f"{name} did not finish within {CLEANUP_TIMEOUT:g} s; it goes on in the"
+            " background and may or may not take effect",
+            operation=name,
+        )
     if task.cancelled():
         raise ClusterClosedError(f"{name} was stopped: the Cluster closed")
     ok, value = task.result()
