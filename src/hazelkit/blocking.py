@@ -53,6 +53,7 @@ from hazelkit._blocking._structures import (
     BlockingSet,
     BlockingStructures,
 )
+from hazelkit._blocking._workflows import BlockingHosting, BlockingWorkflows
 from hazelkit._codec import Codec
 from hazelkit._core._cluster import (
     Cluster,
@@ -69,6 +70,7 @@ __all__ = [
     "BlockingCache",
     "BlockingCluster",
     "BlockingCounter",
+    "BlockingHosting",
     "BlockingIdGenerator",
     "BlockingIterator",
     "BlockingLatch",
@@ -84,6 +86,7 @@ __all__ = [
     "BlockingSemaphore",
     "BlockingSet",
     "BlockingTopic",
+    "BlockingWorkflows",
     "connect_blocking",
 ]
 
@@ -117,6 +120,11 @@ class BlockingCluster(BlockingStructures, BlockingCoordination):
     ) -> T:
         """Run ``await func(*args, **kwargs)`` on the cluster's event loop and return it."""
         return self._run(func, *args, **kwargs)
+
+    @property
+    def workflows(self) -> BlockingWorkflows:
+        """The cluster's workflows, without ``await`` (see :mod:`hazelkit.workflows`)."""
+        return BlockingWorkflows(self._run, self.async_cluster.workflows)
 
     @property
     def codec(self) -> Codec:

@@ -307,3 +307,15 @@ async def test_the_runtime_keeps_its_records_in_named_maps(
         .get(node.codec.encode_key(f"{name}-m"))
     )
     assert raw is not None
+
+
+def test_the_blocking_facade_runs_workflows(url: str, name: str) -> None:
+    Counter = counter(name)
+    with hazelkit.connect_blocking(url) as cluster, cluster.workflows.host(Counter, lease=LEASE):
+        handle = cluster.workflows.start(Counter, f"{name}-b", 1)
+        cluster.workflows.send(handle.id, 2)
+        cluster.workflows.send(handle.id, "done")
+        assert cluster.workflows.result(handle.id, timeout=20) == 3
+        assert cluster.workflows.get(handle.id).status is WorkflowStatus.COMPLETED
+        assert [s.id for s in cluster.workflows.list(type=Counter)] == [handle.id]
+        assert cluster.workflows.history(handle.id)[-1].status == "completed"
