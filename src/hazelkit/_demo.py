@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 import hazelkit
+from hazelkit._demo_workflows import workflow_scene
 
 
 @contextlib.asynccontextmanager
@@ -39,6 +40,7 @@ async def run_demo(url: str, count: int, console: Console) -> None:
             # does a new node show up as a membership event.
             await _membership(url, nodes[0], console)
         await nodes[0].map(f"demo-users-{run}").destroy()
+    await workflow_scene(url, console)
     console.rule("done: every node closed, no background task left")
 
 
