@@ -22,7 +22,7 @@ __all__ = ["KEY_WINDOW", "EntityRecord", "Held", "Outgoing", "Status"]
 KEY_WINDOW = 128
 
 
-class Status(enum.Enum):
+class Status(enum.StrEnum):
     """Where an entity is in its life."""
 
     STARTING = "starting"  #: created by start(); its initial state is not computed yet
