@@ -9,6 +9,7 @@ writes it. Sends return once the message is stored in the inbox.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["EntityClient"]
 
+#: How many entity ids a client remembers the type of (one read saved per send).
+TYPE_CACHE = 65_536
+
 
 class EntityClient:
     """The entities of one family (workflows, agents) as any Cluster sees them."""
@@ -37,7 +41,8 @@ class EntityClient:
         self.family = family
         self.records_map = records_map
         self._spaces: dict[str, Space] = {}
-        self._types: dict[str, str] = {}  # entity id -> type: fixed once created
+        # entity id -> type (fixed once created), for the most recently used ids
+        self._types: OrderedDict[str, str] = OrderedDict()
         self.place = place_of(cluster, "entity message", records_map)
 
     def space_name(self, type_name: str) -> str:
@@ -92,8 +97,15 @@ class EntityClient:
             record = await self.read(entity_id)
             if record is None:
                 raise NoSuchEntityError(f"no {self.family} {entity_id!r}: start it first")
-            known = self._types[entity_id] = record.type
+            known = record.type
+        self._remember(entity_id, known)
         return known
+
+    def _remember(self, entity_id: str, type_name: str) -> None:
+        self._types[entity_id] = type_name
+        self._types.move_to_end(entity_id)
+        if len(self._types) > TYPE_CACHE:
+            self._types.popitem(last=False)
 
     # -- changing -------------------------------------------------------------------------
 
@@ -128,7 +140,7 @@ class EntityClient:
                 )
             if current.status is not Status.STARTING:
                 return False
-        self._types[entity_id] = type_name
+        self._remember(entity_id, type_name)
         await self.deliver(entity_id, f"start:{entity_id}", "start", b"", timeout=30.0)
         return created
 

@@ -1,7 +1,7 @@
 """A hosting Cluster: which partitions it owns, and the workers that apply them.
 
-Every quarter lease (at most half a second), for each hosted space, the host reads the live nodes and every
-partition lease in two calls, then for each partition:
+Every quarter lease (at most half a second), for each hosted space, the host reads the
+live nodes and every partition lease in two calls, then for each partition:
 
 - held and still preferred: renew the lease (all renewals at once);
 - held but another node is preferred now (it joined, or runs a newer definition): hand

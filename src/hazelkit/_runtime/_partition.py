@@ -228,7 +228,7 @@ class PartitionWorker:
             await asyncio.wait({self.task}, timeout=timeout)
         while self.in_flight and time.monotonic() < deadline and not self.stopped:
             await _nap(self._progress, 0.1)
-        if not self.stopped:
+        if not self.stopped and not self.cluster.closed:
             try:
                 await self._commit_cursor(force=True)
             except (Stale, HazelkitError):

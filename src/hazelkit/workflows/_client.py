@@ -125,8 +125,11 @@ class Hosting:
 
     async def stop(self) -> None:
         """Hand every partition off gracefully and stop hosting (idempotent)."""
-        host = host_of.get(self._workflows._cluster)
+        cluster = self._workflows._cluster
         hosted, self._hosted = self._hosted, []
+        if cluster.closed:
+            return  # closing handed everything off already (or it crashed: nothing to do)
+        host = host_of.get(cluster)
         for space in hosted:
             await host.remove(space)
 
