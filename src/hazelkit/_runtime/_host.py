@@ -22,46 +22,50 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hazelkit._backends.protocol import Registration
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import (
-    HazelkitError,
-    IndeterminateOperationError,
-    NoSuchEntityError,
-)
+from hazelkit._core._exceptions import ConfigurationError, HazelkitError
 from hazelkit._core._local import ClusterLocal
-from hazelkit._runtime._behavior import Behavior
-from hazelkit._runtime._client import EntityClient
 from hazelkit._runtime._hashing import preferred_node
 from hazelkit._runtime._leases import PartitionLeases
 from hazelkit._runtime._nodes import NodeInfo, NodeRegistry
-from hazelkit._runtime._partition import PartitionWorker
-from hazelkit._runtime._record import Outgoing
-from hazelkit._runtime._space import Space, SpaceShape
-from hazelkit._streams._envelope import pack as pack_envelope
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
 
-__all__ = ["Host", "HostedSpace", "host_of"]
+__all__ = ["Host", "HostedSpace", "Worker", "host_of"]
 
 logger = logging.getLogger("hazelkit")
 
 
+class Worker(Protocol):
+    """What applies a partition while its lease is held (a partition of entities, or a
+    singleton's task)."""
+
+    stopped: bool
+
+    def lost(self, why: str) -> None:
+        """The lease is gone: stop at once, without handing anything on."""
+
+    async def stop(self, timeout: float) -> None:
+        """Stop gracefully (finish what is in hand, within ``timeout`` seconds)."""
+
+
 @dataclass(eq=False)
 class HostedSpace:
-    """One space hosted by this node: its definition, leases and partition workers."""
+    """One space hosted by this node: its leases and the workers of the partitions held."""
 
     cluster: Cluster
     node: str
-    behavior: Behavior
-    client: EntityClient
-    space: Space
+    name: str
+    version: int
     leases: PartitionLeases
-    workers: dict[int, PartitionWorker] = field(default_factory=dict)
+    make_worker: Callable[[HostedSpace, int, int], Worker]
+    workers: dict[int, Worker] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     leaving: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -74,27 +78,9 @@ class HostedSpace:
         renewal (two rounds of the observer: seeing it unchanged, then taking)."""
         return min(self.leases.lease / 4, 0.5)
 
-    async def deliver(self, entity_id: str, outgoing: Outgoing) -> None:
-        """Deliver one outbox entry of ``entity_id`` (repeats are harmless: see _entity)."""
-        if outgoing.kind == "send":
-            try:
-                await self.client.deliver(
-                    outgoing.target, outgoing.key, "msg", outgoing.payload, timeout=30.0
-                )
-            except NoSuchEntityError as error:
-                logger.error("entity %r: a message it sent was dropped: %s", entity_id, error)
-            return
-        publisher = f"entity:{self.space.name}:{entity_id}"
-        data = pack_envelope(
-            publisher, outgoing.number, self.cluster.clock.time(), outgoing.payload
-        )
-        ring = lowlevel.backend(self.cluster).ringbuffer(outgoing.target)
-        while True:
-            try:
-                await ring.add(data)
-                return
-            except IndeterminateOperationError:
-                continue  # the same envelope again: subscribers drop the repeat
+    def held(self) -> list[int]:
+        """The partitions this node applies now."""
+        return sorted(p for p, worker in self.workers.items() if not worker.stopped)
 
 
 class Host:
@@ -113,33 +99,31 @@ class Host:
 
     async def add(
         self,
-        behavior: Behavior,
-        client: EntityClient,
+        name: str,
+        version: int,
         *,
+        partitions: int,
         lease: float,
-        shape: SpaceShape | None,
+        make_worker: Callable[[HostedSpace, int, int], Worker],
     ) -> HostedSpace:
-        """Start hosting ``behavior``'s space (ConfigurationError if another node runs
-        it with another shape, or it is hosted here already)."""
-        space = await client.fix_shape(behavior.type_name, shape)
-        if space.name in self.spaces:
-            from hazelkit._core._exceptions import ConfigurationError
-
-            raise ConfigurationError(f"{space.name!r} is hosted by this Cluster already")
+        """Start hosting space ``name`` (at definition ``version``, with ``partitions``):
+        ``make_worker(hosted, partition, epoch)`` starts the worker of a partition this
+        node takes. ConfigurationError if the space is hosted here already."""
+        if name in self.spaces:
+            raise ConfigurationError(f"{name!r} is hosted by this Cluster already")
         if self.registry is None:
             self.registry = NodeRegistry(self.cluster, ttl=max(2 * lease, 3.0))
-        self.registry.host(space.name, behavior.version)
+        self.registry.host(name, version)
         await self.registry.beat()
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = lowlevel.spawn(
                 self.cluster, self.registry.beat_forever(), name="runtime heartbeat"
             )
-        assert space.shape is not None
-        leases = PartitionLeases(self.cluster, space.name, space.shape.partitions, lease, self.node)
-        hosted = HostedSpace(self.cluster, self.node, behavior, client, space, leases)
-        self.spaces[space.name] = hosted
+        leases = PartitionLeases(self.cluster, name, partitions, lease, self.node)
+        hosted = HostedSpace(self.cluster, self.node, name, version, leases, make_worker)
+        self.spaces[name] = hosted
         hosted.task = lowlevel.spawn(
-            self.cluster, self._assign_forever(hosted), name=f"assign {space.name}"
+            self.cluster, self._assign_forever(hosted), name=f"assign {name}"
         )
         hosted.listener = await leases.on_release(hosted.wake.set)
         return hosted
@@ -158,9 +142,9 @@ class Host:
             hosted.task.cancel()
         partitions = set(hosted.workers) | set(hosted.leases.held)
         await asyncio.gather(*(self._hand_off(hosted, p) for p in partitions))
-        self.spaces.pop(hosted.space.name, None)
+        self.spaces.pop(hosted.name, None)
         if self.registry is not None:
-            self.registry._spaces.pop(hosted.space.name, None)
+            self.registry._spaces.pop(hosted.name, None)
             if not self.spaces:
                 await self._leave()
 
@@ -180,14 +164,14 @@ class Host:
             try:
                 await self._assign(hosted)
             except HazelkitError:
-                logger.warning("%s: assignment round failed", hosted.space.name, exc_info=True)
+                logger.warning("%s: assignment round failed", hosted.name, exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(hosted.wake.wait(), hosted.tick)
 
     def _eligible(self, hosted: HostedSpace, nodes: list[NodeInfo]) -> list[str]:
-        name = hosted.space.name
+        name = hosted.name
         versions = {n.id: n.spaces[name] for n in nodes if name in n.spaces}
-        versions[self.node] = hosted.behavior.version  # this node, even if its entry lapsed
+        versions[self.node] = hosted.version  # this node, even if its entry lapsed
         newest = max(versions.values())
         return [node for node, version in versions.items() if version == newest]
 
@@ -195,7 +179,7 @@ class Host:
         assert self.registry is not None
         eligible = self._eligible(hosted, await self.registry.live())
         raws = await hosted.leases.read_all()
-        name, leases = hosted.space.name, hosted.leases
+        name, leases = hosted.name, hosted.leases
         renewals = []
         for partition in range(leases.partitions):
             worker = hosted.workers.get(partition)
@@ -226,13 +210,9 @@ class Host:
             return
         logger.info(
             "node %s takes partition %d of %r (epoch %d)",
-            self.node, partition, hosted.space.name, held.record.epoch,
+            self.node, partition, hosted.name, held.record.epoch,
         )  # fmt: skip
-        worker = PartitionWorker(hosted, partition, held.record.epoch)
-        hosted.workers[partition] = worker
-        worker.task = lowlevel.spawn(
-            self.cluster, worker.run(), name=f"partition {partition} of {hosted.space.name}"
-        )
+        hosted.workers[partition] = hosted.make_worker(hosted, partition, held.record.epoch)
 
     async def _hand_off(self, hosted: HostedSpace, partition: int) -> None:
         worker = hosted.workers.pop(partition, None)

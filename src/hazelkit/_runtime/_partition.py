@@ -38,6 +38,7 @@ from hazelkit._runtime._inbox import Cursor, unpack
 from hazelkit._runtime._record import Outgoing
 
 if TYPE_CHECKING:
+    from hazelkit._runtime._entities import EntitySpace
     from hazelkit._runtime._host import HostedSpace
 
 __all__ = ["MAX_IN_FLIGHT", "TIMERS_MAP", "PartitionWorker"]
@@ -54,16 +55,19 @@ CURSOR_EVERY = 0.5
 class PartitionWorker:
     """Applies one partition's messages while this node holds its lease."""
 
-    def __init__(self, hosted: HostedSpace, partition: int, epoch: int) -> None:
+    def __init__(
+        self, entities: EntitySpace, hosted: HostedSpace, partition: int, epoch: int
+    ) -> None:
+        self.entities_space = entities
         self.hosted = hosted
         self.cluster = hosted.cluster
         self.codec = self.cluster.codec
-        self.behavior = hosted.behavior
+        self.behavior = entities.behavior
         self.partition = partition
         self.epoch = epoch
         self.node = hosted.node
         self.lease = hosted.leases.lease
-        self.inbox = hosted.space.inbox(partition)
+        self.inbox = entities.space.inbox(partition)
         self.gen = ""
         self.applied = 0
         self.stopped = False
@@ -77,7 +81,7 @@ class PartitionWorker:
         self._timers: list[tuple[float, str]] = []
         self._index: dict[str, float] = {}
         self._index_raw: bytes | None = None
-        self._index_key = self.codec.encode_key((hosted.space.name, partition))
+        self._index_key = self.codec.encode_key((entities.space.name, partition))
         self._progress = asyncio.Event()
         self._timer_wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
@@ -86,7 +90,7 @@ class PartitionWorker:
 
     @property
     def records(self) -> Any:
-        return self.hosted.space.records
+        return self.entities_space.space.records
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
         return lowlevel.spawn(self.cluster, coroutine, name=name)
@@ -102,7 +106,7 @@ class PartitionWorker:
         if not self.stopped:
             logger.warning(
                 "node %s stops partition %d of %r: %s", self.node, self.partition,
-                self.hosted.space.name, why,
+                self.hosted.name, why,
             )  # fmt: skip
         self.stopped = True
         self._progress.set()
@@ -119,10 +123,10 @@ class PartitionWorker:
             del self.entities[worker.id]
 
     def decode_payload(self, payload: bytes) -> Any:
-        return self.codec.decode(payload, self.hosted.client.place)
+        return self.codec.decode(payload, self.entities_space.client.place)
 
     async def deliver(self, entity_id: str, outgoing: Outgoing) -> None:
-        await self.hosted.deliver(entity_id, outgoing)
+        await self.entities_space.deliver(entity_id, outgoing)
 
     def _worker(self, entity_id: str) -> EntityWorker:
         worker = self.entities.get(entity_id)
@@ -180,7 +184,7 @@ class PartitionWorker:
         if sequences[0] > self._next:
             logger.error(
                 "partition %d of %r: %d messages were overwritten before they were applied",
-                self.partition, self.hosted.space.name, sequences[0] - self._next,
+                self.partition, self.hosted.name, sequences[0] - self._next,
             )  # fmt: skip
         for sequence, item in zip(sequences, items, strict=True):
             message = unpack(item)
@@ -197,7 +201,7 @@ class PartitionWorker:
         head = await self.inbox.ring.head()
         logger.error(
             "partition %d of %r: its inbox was lost (reset to %d); messages not yet applied"
-            " were lost with it", self.partition, self.hosted.space.name, head,
+            " were lost with it", self.partition, self.hosted.name, head,
         )  # fmt: skip
         self.gen, self._next = secrets.token_hex(4), head
         await self._commit_cursor(force=True)

@@ -20,6 +20,7 @@ from hazelkit._core._exceptions import (
     OperationTimeoutError,
 )
 from hazelkit._runtime._client import EntityClient
+from hazelkit._runtime._entities import host_entities
 from hazelkit._runtime._host import HostedSpace, host_of
 from hazelkit._runtime._leases import LeaseRecord
 from hazelkit._runtime._record import EntityRecord, Status
@@ -115,11 +116,12 @@ class Hosting:
 
     async def start(self) -> Self:
         """Begin hosting; ConfigurationError if a space runs with another shape."""
-        host = host_of.get(self._workflows._cluster)
+        cluster, client = self._workflows._cluster, self._workflows._client
         for definition in self._definitions:
             behavior = WorkflowBehavior(definition())
-            client = self._workflows._client
-            hosted = await host.add(behavior, client, lease=self._lease, shape=self._shape)
+            hosted = await host_entities(
+                cluster, behavior, client, lease=self._lease, shape=self._shape
+            )
             self._hosted.append(hosted)
         return self
 
@@ -144,12 +146,15 @@ class Hosting:
     ) -> None:
         await self.stop()
 
+    @property
+    def node(self) -> str | None:
+        """This node's id (as snapshots name it in ``owner``), once started."""
+        host = host_of.peek(self._workflows._cluster)
+        return None if host is None or host.registry is None else host.registry.id
+
     def partitions(self) -> dict[str, list[int]]:
         """The partitions this node applies now, per workflow type (a snapshot)."""
-        return {
-            hosted.behavior.type_name: sorted(p for p, w in hosted.workers.items() if not w.stopped)
-            for hosted in self._hosted
-        }
+        return {hosted.name.partition(":")[2]: hosted.held() for hosted in self._hosted}
 
 
 class Workflows:

@@ -152,9 +152,7 @@ async def failover_seconds(url: str, lease: float, graceful: bool) -> float:
     async with _runtime(url, 3, lease) as (clusters, hostings, client, definition, run_id):
         ids = [f"{run_id}-{n}" for n in range(64)]
         await _start_all(client, definition, ids)
-        owned = {
-            w for w in ids if (await client.workflows.get(w)).owner == hostings[0]._hosted[0].node
-        }
+        owned = {w for w in ids if (await client.workflows.get(w)).owner == hostings[0].node}
         victim = next(iter(owned))
         run = _RUNS[run_id] = Run(1)
         stopped = time.perf_counter()
