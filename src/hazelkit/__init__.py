@@ -62,6 +62,7 @@ from hazelkit._core._public import publish
 from hazelkit._core._sink import Sink, pipe
 from hazelkit._core._subscription import Subscription
 from hazelkit._core._url import TLSOptions
+from hazelkit._runtime._singleton import Singleton, SingletonStatus
 from hazelkit._streams._reliable_reader import MessageLoss, ReliableMessage, ReliableSubscription
 from hazelkit._streams._reliable_topic import FullPolicy, ReliableTopic
 from hazelkit._streams._topic import Message, Topic
@@ -146,6 +147,8 @@ __all__ = [
     "SemaphoreStatistics",
     "SerializationError",
     "Set",
+    "Singleton",
+    "SingletonStatus",
     "Sink",
     "Subscription",
     "TLSOptions",

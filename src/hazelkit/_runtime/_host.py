@@ -70,6 +70,9 @@ class HostedSpace:
     leaving: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     listener: Registration | None = None
+    #: Keep what is held when a better-placed node joins (a singleton restarts when it
+    #: moves); it still moves to a node with a newer definition, and on leave or death.
+    sticky: bool = False
 
     @property
     def tick(self) -> float:
@@ -105,6 +108,7 @@ class Host:
         partitions: int,
         lease: float,
         make_worker: Callable[[HostedSpace, int, int], Worker],
+        sticky: bool = False,
     ) -> HostedSpace:
         """Start hosting space ``name`` (at definition ``version``, with ``partitions``):
         ``make_worker(hosted, partition, epoch)`` starts the worker of a partition this
@@ -121,6 +125,7 @@ class Host:
             )
         leases = PartitionLeases(self.cluster, name, partitions, lease, self.node)
         hosted = HostedSpace(self.cluster, self.node, name, version, leases, make_worker)
+        hosted.sticky = sticky
         self.spaces[name] = hosted
         hosted.task = lowlevel.spawn(
             self.cluster, self._assign_forever(hosted), name=f"assign {name}"
@@ -188,7 +193,8 @@ class Host:
                 leases.held.pop(partition, None)
             preferred = preferred_node(name, partition, eligible)
             if partition in leases.held:
-                if preferred != self.node:
+                moves = self.node not in eligible if hosted.sticky else preferred != self.node
+                if moves:
                     renewals.append(self._hand_off(hosted, partition))
                 else:
                     renewals.append(self._renew(hosted, partition))

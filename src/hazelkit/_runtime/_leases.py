@@ -1,7 +1,8 @@
 """Partition leases: who may apply a partition's messages, with an epoch for fencing.
 
 A lease is an entry of ``hazelkit.rt.partitions`` keyed by (space, partition), holding
-``[owner, epoch, version]``; it has no time to live. Rules (see the package docstring):
+``[owner, epoch, version, since]`` (``since``: the wall-clock time of the take, for
+humans); it has no time to live. Rules (see the package docstring):
 
 - the owner renews by compare-and-set to ``version + 1`` every quarter lease, and
   counts its lease valid until ``start of its last successful renewal + lease -
@@ -38,9 +39,13 @@ PARTITIONS_MAP = "hazelkit.rt.partitions"
 
 @dataclass(frozen=True, slots=True)
 class LeaseRecord:
+    """A partition lease as stored: who holds it (None: released), the epoch of the take
+    (a fencing token), the version of the last renewal, and when it was taken."""
+
     owner: str | None
     epoch: int
     version: int
+    since: float = 0.0
 
 
 @dataclass(slots=True)
@@ -73,14 +78,16 @@ class PartitionLeases:
         return lowlevel.backend(self._cluster).map(PARTITIONS_MAP)
 
     def _encode(self, record: LeaseRecord) -> bytes:
-        return self._cluster.codec.encode([record.owner, record.epoch, record.version])
+        return self._cluster.codec.encode(
+            [record.owner, record.epoch, record.version, record.since]
+        )
 
     def _decode(self, raw: bytes | None) -> LeaseRecord | None:
         if raw is None:
             return None
         try:
-            owner, epoch, version = self._cluster.codec.decode(raw)
-            return LeaseRecord(owner, int(epoch), int(version))
+            owner, epoch, version, since = self._cluster.codec.decode(raw)
+            return LeaseRecord(owner, int(epoch), int(version), float(since))
         except (SerializationError, TypeError, ValueError):
             return None
 
@@ -136,7 +143,7 @@ class PartitionLeases:
         another node got there first."""
         record = self._decode(raw)
         epoch = 0 if record is None else record.epoch
-        new = LeaseRecord(self.node, epoch + 1, 0)
+        new = LeaseRecord(self.node, epoch + 1, 0, self._cluster.clock.time())
         return await self._write(partition, raw, new)
 
     async def renew(self, partition: int) -> bool:
@@ -145,7 +152,7 @@ class PartitionLeases:
         if held is None:
             return False
         old = held.record
-        new = LeaseRecord(self.node, old.epoch, old.version + 1)
+        new = LeaseRecord(self.node, old.epoch, old.version + 1, old.since)
         return await self._write(partition, held.raw, new) is not None
 
     async def release(self, partition: int) -> None:
@@ -154,7 +161,7 @@ class PartitionLeases:
         if held is None:
             return
         old = held.record
-        new = LeaseRecord(None, old.epoch, old.version + 1)
+        new = LeaseRecord(None, old.epoch, old.version + 1, old.since)
         await self._write(partition, held.raw, new, keep=False)
 
     def valid(self, partition: int) -> Held | None:
