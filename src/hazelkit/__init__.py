@@ -7,6 +7,8 @@ See :func:`connect`, :class:`Cluster` and, for code that does not await,
 :func:`connect_blocking`.
 """
 
+from hazelkit._agents._actions import action, register_action
+from hazelkit._agents._agent import Agent, AgentHosting, Agents
 from hazelkit._caching._cache import Cache, CacheStatistics
 from hazelkit._caching._memoize import Memoized
 from hazelkit._codec import Codec, Encryption
@@ -78,6 +80,9 @@ from hazelkit.blocking import BlockingCluster, BlockingMap, connect_blocking
 __version__ = "0.1.0"
 
 __all__ = [
+    "Agent",
+    "AgentHosting",
+    "Agents",
     "ArgumentError",
     "Atom",
     "BackendError",
@@ -158,9 +163,11 @@ __all__ = [
     "UnsupportedVersionError",
     "ValidationError",
     "__version__",
+    "action",
     "connect",
     "connect_blocking",
     "pipe",
+    "register_action",
 ]
 
 publish(__name__, globals(), __all__)

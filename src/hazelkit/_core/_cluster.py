@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
+from hazelkit._agents._factories import AgentFactories
 from hazelkit._backends import open_backend
 from hazelkit._backends.protocol import (
     Backend,
@@ -87,7 +88,12 @@ def _member(info: MemberInfo) -> Member:
 
 
 class Cluster(
-    StructureFactories, CachingFactories, CoordinationFactories, StreamFactories, RuntimeFactories
+    StructureFactories,
+    CachingFactories,
+    CoordinationFactories,
+    StreamFactories,
+    RuntimeFactories,
+    AgentFactories,
 ):
     """A connection to a grid: the embedded one (``memory://``) or a Hazelcast cluster.
 

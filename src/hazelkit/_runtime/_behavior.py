@@ -33,6 +33,10 @@ class Behavior(Protocol):
 
     def initial(self, args: Any) -> Any: ...
     def migrate(self, from_version: int, state: Any) -> Any: ...
+
+    def restarted(self, state: Any, new: Any) -> Any:
+        """The state after an operator's restart with ``new`` (agents: their value)."""
+
     async def on_message(self, context: Any, state: Any, message: Any) -> Any: ...
     async def on_timer(self, context: Any, state: Any, name: str) -> Any: ...
 
@@ -51,6 +55,8 @@ class Effects:
     completed: bool = False
     result: Any = None
     failed: str | None = None
+    #: An error the handler dealt with itself, to show as the entity's last error.
+    error: str | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -48,9 +48,7 @@ class EntitySpace:
         """Deliver one outbox entry of ``entity_id`` (repeats are harmless: see _entity)."""
         if outgoing.kind == "send":
             try:
-                await self.client.deliver(
-                    outgoing.target, outgoing.key, "msg", outgoing.payload, timeout=30.0
-                )
+                await self._send(outgoing)
             except NoSuchEntityError as error:
                 logger.error("entity %r: a message it sent was dropped: %s", entity_id, error)
             return
@@ -64,6 +62,20 @@ class EntitySpace:
                 return
             except IndeterminateOperationError:
                 continue  # the same envelope again: subscribers drop the repeat
+
+    async def _send(self, outgoing: Outgoing) -> None:
+        target, key, payload = outgoing.target, outgoing.key, outgoing.payload
+        try:
+            await self.client.deliver(target, key, "msg", payload, timeout=30.0)
+        except NoSuchEntityError:
+            # A message may say how to create its target (an agent's first action sent
+            # from inside another agent's action carries its initial value and options).
+            message = self.cluster.codec.decode(payload, self.client.place)
+            create = message.get("create") if isinstance(message, dict) else None
+            if create is None:
+                raise
+            await self.client.create(self.behavior.type_name, target, create)
+            await self.client.deliver(target, key, "msg", payload, timeout=30.0)
 
 
 async def host_entities(

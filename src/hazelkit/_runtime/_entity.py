@@ -31,6 +31,7 @@ from hazelkit._core._exceptions import (
     IndeterminateOperationError,
     SerializationError,
 )
+from hazelkit._core._handle import place_of
 from hazelkit._runtime._behavior import Effects
 from hazelkit._runtime._inbox import InboxMessage
 from hazelkit._runtime._record import EntityRecord, Held, Outgoing, Status
@@ -42,7 +43,7 @@ __all__ = ["EntityWorker", "NotYet", "Stale", "Work"]
 
 logger = logging.getLogger("hazelkit")
 
-CONTROLS = frozenset({"terminate", "resume", "skip"})
+CONTROLS = frozenset({"terminate", "resume", "skip", "restart"})
 _MAX_RETRIES_OF_A_COMMIT = 5
 
 
@@ -246,18 +247,22 @@ class EntityWorker:
     ) -> EntityRecord:
         behavior, codec = self.part.behavior, self.part.codec
         status, result, error = record.status, record.result, record.error
+        if effects.error is not None:
+            error = effects.error
         if effects.failed is not None:
             status, error = Status.FAILED, effects.failed
         elif effects.completed:
             status, result = Status.COMPLETED, effects.result
         number = record.next_number
         outgoing: list[Outgoing] = []
+        place = self.part.entities_space.client.place
         for index, (target, value, send_key) in enumerate(effects.sends):
             derived = send_key or f"{self.id}:{key}:{index}"
-            outgoing.append(Outgoing("send", target, derived, codec.encode(value), number))
+            outgoing.append(Outgoing("send", target, derived, codec.encode(value, place), number))
             number += 1
         for topic, value in effects.publishes:
-            outgoing.append(Outgoing("publish", topic, "", codec.encode(value), number))
+            data = codec.encode(value, place_of(self.part.cluster, "reliable topic", topic))
+            outgoing.append(Outgoing("publish", topic, "", data, number))
             number += 1
         done = status is not Status.RUNNING
         new = replace(
@@ -319,7 +324,7 @@ class EntityWorker:
     # -- control messages -----------------------------------------------------------------
 
     async def _control(self, record: EntityRecord, sequence: int, message: InboxMessage) -> None:
-        reason = self.part.decode_payload(message.payload) if message.payload else ""
+        reason: Any = self.part.decode_payload(message.payload) if message.payload else ""
         now, limit = self.part.now(), self.part.behavior.history_limit
         if message.kind == "terminate":
             if record.finished:
@@ -336,14 +341,23 @@ class EntityWorker:
         if record.status is not Status.PAUSED:
             await self._commit(self._advanced(record, sequence, message.key))
             return
-        held = record.held
-        note = "resumed"
+        held, state, note = record.held, record.state, "resumed"
         if message.kind == "skip" and held:
             note = f"skipped message {held[0].sequence}: {reason}"
             held = held[1:]
+        elif message.kind == "restart":  # reason is {"state": ..., "clear": ...}
+            try:
+                state = self.part.behavior.restarted(record.state, reason["state"])
+            except Exception as refused:  # the new state is refused: stay paused
+                kept = replace(self._advanced(record, sequence, message.key), error=repr(refused))
+                await self._commit(kept.noted(now, sequence, f"restart refused: {refused}", limit))
+                return
+            held = () if reason["clear"] else held[1:]
+            note = "restarted" + (" (queued actions cleared)" if reason["clear"] else "")
         resumed = replace(
             self._advanced(record, sequence, message.key),
             status=Status.RUNNING,
+            state=state,
             held=(),
             error=None,
         )

@@ -106,6 +106,9 @@ class WorkflowBehavior:
     def migrate(self, from_version: int, state: Any) -> Any:
         return self.definition.migrate(from_version, state)
 
+    def restarted(self, state: Any, new: Any) -> Any:
+        return new
+
     async def on_message(self, context: Any, state: Any, message: Any) -> Any:
         return await self.definition.handle(context, state, message)
 

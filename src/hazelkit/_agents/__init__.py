@@ -1,0 +1,1 @@
+"""Agents: Clojure's agents, cluster-wide, as entities of the runtime."""
