@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from hazelkit._blocking._agents import BlockingAgent, BlockingAgentHosting, BlockingSingleton
 from hazelkit._blocking._coordination import (
     BlockingCoordination,
     BlockingLatch,
@@ -66,6 +67,8 @@ from hazelkit._core._cluster import (
 from hazelkit._core._subscription import Subscription
 
 __all__ = [
+    "BlockingAgent",
+    "BlockingAgentHosting",
     "BlockingAtom",
     "BlockingCache",
     "BlockingCluster",
@@ -85,6 +88,7 @@ __all__ = [
     "BlockingReliableTopic",
     "BlockingSemaphore",
     "BlockingSet",
+    "BlockingSingleton",
     "BlockingTopic",
     "BlockingWorkflows",
     "connect_blocking",
@@ -120,6 +124,21 @@ class BlockingCluster(BlockingStructures, BlockingCoordination):
     ) -> T:
         """Run ``await func(*args, **kwargs)`` on the cluster's event loop and return it."""
         return self._run(func, *args, **kwargs)
+
+    def agent(self, name: str, **options: Any) -> BlockingAgent[Any]:
+        """The agent ``name``, without ``await`` (see :meth:`Cluster.agent`)."""
+        return BlockingAgent(self._run, self.async_cluster.agent(name, **options))
+
+    def host_agents(self, **options: Any) -> BlockingAgentHosting:
+        """Run agents on this cluster (see :meth:`Agents.host`); ``with`` it."""
+        return BlockingAgentHosting(self._run, self.async_cluster.agents.host(**options))
+
+    def singleton(
+        self, name: str, fn: Callable[[int], Awaitable[Any]], *, lease: float = 5.0
+    ) -> BlockingSingleton:
+        """A singleton candidacy (see :meth:`Cluster.singleton`); ``fn`` is a coroutine
+        function run on the cluster's event loop thread."""
+        return BlockingSingleton(self._run, self.async_cluster.singleton(name, fn, lease=lease))
 
     @property
     def workflows(self) -> BlockingWorkflows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -210,3 +211,26 @@ async def test_actions_from_many_senders_are_each_applied_once_through_a_crash(
     finally:
         for cluster in (first, second, *senders):
             await cluster.close()
+
+
+def test_agents_and_singletons_from_blocking_code(url: str, name: str) -> None:
+    started: list[int] = []
+
+    async def job(token: int) -> None:
+        started.append(token)
+        await asyncio.Event().wait()
+
+    with hazelkit.connect_blocking(url) as cluster, cluster.host_agents(lease=LEASE):
+        log = cluster.agent(name, initial=[])
+        log.send(append, "a")
+        log.send("test-agents.append", "b")
+        log.await_(timeout=20)
+        assert log.deref() == ["a", "b"]
+        with cluster.singleton(name, job, lease=LEASE) as singleton:
+            for _ in range(200):  # bounded: up to 10 s
+                if singleton.running_here:
+                    break
+                time.sleep(0.05)
+            assert singleton.running_here
+            assert singleton.status().running
+        assert started
