@@ -127,6 +127,10 @@ class Host:
         hosted = HostedSpace(self.cluster, self.node, name, version, leases, make_worker)
         hosted.sticky = sticky
         self.spaces[name] = hosted
+        try:  # a first round now: what is free is taken before this returns
+            await self._assign(hosted)
+        except HazelkitError:
+            logger.warning("%s: first assignment round failed", name, exc_info=True)
         hosted.task = lowlevel.spawn(
             self.cluster, self._assign_forever(hosted), name=f"assign {name}"
         )
