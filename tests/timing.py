@@ -73,3 +73,14 @@ class GridTime:
             await eventually(until, timeout=seconds + slack, interval=0.05, what=str(until))
         else:
             await asyncio.sleep(seconds)
+
+
+async def wait_for_waiters(primitive: Any, waiters: int = 1, *, timeout: float = 10.0) -> None:
+    """Wait until ``primitive`` (a lock, a semaphore: anything whose ``statistics()``
+    counts ``waiters``) has at least ``waiters`` announced waiters. A waiter announces
+    itself once its listener is registered, just before it takes its turn and polls."""
+
+    async def announced() -> bool:
+        return bool((await primitive.statistics()).waiters >= waiters)
+
+    await eventually(announced, timeout=timeout, what=f"{waiters} waiter(s) of {primitive!r}")
