@@ -19,6 +19,7 @@ import pytest
 import hazelkit
 from hazelkit.testing import LocalCluster
 from member_helpers import start_members
+from timing import GridTime
 
 BACKENDS = ["memory", "hazelcast"]
 
@@ -87,15 +88,29 @@ def name() -> str:
 
 
 @pytest.fixture
-async def cluster(url: str) -> AsyncIterator[hazelkit.Cluster]:
-    async with hazelkit.connect(url) as connected:
+def grid_time(backend: str) -> GridTime:
+    """Grid time for this test (see tests/timing.py): asking for it puts ``cluster`` and
+    ``cluster2`` on a frozen ManualClock on the embedded grid."""
+    return GridTime(backend)
+
+
+def _connect_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    if "grid_time" not in request.fixturenames:
+        return {}
+    grid_time: GridTime = request.getfixturevalue("grid_time")
+    return grid_time.options
+
+
+@pytest.fixture
+async def cluster(url: str, request: pytest.FixtureRequest) -> AsyncIterator[hazelkit.Cluster]:
+    async with hazelkit.connect(url, **_connect_options(request)) as connected:
         yield connected
 
 
 @pytest.fixture
-async def cluster2(url: str) -> AsyncIterator[hazelkit.Cluster]:
+async def cluster2(url: str, request: pytest.FixtureRequest) -> AsyncIterator[hazelkit.Cluster]:
     """A second, independent connection to the same grid (another node)."""
-    async with hazelkit.connect(url) as connected:
+    async with hazelkit.connect(url, **_connect_options(request)) as connected:
         yield connected
 
 

@@ -8,6 +8,7 @@ import pytest
 import hazelkit
 from hazelkit import lowlevel
 from hazelkit._backends.protocol import EntryEventType, RawEntryEvent
+from timing import GridTime
 
 
 async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> None:
@@ -72,7 +73,9 @@ async def test_binary_keys_are_exact(cluster: hazelkit.Cluster, name: str) -> No
     assert await store.size() == len(keys)
 
 
-async def test_ttl_expires_entries(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_ttl_expires_entries(
+    cluster: hazelkit.Cluster, grid_time: GridTime, name: str
+) -> None:
     store = lowlevel.backend(cluster).map(name)
     await store.put(b"short", b"v", ttl=1)
     await store.put(b"forever", b"v")
@@ -82,20 +85,26 @@ async def test_ttl_expires_entries(cluster: hazelkit.Cluster, name: str) -> None
     await store.replace(b"replaced", b"v2")  # so does replace
     await store.put(b"later", b"v")
     await store.set_ttl(b"later", 1)
-    await anyio.sleep(2.5)
-    assert await store.get(b"short") is None
-    assert await store.get(b"later") is None
+
+    async def expired() -> bool:
+        return await store.get(b"short") is None and await store.get(b"later") is None
+
+    await grid_time.expire(2.5, until=expired)
     assert await store.get(b"forever") == b"v"
     assert await store.get(b"reset") == b"v2"
     assert await store.get(b"replaced") == b"v2"
 
 
-async def test_max_idle_is_refreshed_by_reads(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_max_idle_is_refreshed_by_reads(
+    cluster: hazelkit.Cluster, grid_time: GridTime, name: str
+) -> None:
+    # Hazelcast counts in whole seconds (an entry may go up to 1 s early): read every
+    # second, an entry idle for 4 s stays, through stalls of up to 2 s on a loaded machine.
     store = lowlevel.backend(cluster).map(name)
     for key in (b"read", b"contains", b"get_all", b"idle"):
-        await store.put(key, b"v", max_idle=3)
+        await store.put(key, b"v", max_idle=4)
     for _ in range(5):
-        await anyio.sleep(1)
+        await grid_time.expire(1)  # (no condition to poll: a read would refresh it)
         await store.get(b"read")
         await store.contains(b"contains")
         await store.get_all([b"get_all"])
@@ -140,12 +149,18 @@ async def test_entry_events_with_key_filter_and_without_values(
     assert [(e.type, e.key, e.value) for e in events] == [(EntryEventType.ADDED, b"watched", None)]
 
 
-async def test_expiry_fires_expired_event(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_expiry_fires_expired_event(
+    cluster: hazelkit.Cluster, grid_time: GridTime, name: str
+) -> None:
     store = lowlevel.backend(cluster).map(name)
     events: list[RawEntryEvent] = []
     await store.listen(events.append)
     await store.put(b"k", b"v", ttl=1)
-    await wait_for(lambda: any(e.type is EntryEventType.EXPIRED for e in events), timeout=20)
+    # Embedded grid: at once, from within the clock's jump. Hazelcast's expiry task
+    # announces it some seconds later.
+    await grid_time.expire(
+        1, until=lambda: any(e.type is EntryEventType.EXPIRED for e in events), slack=19
+    )
     assert events[-1].key == b"k"
 
 

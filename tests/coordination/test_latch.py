@@ -10,6 +10,15 @@ import pytest
 
 import hazelkit
 from hazelkit import ConfigurationError, OperationTimeoutError
+from hazelkit._coordination._latch import LATCH_MAP
+from hazelkit.testing import Faults, inject_faults
+from timing import eventually
+
+
+async def waiting_in_its_round(faults: Faults) -> None:
+    """Wait until a waiter (on the Cluster of ``faults``) read the latch's round and
+    listens for changes: it registers its listener only after that first read."""
+    await eventually(lambda: faults.calls("map.listen", name=LATCH_MAP) >= 1)
 
 
 async def test_count_down_to_zero_releases_waiters_on_every_node(
@@ -77,10 +86,11 @@ async def test_wait_times_out(cluster: hazelkit.Cluster, name: str) -> None:
 async def test_waiter_of_an_earlier_round_is_released(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
+    faults = inject_faults(cluster2)
     latch = cluster.latch(name)
     assert await latch.try_set_count(1)
     waiting = asyncio.ensure_future(cluster2.latch(name).wait(timeout=20))
-    await anyio.sleep(0.2)
+    await waiting_in_its_round(faults)
     # reach zero and re-arm before the waiter can look
     await latch.count_down()
     assert await latch.try_set_count(1)
@@ -91,10 +101,11 @@ async def test_waiter_of_an_earlier_round_is_released(
 async def test_waiter_is_released_when_the_latch_is_destroyed_and_armed_again(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
+    faults = inject_faults(cluster2)
     latch = cluster.latch(name)
     assert await latch.try_set_count(1)
     waiting = asyncio.ensure_future(cluster2.latch(name).wait(timeout=20))
-    await anyio.sleep(0.3)
+    await waiting_in_its_round(faults)
     await latch.destroy()  # reads as zero: the waiter is due to be released...
     assert await latch.try_set_count(1)  # ...even if armed again before it looked
     await asyncio.wait_for(waiting, 10)

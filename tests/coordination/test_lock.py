@@ -13,16 +13,18 @@ import pytest
 
 import hazelkit
 from hazelkit import (
+    ClusterUnavailableError,
     ConfigurationError,
     LeaseExpiredError,
     LockError,
     NotLockOwnerError,
     OperationTimeoutError,
-    lowlevel,
 )
-from hazelkit._coordination._lease import LeaseTable
+from hazelkit._coordination._lease import LEASE_MAP
 from hazelkit._coordination._lock import Lock, LockStatistics
-from hazelkit._coordination._waiting import KeyWatch
+from hazelkit._coordination._waiting import WAITER_MAP
+from hazelkit.testing import inject_faults
+from timing import GridTime, eventually, wait_for_waiters
 
 LEASE = 3.0  # the shortest lease: lapses within 3 s on both backends
 HELD_LEASE = 5.0  # for tests that count on renewals: tolerates stalls of over 2 s
@@ -181,8 +183,21 @@ async def test_lease_is_renewed_while_held(
     await lock.release()
 
 
+async def lapse_when_waited_for(grid_time: GridTime, lock: Lock, seconds: float) -> None:
+    """On the embedded grid, move the clock ``seconds`` on once someone waits for
+    ``lock``: a lease nobody renews lapses then. On Hazelcast the members' clocks do it."""
+    if grid_time.clock is None:
+        return
+
+    async def waited_for() -> bool:
+        return (await lock.statistics()).waiters >= 1
+
+    await eventually(waited_for)
+    grid_time.clock.advance(seconds)
+
+
 async def test_dead_holder_lease_lapses(
-    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, grid_time: GridTime, name: str
 ) -> None:
     lock = cluster.lock(name, lease=LEASE)
     token = await lock.acquire()
@@ -190,10 +205,14 @@ async def test_dead_holder_lease_lapses(
     assert lease is not None
     lease.abandon()  # the holder "dies": no more renewals
     started = time.monotonic()
-    token2 = await cluster2.lock(name, lease=LEASE).acquire(timeout=LEASE + 5)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lapse_when_waited_for, grid_time, lock, LEASE)
+        token2 = await cluster2.lock(name, lease=LEASE).acquire(timeout=LEASE + 5)
     assert time.monotonic() - started < LEASE + 1.5
     assert token2 > token
-    assert not lock.held
+    # The holder's own clock ends its lease a second before the grid could lapse it (on
+    # the embedded grid the grid's clock jumped ahead of it: that takes a little longer).
+    await eventually(lambda: not lock.held, timeout=LEASE)
     with pytest.raises(LeaseExpiredError):
         await lock.release()
     stats = await cluster2.lock(name).statistics()
@@ -203,7 +222,7 @@ async def test_dead_holder_lease_lapses(
 
 
 async def test_renewal_notices_a_lost_lease(
-    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, grid_time: GridTime, name: str
 ) -> None:
     lock = cluster.lock(name, lease=LEASE)
     await lock.acquire()
@@ -211,7 +230,9 @@ async def test_renewal_notices_a_lost_lease(
     assert lease is not None
     lease.abandon()
     other = cluster2.lock(name, lease=LEASE)
-    await other.acquire(timeout=LEASE + 5)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lapse_when_waited_for, grid_time, lock, LEASE)
+        await other.acquire(timeout=LEASE + 5)
     assert not await lease.renew()  # someone else's record now
     assert lease.lost
     assert not lock.held
@@ -224,7 +245,7 @@ async def test_renewal_notices_a_lost_lease(
 
 
 async def test_task_ending_without_release_lets_the_lease_lapse(
-    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, grid_time: GridTime, name: str
 ) -> None:
     lock = cluster.lock(name, lease=LEASE)
 
@@ -233,7 +254,9 @@ async def test_task_ending_without_release_lets_the_lease_lapse(
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(forgetful)
-    await cluster2.lock(name, lease=LEASE).acquire(timeout=LEASE * 3)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lapse_when_waited_for, grid_time, lock, LEASE)
+        await cluster2.lock(name, lease=LEASE).acquire(timeout=LEASE * 3)
     await cluster2.lock(name).release()
 
 
@@ -270,7 +293,7 @@ async def test_cancelled_waiter_leaves_nothing_taken(
     with anyio.move_on_after(0.5):
         await cluster2.lock(name).acquire()
     waiting = acquiring(cluster2.lock(name))
-    await anyio.sleep(0.3)
+    await wait_for_waiters(holder)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
@@ -311,7 +334,8 @@ async def test_cancelling_a_waiter_as_it_is_granted_leaves_nothing_taken(
         await holder.acquire()
         waiter = cluster.lock(lock_name)
         task = acquiring(waiter, 30)
-        await asyncio.sleep(0.2)  # waiting now, listener registered
+        await wait_for_waiters(holder)  # waiting now, listener registered
+        await asyncio.sleep(0.02)  # (and polling: any point is right, this is the usual)
         releasing = asyncio.ensure_future(holder._release(asyncio.current_task()))
         for _ in range(turns):
             await asyncio.sleep(0)
@@ -341,26 +365,18 @@ async def test_closing_the_cluster_releases_its_locks(url: str, name: str) -> No
         await other.lock(name).release()
 
 
-async def test_closing_gives_back_every_held_lock_at_once(
-    url: str, name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_closing_gives_back_every_held_lock_at_once(url: str, name: str) -> None:
     async with hazelkit.connect(url) as other:
         node = await hazelkit.connect(url)
+        faults = inject_faults(node)
         names = [f"{name}-{i}" for i in range(10)]
         for lock_name in names:
             await node.lock(lock_name).acquire()
-        store_class = type(lowlevel.backend(node).map("hazelkit.leases"))
-        remove = store_class.remove_if_same
-
-        async def slow_remove(self: object, key: bytes, value: bytes) -> bool:
-            await asyncio.sleep(0.5)  # a slow member
-            return await remove(self, key, value)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(store_class, "remove_if_same", slow_remove)
+        faults.delay("map.remove_if_same", 0.5, name=LEASE_MAP, times=10)  # a slow member
         started = time.monotonic()
         await node.close()
         assert time.monotonic() - started < 4  # not 10 x 0.5 s one after another
-        monkeypatch.undo()
+        assert faults.calls("map.remove_if_same", name=LEASE_MAP) == 10  # each given back
         for lock_name in names:
             assert not await other.lock(lock_name).locked()
 
@@ -390,7 +406,7 @@ async def test_closing_the_cluster_under_a_waiter_ends_it_cleanly(url: str, name
         await holder.lock(name).acquire()
         node = await hazelkit.connect(url)
         waiting = acquiring(node.lock(name), 30)
-        await asyncio.sleep(0.3)
+        await wait_for_waiters(holder.lock(name))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             await node.close()
@@ -435,89 +451,71 @@ async def test_a_wait_bounded_by_asyncio_timeout_keeps_the_lock(
 
 
 async def test_a_single_try_registers_no_listener_and_announces_no_waiter(
-    cluster: hazelkit.Cluster,
-    cluster2: hazelkit.Cluster,
-    name: str,
-    monkeypatch: pytest.MonkeyPatch,
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
+    faults = inject_faults(cluster2)
     await cluster.lock(name).acquire()
-
-    async def no_listener(self: KeyWatch) -> None:
-        raise AssertionError("timeout=0 must not register a listener")
-
-    monkeypatch.setattr(KeyWatch, "start", no_listener)
     with pytest.raises(OperationTimeoutError, match="within 0 s"):
         await cluster2.lock(name).acquire(timeout=0)
+    assert faults.calls("map.listen") == 0  # timeout=0 registers no listener
+    assert faults.calls("map.set", name=WAITER_MAP) == 0  # nor announces a waiter
+    assert faults.calls("map.put_if_absent", name=LEASE_MAP) == 1  # one try, that is all
     assert (await cluster.lock(name).statistics()).waiters == 0
     await cluster.lock(name).release()
 
 
 async def test_a_hanging_grid_call_is_cut_off_at_the_timeout(
-    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+    cluster: hazelkit.Cluster, name: str
 ) -> None:
-    async def hang(self: LeaseTable, *args: object) -> None:
-        await asyncio.sleep(60)  # a member failing over: the call takes its whole timeout
-
-    monkeypatch.setattr(LeaseTable, "try_take", hang)
+    faults = inject_faults(cluster)
+    # A member failing over: every take hangs (for the client's whole operation timeout).
+    faults.hang("map.put_if_absent", name=LEASE_MAP, times=1000)
     started = time.monotonic()
     with pytest.raises(OperationTimeoutError, match=r"within 0\.5 s"):
         await cluster.lock(name).acquire(timeout=0.5)
     assert time.monotonic() - started < 3
-    monkeypatch.undo()
+    assert faults.calls("map.put_if_absent", name=LEASE_MAP) >= 1
+    faults.release()
     assert not await cluster.lock(name).locked()
 
 
 async def test_transient_errors_are_retried_until_the_timeout(
-    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+    cluster: hazelkit.Cluster, name: str
 ) -> None:
-    original = LeaseTable.try_take
-    failures = [hazelkit.ClusterUnavailableError("failing over"), OperationTimeoutError("slow")]
-
-    async def flaky(self: LeaseTable, *args: object) -> object:
-        if failures:
-            raise failures.pop(0)
-        return await original(self, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(LeaseTable, "try_take", flaky)
+    faults = inject_faults(cluster)
+    faults.fail("map.put_if_absent", name=LEASE_MAP, error=ClusterUnavailableError("failing over"))
+    faults.fail("map.put_if_absent", name=LEASE_MAP, error=OperationTimeoutError("slow"))
     token = await cluster.lock(name).acquire(timeout=20)
-    assert failures == []
+    assert faults.calls("map.put_if_absent", name=LEASE_MAP) >= 3  # two failed, then it took
     assert token >= 1
     await cluster.lock(name).release()
-    failures.extend([hazelkit.ClusterUnavailableError("down")] * 1000)
+    faults.fail("map.put_if_absent", name=LEASE_MAP, times=1000)  # down: unavailable
     with pytest.raises(OperationTimeoutError) as caught:
         await cluster.lock(name).acquire(timeout=0.5)
-    assert isinstance(caught.value.__cause__, hazelkit.ClusterUnavailableError)
+    assert isinstance(caught.value.__cause__, ClusterUnavailableError)
+    faults.clear()
 
 
 async def test_cancelled_while_giving_back_a_raced_take_leaves_nothing(
-    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
     # The fencing counter moved under a take: its record is given back. A cancellation
     # during that must not leave the record behind for a whole lease.
-    table_advance = LeaseTable._advance
-    entered = asyncio.Event()
-
-    async def raced(self: LeaseTable, counter: bytes | None, token: int) -> bool:
-        assert await table_advance(self, counter, token)
-        store = self.store
-        remove = store.remove_if_same
-
-        async def stall_once(key: bytes, value: bytes) -> bool:
-            monkeypatch.setattr(store, "remove_if_same", remove)  # the undo goes through
-            entered.set()
-            await asyncio.sleep(60)
-            return True
-
-        monkeypatch.setattr(store, "remove_if_same", stall_once, raising=False)
-        return False  # as if another taker advanced the counter first
-
-    monkeypatch.setattr(LeaseTable, "_advance", raced)
+    faults = inject_faults(cluster)
+    faults.hang("map.put_if_absent", name=LEASE_MAP)  # the take read the counter, then hangs
     lock = cluster.lock(name)
     task = acquiring(lock, 10)
-    with anyio.fail_after(10):
-        await entered.wait()
+    await eventually(lambda: faults.calls("map.put_if_absent", name=LEASE_MAP) == 1)
+    # Meanwhile another node takes and gives back the lock: the counter moves on.
+    async with cluster2.lock(name):
+        pass
+    faults.release()  # the take stores its record, fails to advance the counter...
+    faults.hang("map.remove_if_same", name=LEASE_MAP)  # ...and stalls giving it back
+    await eventually(lambda: faults.calls("map.remove_if_same", name=LEASE_MAP) == 1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    monkeypatch.undo()
+    # The undo of the cancelled take went through (the hang was for one call only).
+    assert faults.calls("map.remove_if_same", name=LEASE_MAP) == 2
     assert not await lock.locked()
+    faults.release()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import anyio
 import pytest
@@ -16,11 +15,12 @@ from hazelkit import (
     LockError,
     NotLockOwnerError,
     OperationTimeoutError,
-    lowlevel,
 )
 from hazelkit._coordination import _waiting
 from hazelkit._coordination._lease import LEASE_MAP
 from hazelkit._coordination._semaphore import Permit, Semaphore
+from hazelkit.testing import inject_faults
+from timing import GridTime, wait_for_waiters
 
 LEASE = 3.0  # the shortest lease
 HELD_LEASE = 5.0  # for tests that count on renewals
@@ -112,7 +112,7 @@ async def test_waiter_gets_a_released_permit(
 
 
 async def test_dead_holders_permits_come_back(
-    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, grid_time: GridTime, name: str
 ) -> None:
     sem = cluster.semaphore(name, 2, lease=LEASE)
     permits = [await sem.acquire(), await sem.acquire()]
@@ -120,7 +120,15 @@ async def test_dead_holders_permits_come_back(
         permit._lease.abandon()  # the holder "dies"
     started = time.monotonic()
     other = cluster2.semaphore(name, 2, lease=LEASE)
-    again = [await other.acquire(timeout=LEASE + 5), await other.acquire(timeout=LEASE + 5)]
+
+    async def lapse_when_waited_for() -> None:
+        if grid_time.clock is not None:  # on Hazelcast the members' clocks do it
+            await wait_for_waiters(sem)
+            grid_time.clock.advance(LEASE)  # leases nobody renews lapse
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lapse_when_waited_for)
+        again = [await other.acquire(timeout=LEASE + 5), await other.acquire(timeout=LEASE + 5)]
     assert time.monotonic() - started < LEASE + 2
     assert min(p.token for p in again) > max(p.token for p in permits)
     with pytest.raises(LeaseExpiredError):
@@ -146,7 +154,7 @@ async def test_cancelled_waiter_takes_no_permit(
     sem = cluster.semaphore(name, 1)
     permit = await sem.acquire()
     waiting = acquiring(cluster2.semaphore(name, 1))
-    await anyio.sleep(0.3)
+    await wait_for_waiters(sem)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
@@ -178,7 +186,8 @@ async def test_cancelling_a_waiter_as_it_is_granted_takes_no_permit(
         sem = cluster.semaphore(f"{name}-{turns}-{delay}", 1)
         permit = await sem.acquire()
         task = acquiring(sem, 30)
-        await asyncio.sleep(0.2)
+        await wait_for_waiters(sem)  # waiting now, listener registered
+        await asyncio.sleep(0.02)  # (and polling: any point is right, this is the usual)
         releasing = asyncio.ensure_future(permit.release())
         for _ in range(turns):
             await asyncio.sleep(0)
@@ -240,25 +249,15 @@ async def test_acquire_run_as_a_task_of_its_own_is_refused(
 
 
 async def test_waiters_on_one_cluster_share_one_listener(
-    cluster: hazelkit.Cluster,
-    cluster2: hazelkit.Cluster,
-    name: str,
-    monkeypatch: pytest.MonkeyPatch,
+    cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
-    store_class = type(lowlevel.backend(cluster2).map(LEASE_MAP))
-    listen = store_class.listen
-    registered: list[str] = []
-
-    async def counting(self: Any, callback: Any, **options: Any) -> Any:
-        registered.append(self.name)
-        return await listen(self, callback, **options)
-
-    monkeypatch.setattr(store_class, "listen", counting)
-    permit = await cluster.semaphore(name, 2).acquire()
-    second = await cluster.semaphore(name, 2).acquire()
+    faults = inject_faults(cluster2)
+    sem = cluster.semaphore(name, 2)
+    permit = await sem.acquire()
+    second = await sem.acquire()
     waiting = [acquiring(cluster2.semaphore(name, 2), 30) for _ in range(6)]
-    await asyncio.sleep(0.5)
-    assert registered.count(LEASE_MAP) == 1  # not one per waiting task
+    await wait_for_waiters(sem, 6)
+    assert faults.calls("map.listen", name=LEASE_MAP) == 1  # not one per waiting task
     await permit.release()
     await second.release()
     with anyio.fail_after(20):
@@ -273,5 +272,5 @@ async def test_waiters_on_one_cluster_share_one_listener(
     with anyio.fail_after(10):  # the last waiter to leave removed the shared listener
         while _waiting._shared.get(cluster2):
             await asyncio.sleep(0.05)
-    assert registered.count(LEASE_MAP) == 1
-    assert await cluster.semaphore(name, 2).available() == 2
+    assert faults.calls("map.listen", name=LEASE_MAP) == 1
+    assert await sem.available() == 2

@@ -14,6 +14,8 @@ from hazelkit import CapacityError, OperationTimeoutError
 from hazelkit._streams._publishing import MAX_LANES
 from hazelkit._streams._reliable_reader import ReliableSubscription
 from hazelkit._streams._reliable_topic import ReliableTopic
+from hazelkit.testing import Faults, inject_faults
+from timing import eventually
 
 
 async def take(subscription: ReliableSubscription[Any], count: int) -> list[Any]:
@@ -21,15 +23,29 @@ async def take(subscription: ReliableSubscription[Any], count: int) -> list[Any]
         return [await subscription.get() for _ in range(count)]
 
 
-class SlowRing:
-    """A ringbuffer whose writes are counted, and held until ``release`` is set."""
+def writes(faults: Faults, topic: ReliableTopic[Any]) -> int:
+    """How many ringbuffer writes (batches) the topic made through ``faults``' Cluster."""
+    return faults.calls("ringbuffer.add_all", name=topic.name)
+
+
+async def fill_lanes(topic: ReliableTopic[Any], faults: Faults) -> list[asyncio.Task[int]]:
+    """Start one publish per lane, each held in its ringbuffer write until
+    ``faults.release()``: later publishes queue."""
+    before = writes(faults, topic)
+    faults.hang("ringbuffer.add_all", name=topic.name, times=MAX_LANES)
+    held = [asyncio.ensure_future(topic.publish(("held", lane))) for lane in range(MAX_LANES)]
+    await eventually(lambda: writes(faults, topic) == before + MAX_LANES)  # one per lane
+    return held
+
+
+class BatchSizes:
+    """A ringbuffer whose writes are recorded with their sizes, and held until
+    ``release`` is set. (Faults count calls but do not see their arguments.)"""
 
     def __init__(self, ring: Any) -> None:
         self._ring = ring
         self.batches: list[int] = []
         self.release = asyncio.Event()
-        self.release.set()
-        self.delay = 0.0
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self._ring, attribute)
@@ -37,39 +53,23 @@ class SlowRing:
     async def add_all(self, items: Any, policy: Any) -> int:
         self.batches.append(len(items))
         await self.release.wait()
-        await asyncio.sleep(self.delay)
         return int(await self._ring.add_all(items, policy))
-
-
-def slowed(topic: ReliableTopic[Any]) -> SlowRing:
-    ring = SlowRing(topic._ring)
-    topic._ring_cache = ring  # type: ignore[assignment]
-    return ring
-
-
-async def fill_lanes(topic: ReliableTopic[Any], ring: SlowRing) -> list[asyncio.Task[int]]:
-    """Start one publish per lane, each held in the (slowed) ringbuffer: later ones queue."""
-    ring.release.clear()
-    held = [asyncio.ensure_future(topic.publish(("held", lane))) for lane in range(MAX_LANES)]
-    await asyncio.sleep(0.05)
-    assert ring.batches == [1] * MAX_LANES
-    return held
 
 
 async def test_concurrent_publishes_are_grouped_per_lane(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
+    faults = inject_faults(cluster)
     topic = cluster.reliable_topic(name)
-    ring = slowed(topic)
     async with topic.subscribe() as subscription:
-        held = await fill_lanes(topic, ring)
+        held = await fill_lanes(topic, faults)
         queued = [asyncio.ensure_future(topic.publish(i)) for i in range(48)]
-        await asyncio.sleep(0.05)
-        ring.release.set()
+        await asyncio.sleep(0.05)  # (loop turns: every publish is queued by then)
+        faults.release()
         sequences = await asyncio.gather(*held, *queued)
         got = await take(subscription, 52)
-    # One round trip per lane for the 48 that waited (12 each), not one per publish.
-    assert ring.batches == [1] * MAX_LANES + [12] * MAX_LANES
+    # One round trip per lane for the 48 that waited, not one per publish.
+    assert writes(faults, topic) == 2 * MAX_LANES
     assert sorted(m.value for m in got if isinstance(m.value, int)) == list(range(48))
     assert sorted(sequences) == [m.sequence for m in got]  # each returned its own
     by_value = {m.value if isinstance(m.value, int) else tuple(m.value): m for m in got}
@@ -98,9 +98,11 @@ async def test_a_large_publish_all_keeps_its_order_among_concurrent_publishes(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
     topic = cluster.reliable_topic(name, capacity=5000)
-    ring = slowed(topic)
+    ring = BatchSizes(topic._ring)
+    topic._ring_cache = ring  # type: ignore[assignment]
     async with topic.subscribe() as subscription:
-        held = await fill_lanes(topic, ring)
+        held = [asyncio.ensure_future(topic.publish(("held", lane))) for lane in range(MAX_LANES)]
+        await eventually(lambda: ring.batches == [1] * MAX_LANES)
         singles = [asyncio.ensure_future(topic.publish(("single", i))) for i in range(5)]
         bulk = asyncio.ensure_future(topic.publish_all(("bulk", i) for i in range(1500)))
         later = [asyncio.ensure_future(topic.publish(("later", i))) for i in range(5)]
@@ -117,16 +119,16 @@ async def test_a_large_publish_all_keeps_its_order_among_concurrent_publishes(
 async def test_a_publish_that_gives_up_while_queued_is_never_stored(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
+    faults = inject_faults(cluster)
     topic = cluster.reliable_topic(name)
-    ring = slowed(topic)
-    held = await fill_lanes(topic, ring)
+    held = await fill_lanes(topic, faults)
     cancelled = asyncio.ensure_future(topic.publish("cancelled"))
     with pytest.raises(OperationTimeoutError, match="was not stored"):
         await topic.publish("timed out", timeout=0.2)
     cancelled.cancel()
     with pytest.raises(asyncio.CancelledError):
         await cancelled
-    ring.release.set()
+    faults.release()
     assert sorted(await asyncio.gather(*held)) == list(range(MAX_LANES))
     assert await topic.publish("next") == MAX_LANES
     async with topic.subscribe("oldest") as subscription:
@@ -134,38 +136,39 @@ async def test_a_publish_that_gives_up_while_queued_is_never_stored(
     assert got[-1] == "next"
     assert "cancelled" not in got
     assert "timed out" not in got
-    assert ring.batches == [1] * (MAX_LANES + 1)
+    assert writes(faults, topic) == MAX_LANES + 1  # one per held publish, one for "next"
 
 
 async def test_a_failed_batch_fails_its_publishes_and_the_next_goes_on(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
+    faults = inject_faults(cluster)
     topic = cluster.reliable_topic(name, capacity=2, ttl=60, on_full="fail")
     await topic.publish_all(["a", "b"])
-    ring = slowed(topic)
-    held = await fill_lanes(topic, ring)
+    before = writes(faults, topic)
+    held = await fill_lanes(topic, faults)
     queued = [asyncio.ensure_future(topic.publish(f"full {i}")) for i in range(8)]
-    await asyncio.sleep(0.05)
-    ring.release.set()
+    await asyncio.sleep(0.05)  # (loop turns: every publish is queued by then)
+    faults.release()
     outcomes = await asyncio.gather(*held, *queued, return_exceptions=True)
     assert all(isinstance(outcome, CapacityError) for outcome in outcomes)
-    assert ring.batches == [1] * MAX_LANES + [2] * MAX_LANES
+    assert writes(faults, topic) - before == 2 * MAX_LANES  # one batch per lane after
     other = cluster.reliable_topic(name)  # overwrites: a different policy, not batched
     assert await other.publish("c") == 2
 
 
 async def test_closing_the_cluster_fails_queued_publishes(url: str, name: str) -> None:
     other = await hazelkit.connect(url)
+    faults = inject_faults(other)
     try:
         topic = other.reliable_topic(name)
-        ring = slowed(topic)
-        held = await fill_lanes(topic, ring)
+        held = await fill_lanes(topic, faults)
         queued = asyncio.ensure_future(topic.publish("queued"))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # (loop turns: it is queued by then)
     finally:
         with anyio.fail_after(10):
             await other.close()
-    ring.release.set()  # the held writes were on their way before the close
+    faults.release()  # the held writes were on their way before the close
     with anyio.fail_after(10):
         outcomes = await asyncio.gather(*held, queued, return_exceptions=True)
     # A write under way completes (the embedded grid outlives a Cluster) or fails with
@@ -179,14 +182,14 @@ async def test_closing_right_after_a_publish_fails_the_queued_ones_at_once(
     url: str, name: str
 ) -> None:
     other = await hazelkit.connect(url)
+    faults = inject_faults(other)
     topic = other.reliable_topic(name)
-    ring = slowed(topic)
-    held = await fill_lanes(topic, ring)
+    held = await fill_lanes(topic, faults)
     queued = asyncio.ensure_future(topic.publish("queued", timeout=20))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # (loop turns: it is queued by then)
 
     async def publish_then_close() -> None:
-        ring.release.set()
+        faults.release()
         await held[0]  # its lane starts a flusher for "queued" as it returns...
         await other.close()  # ...which the close cancels before its first step
 
@@ -199,9 +202,9 @@ async def test_closing_right_after_a_publish_fails_the_queued_ones_at_once(
 async def test_a_large_publish_all_stops_at_its_timeout(
     cluster: hazelkit.Cluster, name: str
 ) -> None:
+    faults = inject_faults(cluster)
+    faults.delay("ringbuffer.add_all", 0.3, name=name, times=100)  # each batch takes 0.3 s
     topic = cluster.reliable_topic(name, capacity=10_000)
-    ring = slowed(topic)
-    ring.delay = 0.3  # each batch takes 0.3 s
     with pytest.raises(OperationTimeoutError, match="the other 4001 were not"):
-        await topic.publish_all(range(5000), timeout=0.1)
-    assert ring.batches == [999]  # no batch begun after the timeout
+        await topic.publish_all(range(5000), timeout=0.1)  # the first 999 were stored
+    assert writes(faults, topic) == 1  # no batch begun after the timeout

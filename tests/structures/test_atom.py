@@ -10,6 +10,7 @@ import pytest
 from structure_helpers import wait_for
 
 import hazelkit
+from hazelkit.testing import inject_faults
 
 
 async def test_deref_reset_swap(cluster: hazelkit.Cluster, name: str) -> None:
@@ -42,19 +43,11 @@ async def test_swaps_from_many_nodes_all_apply(
 
 
 async def test_swaps_through_one_cluster_take_turns_instead_of_racing(
-    cluster: hazelkit.Cluster, name: str, monkeypatch: pytest.MonkeyPatch
+    cluster: hazelkit.Cluster, name: str
 ) -> None:
     from hazelkit._core import _cas
 
-    writes: list[bool] = []
-    write_if_same = _cas.write_if_same
-
-    async def counted(*args: Any) -> bool:
-        won = await write_if_same(*args)
-        writes.append(won)
-        return won
-
-    monkeypatch.setattr(_cas, "write_if_same", counted)
+    faults = inject_faults(cluster)
     counter = cluster.counter(name)
 
     async def swapper(number: int) -> None:
@@ -68,7 +61,13 @@ async def test_swaps_through_one_cluster_take_turns_instead_of_racing(
             tg.start_soon(swapper, number)
     assert await cluster.atom(name, initial=0).deref() == 160
     assert await counter.get() == 160
-    assert writes == [True] * 320  # no swap or add ever lost a race to a local one
+    # Each swap and add is one compare-and-set (put_if_absent for the first write of an
+    # entry): a lost race would have cost another one.
+    writes = sum(
+        faults.calls(f"map.{write}")
+        for write in ("put_if_absent", "replace_if_same", "remove_if_same")
+    )
+    assert writes == 320  # no swap or add ever lost a race to a local one
     assert not _cas._turns.peek(cluster)  # nothing left behind
 
 
@@ -96,10 +95,11 @@ async def test_validator_rejections_change_nothing(cluster: hazelkit.Cluster, na
         await atom.compare_and_set(3, "three")
 
     def explode(value: object) -> bool:
-        raise RuntimeError("validator broke")
+        if value == 4:
+            raise RuntimeError("validator broke")
+        return True
 
-    raising = cluster.atom(name, initial=3)
-    raising._validator = explode
+    raising = cluster.atom(name, initial=3, validator=explode)
     with pytest.raises(hazelkit.ValidationError, match="validator broke"):
         await raising.reset(4)
     assert await atom.deref() == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from typing import Any
@@ -13,9 +14,13 @@ from structure_helpers import wait_for
 import hazelkit
 from hazelkit._caching._near_cache import MISS, NearCache
 from hazelkit._core._events import _owned
+from hazelkit.testing import inject_faults
+from timing import GridTime, eventually
 
 
-async def test_get_set_delete_and_ttl(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_get_set_delete_and_ttl(
+    cluster: hazelkit.Cluster, grid_time: GridTime, name: str
+) -> None:
     # Hazelcast counts TTLs in whole seconds: an entry may expire up to 1 s early.
     cache = cluster.cache(name, ttl=2)
     await cache.set("short", {"v": 1})
@@ -24,8 +29,11 @@ async def test_get_set_delete_and_ttl(cluster: hazelkit.Cluster, name: str) -> N
     assert await cache.get("short") == {"v": 1}
     assert await cache.contains("long")
     assert await cache.size() == 3
-    await anyio.sleep(3)
-    assert await cache.get("short") is None
+
+    async def expired() -> bool:
+        return await cache.get("short") is None
+
+    await grid_time.expire(3, until=expired)
     assert await cache.get("short", "gone") == "gone"
     assert await cache.get("long") == 2
     assert await cache.get("zero") == 3
@@ -86,11 +94,12 @@ async def test_near_cache_serves_locally_and_is_invalidated(
     async def fresh() -> bool:
         return await near.get("k") == 2 and await near.get("missing") == "now here"
 
-    with anyio.fail_after(2):
+    # Well within the near copies' 60 s (events may be late on a loaded machine).
+    with anyio.fail_after(10):
         while not await fresh():
             await anyio.sleep(0.02)
     await other.delete("k")
-    with anyio.fail_after(2):
+    with anyio.fail_after(10):
         while await near.get("k") is not None:
             await anyio.sleep(0.02)
 
@@ -126,7 +135,7 @@ async def test_cheap_handles_share_one_listener_per_map(
                 break
             await anyio.sleep(0.05)
     await cluster2.cache(name).set(0, "changed")
-    with anyio.fail_after(2):
+    with anyio.fail_after(3):  # by an invalidation: well before the near copies' 5 s TTL
         while await cluster.cache(name, near_cache=True).get(0) != "changed":
             await anyio.sleep(0.02)
     # Destroying the cache drops the listeners; the next use registers them again.
@@ -241,7 +250,9 @@ async def test_memoize_computes_once_across_nodes(
     assert len(runs) == 5
 
 
-async def test_memoized_none_and_ttl(cluster: hazelkit.Cluster, name: str) -> None:
+async def test_memoized_none_and_ttl(
+    cluster: hazelkit.Cluster, grid_time: GridTime, name: str
+) -> None:
     runs = 0
 
     @cluster.cache(name, ttl=60).memoize(ttl=2)
@@ -252,7 +263,7 @@ async def test_memoized_none_and_ttl(cluster: hazelkit.Cluster, name: str) -> No
     assert await nothing() is None
     assert await nothing() is None  # None is a cached result, not a miss
     assert runs == 1
-    await anyio.sleep(3)
+    await grid_time.expire(3)  # (Hazelcast: size() may count an expired entry a while)
     await nothing()
     assert runs == 2
 
@@ -311,7 +322,9 @@ async def test_unencodable_results_and_arguments(cluster: hazelkit.Cluster, name
         cache.memoize()(lambda: 1)  # type: ignore[arg-type,return-value]
 
 
-async def test_waiters_take_over_from_a_dead_computing_node(url: str, name: str) -> None:
+async def test_waiters_take_over_from_a_dead_computing_node(
+    url: str, grid_time: GridTime, name: str
+) -> None:
     started = anyio.Event()
 
     async def forever() -> str:
@@ -322,8 +335,9 @@ async def test_waiters_take_over_from_a_dead_computing_node(url: str, name: str)
     async def late() -> str:
         return "from the survivor"
 
-    async with hazelkit.connect(url) as survivor:
-        dying = await hazelkit.connect(url)
+    async with hazelkit.connect(url, **grid_time.options) as survivor:
+        faults = inject_faults(survivor)
+        dying = await hazelkit.connect(url, **grid_time.options)
         async with anyio.create_task_group() as tg:
             tg.start_soon(
                 functools.partial(dying.cache(name).get_or_compute, lease=2.0), "k", forever
@@ -332,7 +346,14 @@ async def test_waiters_take_over_from_a_dead_computing_node(url: str, name: str)
             await dying.close()  # the node is gone: its claim is never released
             tg.cancel_scope.cancel()
         began = time.monotonic()
-        value = await survivor.cache(name).get_or_compute("k", late, timeout=20)
+        taking_over = asyncio.ensure_future(
+            survivor.cache(name).get_or_compute("k", late, timeout=20)
+        )
+        if grid_time.clock is not None:  # the embedded grid lapses the claim on its clock
+            flights = f"hazelkit.cache-flights/{name}"
+            await eventually(lambda: faults.calls("map.put_if_absent", name=flights) >= 1)
+            grid_time.clock.advance(2.0)  # the survivor found it claimed: now it lapses
+        value = await taking_over
         assert value == "from the survivor"
         assert time.monotonic() - began < 2.0 + 0.5 + 3  # lease + recheck + slack
 
@@ -358,29 +379,15 @@ async def test_waiting_for_a_live_computation_times_out(
         assert await cluster2.cache(name).get_or_compute("k", other, timeout=20) == "slow"
 
 
-class FlakyRenewals:
-    """A claims map whose first ``failures`` renewals fail, as when the cluster is
-    briefly unreachable."""
-
-    def __init__(self, store: Any, failures: int) -> None:
-        self._store = store
-        self.failures = failures
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    async def set_ttl(self, key: bytes, ttl: float) -> None:
-        if self.failures > 0:
-            self.failures -= 1
-            raise hazelkit.OperationTimeoutError("renewal timed out (injected)")
-        await self._store.set_ttl(key, ttl)
-
-
 async def test_a_failed_renewal_does_not_end_the_claim(
     cluster: hazelkit.Cluster, cluster2: hazelkit.Cluster, name: str
 ) -> None:
+    faults = inject_faults(cluster)
+    flights = f"hazelkit.cache-flights/{name}"  # the claims map
+    # The first two renewals fail, as when the cluster is briefly unreachable.
+    renewal_timed_out = hazelkit.OperationTimeoutError("renewal timed out (injected)")
+    faults.fail("map.set_ttl", name=flights, times=2, error=renewal_timed_out)
     computing = cluster.cache(name)
-    computing._flights_store = FlakyRenewals(computing._flights, failures=2)  # type: ignore[assignment]
     runs = 0
 
     async def slow() -> str:
@@ -394,7 +401,7 @@ async def test_a_failed_renewal_does_not_end_the_claim(
         await wait_for(lambda: runs == 1)
         assert await cluster2.cache(name).get_or_compute("k", slow, timeout=30) == "slow"
     assert runs == 1
-    assert computing._flights_store.failures == 0  # type: ignore[union-attr]
+    assert faults.calls("map.set_ttl", name=flights) > 2  # both failed, then renewed
 
 
 @pytest.mark.parametrize(
