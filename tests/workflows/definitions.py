@@ -75,3 +75,32 @@ def order(prefix: str) -> type[Workflow]:
             return {**state, "reminded": True}
 
     return Order
+
+
+def listener(prefix: str, *, tolerate_loss: bool = False) -> type[Workflow]:
+    """Subscribes to topics on request and records every topic message it applies."""
+
+    class Listener(Workflow):
+        name = f"{prefix}.listener"
+        max_retries = 0
+
+        def initial(self, args: Any) -> Any:
+            return {"got": [], "lost": []}
+
+        async def handle(self, ctx: Context, state: Any, message: Any) -> Any:
+            if ctx.topic is not None:
+                if message == "poison":
+                    raise RuntimeError("poison")
+                return {**state, "got": [*state["got"], message]}
+            if "subscribe" in message:
+                ctx.subscribe(message["subscribe"], start=message.get("start", "latest"))
+            elif "unsubscribe" in message:
+                ctx.unsubscribe(message["unsubscribe"])
+            return state
+
+        async def on_loss(self, ctx: Context, state: Any, topic: str, first: int, last: int) -> Any:
+            if not tolerate_loss:
+                return await super().on_loss(ctx, state, topic, first, last)
+            return {**state, "lost": [*state["lost"], [first, last]]}
+
+    return Listener

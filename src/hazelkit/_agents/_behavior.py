@@ -24,7 +24,7 @@ import logging
 from typing import Any
 
 from hazelkit._agents._actions import find_action
-from hazelkit._core._exceptions import ValidationError
+from hazelkit._core._exceptions import MessageLossError, ValidationError
 from hazelkit._runtime._behavior import Effects
 
 __all__ = ["AGENT_TYPE", "AgentBehavior", "current_effects"]
@@ -80,6 +80,13 @@ class AgentBehavior:
 
     async def on_timer(self, context: Effects, state: Any, name: str) -> Any:
         return state  # agents set no timers
+
+    async def on_loss(self, context: Effects, state: Any, topic: str, first: int, last: int) -> Any:
+        raise MessageLossError(
+            f"messages {first}..{last} of {topic!r} were lost",
+            lost=last - first + 1,
+            next_sequence=last + 1,
+        )  # agents subscribe to no topics
 
 
 async def _apply(name: str, value: Any, args: list[Any]) -> Any:

@@ -40,6 +40,10 @@ class Behavior(Protocol):
     async def on_message(self, context: Any, state: Any, message: Any) -> Any: ...
     async def on_timer(self, context: Any, state: Any, name: str) -> Any: ...
 
+    async def on_loss(self, context: Any, state: Any, topic: str, first: int, last: int) -> Any:
+        """Messages ``first..last`` of ``topic`` were overwritten before the entity
+        read them: the new state, or raise to pause the entity (naming the range)."""
+
 
 @dataclass
 class Effects:
@@ -57,6 +61,10 @@ class Effects:
     failed: str | None = None
     #: An error the handler dealt with itself, to show as the entity's last error.
     error: str | None = None
+    #: The reliable topics it will subscribe to after this run (see EntityRecord.topics).
+    topics: dict[str, int] = field(default_factory=dict)
+    #: The topic of the message being applied (None: an inbox message or a timer).
+    topic: str | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -100,3 +108,22 @@ class Effects:
 
     def publish(self, topic: str, value: Any) -> None:
         self.publishes.append((topic, value))
+
+    def subscribe(self, topic: str, start: int | str = "latest") -> None:
+        if not isinstance(topic, str) or not topic:
+            raise ConfigurationError(f"a topic name must be a non-empty str, not {topic!r}")
+        if topic in self.topics:
+            return  # subscribed already: keep its place
+        if start == "latest":
+            self.topics[topic] = -1
+        elif start == "oldest":
+            self.topics[topic] = -2
+        elif isinstance(start, int) and not isinstance(start, bool) and start >= 0:
+            self.topics[topic] = start
+        else:
+            raise ConfigurationError(
+                f"start must be 'latest', 'oldest' or a sequence >= 0, not {start!r}"
+            )
+
+    def unsubscribe(self, topic: str) -> None:
+        self.topics.pop(topic, None)

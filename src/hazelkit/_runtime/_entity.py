@@ -35,6 +35,8 @@ from hazelkit._core._handle import place_of
 from hazelkit._runtime._behavior import Effects
 from hazelkit._runtime._inbox import InboxMessage
 from hazelkit._runtime._record import EntityRecord, Held, Outgoing, Status
+from hazelkit._streams._envelope import Envelope
+from hazelkit._streams._envelope import unpack as unpack_envelope
 
 if TYPE_CHECKING:
     from hazelkit._runtime._partition import PartitionWorker
@@ -44,6 +46,8 @@ __all__ = ["EntityWorker", "NotYet", "Stale", "Work"]
 logger = logging.getLogger("hazelkit")
 
 CONTROLS = frozenset({"terminate", "resume", "skip", "restart"})
+#: How many publishers per topic an entity remembers for dropping repeats.
+PUBLISHERS_KEPT = 64
 _MAX_RETRIES_OF_A_COMMIT = 5
 
 
@@ -57,10 +61,13 @@ class NotYet(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Work:
-    """An inbox message (``sequence`` >= 0) or a timer check (``message`` None)."""
+    """An inbox message (``sequence`` >= 0), a timer check (``message`` None), or a
+    message of a subscribed topic (``topic``; ``item`` the stored envelope)."""
 
     sequence: int
     message: InboxMessage | None
+    topic: str | None = None
+    item: bytes = b""
 
 
 class EntityWorker:
@@ -101,7 +108,8 @@ class EntityWorker:
                 await asyncio.sleep(0.2)
                 continue
             self.queue.popleft()
-            self.part.done(work.sequence)
+            if work.topic is None:
+                self.part.done(work.sequence)
         self.part.idle(self)
 
     # -- applying -------------------------------------------------------------------------
@@ -115,7 +123,9 @@ class EntityWorker:
                 return
             await self._deliver(record)
             try:
-                if work.message is None:
+                if work.topic is not None:
+                    await self._topic_message(record, work.topic, work.sequence, work.item)
+                elif work.message is None:
                     await self._fire_timers()
                 else:
                     await self._message(work.sequence, work.message)
@@ -130,6 +140,8 @@ class EntityWorker:
         if self.raw is None:
             self.raw = await self.part.records.get(self._key)
             self.record = None if self.raw is None else self._decode(self.raw)
+            if self.record is not None and self.record.topics:
+                self.part.subscribed(self.id, self.record.topics, rewind=True)
         return self.record
 
     def _decode(self, raw: bytes) -> EntityRecord:
@@ -206,7 +218,7 @@ class EntityWorker:
         for attempt in range(behavior.max_retries + 1):
             fresh = self._decode(self.raw) if self.raw is not None else record
             state = self._migrated(fresh)
-            effects = Effects(self.id, sequence, key, self.part.now(), dict(fresh.timers))
+            effects = self._effects(fresh, sequence, key)
             context = behavior.make_effects(effects)
             try:
                 new_state = await behavior.on_message(context, state, message)
@@ -274,6 +286,7 @@ class EntityWorker:
             version=behavior.version,
             count=record.count + 1,
             timers={} if done else effects.timers,
+            topics={} if done else effects.topics,
             outbox=(*record.outbox, *outgoing),
             next_number=number,
             waiting_for_version=None,
@@ -303,8 +316,8 @@ class EntityWorker:
         error: BaseException | None = None
         for attempt in range(behavior.max_retries + 1):
             state = self._migrated(record)
-            timers = {k: v for k, v in record.timers.items() if k != name}
-            effects = Effects(self.id, -1, key, self.part.now(), timers)
+            effects = self._effects(record, -1, key)
+            effects.timers.pop(name, None)
             try:
                 new_state = await behavior.on_timer(behavior.make_effects(effects), state, name)
             except Exception as failure:
@@ -320,6 +333,104 @@ class EntityWorker:
         await self._commit(
             paused.noted(self.part.now(), -1, f"paused: {reason}", behavior.history_limit)
         )
+
+    # -- subscribed topics ----------------------------------------------------------------
+
+    async def _topic_message(
+        self, record: EntityRecord, topic: str, sequence: int, item: bytes
+    ) -> None:
+        position = record.topics.get(topic)
+        if position is None or sequence < position or record.status is not Status.RUNNING:
+            return  # not subscribed, applied already, or held back until resumed
+        if sequence > position:
+            await self._lost(record, topic, position, sequence)
+            return
+        try:
+            envelope = unpack_envelope(item)
+        except SerializationError:  # not a hazelkit message: nothing to apply
+            await self._commit(self._topic_moved(record, topic, sequence, None))
+            return
+        seen = record.publishers.get(topic, {})
+        if envelope.number <= seen.get(envelope.publisher, -1):
+            await self._commit(self._topic_moved(record, topic, sequence, None))
+            return  # the repeat of a retried publish
+        try:
+            value = self.part.codec.decode(
+                envelope.payload, place_of(self.part.cluster, "reliable topic", topic)
+            )
+        except SerializationError as undecodable:
+            held = Held(sequence, f"topic:{topic}:{sequence}", f"topic:{topic}", b"")
+            await self._pause(
+                record, held, f"undecodable message {sequence} of {topic!r}: {undecodable}"
+            )
+            return
+        await self._run_topic(record, topic, sequence, envelope, value)
+
+    async def _run_topic(
+        self, record: EntityRecord, topic: str, sequence: int, envelope: Envelope, value: Any
+    ) -> None:
+        behavior = self.part.behavior
+        last: BaseException | None = None
+        key = f"topic:{topic}:{sequence}"
+        for attempt in range(behavior.max_retries + 1):
+            fresh = self._decode(self.raw) if self.raw is not None else record
+            effects = self._effects(fresh, sequence, key)
+            effects.topic = topic
+            try:
+                new_state = await behavior.on_message(
+                    behavior.make_effects(effects), self._migrated(fresh), value
+                )
+            except Exception as failure:
+                last = failure
+                if attempt < behavior.max_retries:
+                    await asyncio.sleep(behavior.retry_delay * 2**attempt)
+                continue
+            new = self._outcome(fresh, effects, new_state, -1, key, f"topic {topic} {sequence}")
+            await self._commit(self._topic_moved(new, topic, sequence, envelope))
+            return
+        held = Held(sequence, key, f"topic:{topic}", b"")
+        await self._pause(
+            record, held, f"handler failed on message {sequence} of {topic!r}: {last!r}"
+        )
+
+    def _topic_moved(
+        self, record: EntityRecord, topic: str, sequence: int, envelope: Envelope | None
+    ) -> EntityRecord:
+        """``record`` with its position in ``topic`` past ``sequence``."""
+        if topic not in record.topics:
+            return record  # the handler unsubscribed
+        publishers = record.publishers
+        if envelope is not None:
+            seen = dict(publishers.get(topic, {}))
+            seen[envelope.publisher] = envelope.number
+            seen = dict(list(seen.items())[-PUBLISHERS_KEPT:])
+            publishers = {**publishers, topic: seen}
+        topics = {**record.topics, topic: sequence + 1}
+        return replace(record, topics=topics, publishers=publishers)
+
+    async def _lost(self, record: EntityRecord, topic: str, first: int, sequence: int) -> None:
+        """Messages ``first..sequence-1`` were overwritten before this entity read them."""
+        behavior = self.part.behavior
+        effects = self._effects(record, -1, f"loss:{topic}:{first}")
+        try:
+            state = await behavior.on_loss(
+                behavior.make_effects(effects), self._migrated(record), topic, first, sequence - 1
+            )
+        except Exception as refused:
+            reason = f"messages {first}..{sequence - 1} of {topic!r} were lost ({refused})"
+            held = Held(sequence, f"topic:{topic}:{sequence}", f"topic:{topic}", b"")
+            moved = replace(record, topics={**record.topics, topic: sequence})
+            await self._pause(moved, held, reason)
+            return
+        new = self._outcome(
+            record, effects, state, -1, effects.key, f"lost {topic} {first}..{sequence - 1}"
+        )
+        await self._commit(replace(new, topics={**new.topics, topic: sequence}))
+
+    def _effects(self, record: EntityRecord, sequence: int, key: str) -> Effects:
+        effects = Effects(self.id, sequence, key, self.part.now(), dict(record.timers))
+        effects.topics = dict(record.topics)
+        return effects
 
     # -- control messages -----------------------------------------------------------------
 
@@ -342,9 +453,13 @@ class EntityWorker:
             await self._commit(self._advanced(record, sequence, message.key))
             return
         held, state, note = record.held, record.state, "resumed"
+        topics = dict(record.topics)
         if message.kind == "skip" and held:
             note = f"skipped message {held[0].sequence}: {reason}"
-            held = held[1:]
+            first, held = held[0], held[1:]
+            topic = first.kind.removeprefix("topic:") if first.kind.startswith("topic:") else None
+            if topic is not None and topic in topics:
+                topics[topic] = max(topics[topic], first.sequence + 1)
         elif message.kind == "restart":  # reason is {"state": ..., "clear": ...}
             try:
                 state = self.part.behavior.restarted(record.state, reason["state"])
@@ -360,7 +475,9 @@ class EntityWorker:
             state=state,
             held=(),
             error=None,
+            topics=topics,
         )
+        held = tuple(h for h in held if not h.kind.startswith("topic:"))  # fed again
         await self._commit(resumed.noted(now, sequence, note, limit))
         for index, item in enumerate(held):
             current = self.record
@@ -379,6 +496,9 @@ class EntityWorker:
         new = replace(new, epoch=part.epoch, owner=part.node, updated=part.now())
         if new.timers:
             await part.index_timers(self.id, new.timers)
+        if new.topics:
+            new = replace(new, topics=await part.resolve_topics(new.topics))
+            await part.index_topics(self.id, new.topics)
         raw = part.codec.encode(new.to_wire())
         try:
             won = await write_if_same(part.records, self._key, self.raw, raw)
@@ -386,10 +506,12 @@ class EntityWorker:
             won = await part.records.get(self._key) == raw
         if won:
             before = self.record.timers if self.record is not None else {}
+            before_status = self.record.status if self.record is not None else None
             self.raw, self.record = raw, new
             part.applied += 1
             if new.timers != before:
                 part.schedule(self.id, new.timers)
+            part.subscribed(self.id, new.topics, rewind=new.status is not before_status)
             return
         self.raw = await part.records.get(self._key)
         self.record = None if self.raw is None else self._decode(self.raw)

@@ -36,6 +36,7 @@ from hazelkit._core._exceptions import (
 from hazelkit._runtime._entity import EntityWorker, Stale, Work
 from hazelkit._runtime._inbox import Cursor, unpack
 from hazelkit._runtime._record import Outgoing
+from hazelkit._runtime._topics import SUBS_MAP, TopicFeed
 
 if TYPE_CHECKING:
     from hazelkit._runtime._entities import EntitySpace
@@ -85,6 +86,10 @@ class PartitionWorker:
         self._progress = asyncio.Event()
         self._timer_wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self._feeds: dict[str, TopicFeed] = {}
+        self._subs: dict[str, list[str]] = {}
+        self._subs_raw: bytes | None = None
+        self._subs_key = self._index_key
 
     # -- what entity workers use ----------------------------------------------------------
 
@@ -168,6 +173,11 @@ class PartitionWorker:
         self._index = {} if raw is None else dict(self.codec.decode(raw))
         for entity, due in self._index.items():
             heapq.heappush(self._timers, (float(due), entity))
+        raw = await self._subs_store.get(self._subs_key)
+        self._subs_raw = raw
+        self._subs = {} if raw is None else {k: list(v) for k, v in self.codec.decode(raw).items()}
+        for entity in self._subs:
+            self._worker(entity).submit(Work(-1, None))  # loads it, and feeds its topics
 
     async def _step(self) -> None:
         if len(self.in_flight) >= MAX_IN_FLIGHT:
@@ -238,6 +248,57 @@ class PartitionWorker:
             except (Stale, HazelkitError):
                 logger.warning("partition %d: final cursor not committed", self.partition)
         self.stopped = True
+
+    # -- subscribed topics ----------------------------------------------------------------
+
+    @property
+    def _subs_store(self) -> Any:
+        return lowlevel.backend(self.cluster).map(SUBS_MAP)
+
+    def feed(self, entity: str, topic: str, sequence: int, item: bytes) -> None:
+        """Hand message ``sequence`` of ``topic`` to ``entity`` (from a feed)."""
+        self._worker(entity).submit(Work(sequence, None, topic, item))
+
+    async def resolve_topics(self, topics: dict[str, int]) -> dict[str, int]:
+        """``topics`` with "latest" (-1) and "oldest" (-2) turned into sequences."""
+        resolved = dict(topics)
+        for topic, position in topics.items():
+            if position < 0:
+                ring = lowlevel.backend(self.cluster).ringbuffer(topic)
+                resolved[topic] = await ring.tail() + 1 if position == -1 else await ring.head()
+        return resolved
+
+    async def index_topics(self, entity: str, topics: dict[str, int]) -> None:
+        """Make sure the index lists the entity's topics (before its commit)."""
+        known = set(self._subs.get(entity, ()))
+        if set(topics) <= known:
+            return
+        index = {**self._subs, entity: sorted(known | set(topics))}
+        if not self.lease_valid():
+            raise Stale
+        raw = self.codec.encode(index)
+        try:
+            won = await write_if_same(self._subs_store, self._subs_key, self._subs_raw, raw)
+        except IndeterminateOperationError:
+            won = await self._subs_store.get(self._subs_key) == raw
+        if not won:
+            raise Stale
+        self._subs_raw, self._subs = raw, index
+
+    def subscribed(self, entity: str, topics: dict[str, int], *, rewind: bool) -> None:
+        """After a commit: feed ``entity`` its topics from their positions (from the
+        record when it was loaded or resumed, ``rewind``), and stop feeding the rest."""
+        for topic, existing in self._feeds.items():
+            if topic not in topics:
+                existing.drop(entity)
+        for topic, position in topics.items():
+            feed = self._feeds.get(topic)
+            if feed is None:
+                feed = self._feeds[topic] = TopicFeed(self, topic)
+            if rewind or entity not in feed.positions:
+                feed.place(entity, position)
+            else:
+                feed.positions[entity] = position
 
     # -- timers ---------------------------------------------------------------------------
 

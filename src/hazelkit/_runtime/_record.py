@@ -78,6 +78,12 @@ class EntityRecord:
     updated: float = 0.0
     waiting_for_version: int | None = None
     next_number: int = 0
+    #: Reliable topics it subscribes to: the next sequence to apply (-1: from the tail
+    #: when first read, -2: from the head).
+    topics: dict[str, int] = field(default_factory=dict)
+    #: Per topic, the highest message number applied per publisher (repeats of a
+    #: retried publish are dropped), for the most recent publishers.
+    publishers: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -104,6 +110,8 @@ class EntityRecord:
             "updated": self.updated,
             "waiting": self.waiting_for_version,
             "number": self.next_number,
+            "topics": self.topics,
+            "pubs": self.publishers,
         }
 
     @classmethod
@@ -133,6 +141,11 @@ class EntityRecord:
             updated=float(value.get("updated", 0.0)),
             waiting_for_version=value.get("waiting"),
             next_number=int(value.get("number", 0)),
+            topics={str(k): int(v) for k, v in value.get("topics", {}).items()},
+            publishers={
+                str(t): {str(p): int(n) for p, n in seen.items()}
+                for t, seen in value.get("pubs", {}).items()
+            },
         )
 
     def applied_in(self, gen: str) -> int:

@@ -66,6 +66,7 @@ class WorkflowSnapshot:
     epoch: int  #: the lease epoch of that commit
     timers: dict[str, datetime.datetime]
     held: int  #: messages held while paused (the first one failed)
+    topics: dict[str, int]  #: reliable topics it subscribes to: the next sequence of each
     waiting_for_version: int | None  #: set while no node runs a new enough definition
     created: datetime.datetime
     updated: datetime.datetime
@@ -86,6 +87,7 @@ class WorkflowSnapshot:
             epoch=record.epoch,
             timers={name: _utc(due) for name, due in record.timers.items()},
             held=len(record.held),
+            topics=dict(record.topics),
             waiting_for_version=record.waiting_for_version,
             created=_utc(record.created),
             updated=_utc(record.updated),

@@ -82,6 +82,29 @@ class Context:
         after a crash is dropped by subscribers."""
         self._effects.publish(topic, value)
 
+    def subscribe(self, topic: str, *, start: int | str = "latest") -> None:
+        """From this commit on, apply the messages of the reliable topic ``topic`` as
+        messages of this workflow (``ctx.topic`` names it), from ``start``: "latest"
+        (published after this commit), "oldest" (every one still stored) or a sequence.
+        The position is kept in the workflow's state: after a failover it resumes there,
+        each message applied exactly once; subscribing again keeps the position."""
+        self._effects.subscribe(topic, start)
+
+    def unsubscribe(self, topic: str) -> None:
+        """Stop applying ``topic``'s messages (from this commit on)."""
+        self._effects.unsubscribe(topic)
+
+    @property
+    def topic(self) -> str | None:
+        """The topic of the message being applied (None for an inbox message or timer)."""
+        return self._effects.topic
+
+    @property
+    def topics(self) -> dict[str, int]:
+        """The topics subscribed after this run, with the next sequence of each (before
+        its first message, "latest"/"oldest" read as -1/-2)."""
+        return dict(self._effects.topics)
+
     def __repr__(self) -> str:
         return f"<Context {self.workflow_id!r} at {self.sequence}>"
 
@@ -114,6 +137,9 @@ class WorkflowBehavior:
 
     async def on_timer(self, context: Any, state: Any, name: str) -> Any:
         return await self.definition.on_timer(context, state, name)
+
+    async def on_loss(self, context: Any, state: Any, topic: str, first: int, last: int) -> Any:
+        return await self.definition.on_loss(context, state, topic, first, last)
 
 
 def _conforms(behavior: WorkflowBehavior) -> Behavior:

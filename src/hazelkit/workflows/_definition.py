@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from hazelkit._core._exceptions import ArgumentError, ConfigurationError
+from hazelkit._core._exceptions import ArgumentError, ConfigurationError, MessageLossError
 
 __all__ = ["Workflow", "on", "on_timer"]
 
@@ -105,6 +105,16 @@ class Workflow:
         if handler is None:
             raise ConfigurationError(f"workflow {self.name!r} has no handler for timer {name!r}")
         return await getattr(self, handler)(ctx, state)
+
+    async def on_loss(self, ctx: Any, state: Any, topic: str, first: int, last: int) -> Any:
+        """Messages ``first..last`` of a subscribed ``topic`` were overwritten before
+        the workflow read them. Return the new state to go on, or raise (the default)
+        to pause the workflow with the lost range as its error."""
+        raise MessageLossError(
+            f"messages {first}..{last} of {topic!r} were overwritten before they were read",
+            lost=last - first + 1,
+            next_sequence=last + 1,
+        )
 
     async def _dispatch(self, ctx: Any, state: Any, message: Any) -> Any:
         current = _current_state(type(self), state)
