@@ -240,8 +240,9 @@ class EntityWorker:
 
     async def _pause(self, record: EntityRecord, held: Held, reason: str) -> None:
         logger.error("entity %r paused: %s", self.id, reason)
+        from_inbox = not held.kind.startswith("topic:")  # a topic's sequence is not the inbox's
         paused = replace(
-            self._advanced(record, held.sequence, held.key),
+            self._advanced(record, held.sequence, held.key) if from_inbox else record,
             status=Status.PAUSED,
             held=(held, *record.held),
             error=reason,
@@ -343,8 +344,10 @@ class EntityWorker:
         if position is None or sequence < position or record.status is not Status.RUNNING:
             return  # not subscribed, applied already, or held back until resumed
         if sequence > position:
-            await self._lost(record, topic, position, sequence)
-            return
+            if not await self._lost(record, topic, position, sequence):
+                return  # paused on the loss
+            assert self.record is not None
+            record = self.record
         try:
             envelope = unpack_envelope(item)
         except SerializationError:  # not a hazelkit message: nothing to apply
@@ -408,8 +411,9 @@ class EntityWorker:
         topics = {**record.topics, topic: sequence + 1}
         return replace(record, topics=topics, publishers=publishers)
 
-    async def _lost(self, record: EntityRecord, topic: str, first: int, sequence: int) -> None:
-        """Messages ``first..sequence-1`` were overwritten before this entity read them."""
+    async def _lost(self, record: EntityRecord, topic: str, first: int, sequence: int) -> bool:
+        """Messages ``first..sequence-1`` were overwritten before this entity read them;
+        True if its loss handler accepted that (it goes on at ``sequence``)."""
         behavior = self.part.behavior
         effects = self._effects(record, -1, f"loss:{topic}:{first}")
         try:
@@ -421,11 +425,12 @@ class EntityWorker:
             held = Held(sequence, f"topic:{topic}:{sequence}", f"topic:{topic}", b"")
             moved = replace(record, topics={**record.topics, topic: sequence})
             await self._pause(moved, held, reason)
-            return
+            return False
         new = self._outcome(
             record, effects, state, -1, effects.key, f"lost {topic} {first}..{sequence - 1}"
         )
         await self._commit(replace(new, topics={**new.topics, topic: sequence}))
+        return True
 
     def _effects(self, record: EntityRecord, sequence: int, key: str) -> Effects:
         effects = Effects(self.id, sequence, key, self.part.now(), dict(record.timers))
