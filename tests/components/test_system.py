@@ -318,6 +318,14 @@ def test_looking_up_a_component() -> None:
         system["a"]
 
 
+def test_using_adds_to_a_component() -> None:
+    part = Part("p", [])
+    component = using(using(part, "db", start_timeout=1), cache="redis", stop_timeout=2)
+    assert component.value is part
+    assert dict(component.dependencies) == {"db": "db", "cache": "redis"}
+    assert (component.start_timeout, component.stop_timeout) == (1, 2)
+
+
 def test_a_bad_spelling_is_a_configuration_error() -> None:
     with pytest.raises(hazelkit.ConfigurationError, match="timeout"):
         using(object(), start_timeout=-1)

@@ -265,7 +265,8 @@ class LeaseExpiredError(LockError):
 
 
 class ComponentError(HazelkitError):
-    """A component failed to start or stop, or a step meant to run once failed.
+    """A component failed to start or stop (or was used before it started), or a step
+    meant to run once (or a migration) failed, or this node may not run it.
 
     ``component`` names the component (or the step, or the set of migrations).
     ``error`` is the failure as recorded for every node (``"ValueError: boom"``) when it

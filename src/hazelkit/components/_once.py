@@ -94,7 +94,7 @@ async def forget_once(cluster: Cluster, name: str, *, timeout: float | None = No
 
 async def _run(
     records: Map[Any, Any], name: str, step: Callable[[], Awaitable[Any]], token: int
-) -> dict[str, Any]:
+) -> Any:
     """Run the step and record its outcome; return the record that won."""
     error: Exception | None = None
     try:
@@ -115,7 +115,7 @@ async def _run(
         logger.warning(
             "step %r ran here and elsewhere (a lease lapsed); the first record won", name
         )
-        return dict(stored)
+        return stored
     if error is not None:
         record["cause"] = error
     return record
