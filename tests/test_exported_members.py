@@ -12,6 +12,7 @@ PUBLIC_MODULES = [
     "hazelkit",
     "hazelkit.blocking",
     "hazelkit.codec",
+    "hazelkit.components",
     "hazelkit.lowlevel",
     "hazelkit.testing",
     "hazelkit.web",

@@ -30,6 +30,11 @@
     ├── LockError
     │   ├── NotLockOwnerError        release or renewal by a task that does not hold it
     │   └── LeaseExpiredError        the holder's lease lapsed and another may hold it now
+    ├── ComponentError               a component of a System failed to start or stop, or a
+    │                                step run once (or a migration) failed, here or on another
+    │                                node; ``component`` names it
+    ├── ComponentStopError           components failed to stop (also an ExceptionGroup of
+    │                                their ComponentErrors)
     ├── EntityError                  a workflow (or another entity) cannot do what was asked
     │   ├── NoSuchEntityError        no entity has that id (also a LookupError)
     │   └── EntityFailedError        it ended failed or terminated (``result()``)
@@ -52,6 +57,8 @@ __all__ = [
     "ClusterClosedError",
     "ClusterError",
     "ClusterUnavailableError",
+    "ComponentError",
+    "ComponentStopError",
     "ConfigurationError",
     "ConflictError",
     "CorruptDataError",
@@ -255,6 +262,35 @@ class NotLockOwnerError(LockError):
 
 class LeaseExpiredError(LockError):
     """The holder's lease lapsed; another holder may have acquired it since."""
+
+
+class ComponentError(HazelkitError):
+    """A component failed to start or stop (or was used before it started), or a step
+    meant to run once (or a migration) failed, or this node may not run it.
+
+    ``component`` names the component (or the step, or the set of migrations).
+    ``error`` is the failure as recorded for every node (``"ValueError: boom"``) when it
+    happened in a step run once or a migration, else None. Where this node saw the
+    original exception, it is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, component: str, error: str | None = None) -> None:
+        super().__init__(message)
+        self.component = component
+        self.error = error
+
+
+class ComponentStopError(HazelkitError, ExceptionGroup[ComponentError]):
+    """Some components failed to stop; every other component was stopped all the same.
+
+    Also an ExceptionGroup of one ComponentError per failed component (``except*
+    ComponentError`` matches them), each with its original error as ``__cause__``.
+    """
+
+    @property
+    def components(self) -> list[str]:
+        """The names of the components that failed to stop, in the order they failed."""
+        return [error.component for error in self.exceptions if isinstance(error, ComponentError)]
 
 
 class EntityError(HazelkitError):
