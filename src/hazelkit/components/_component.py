@@ -63,6 +63,8 @@ class Component:
     start_timeout: float | None = None
     stop_timeout: float | None = None
     lifecycle: LifecycleFactory | None = None
+    #: Run on one node of the cluster at a time (True: under the component's name).
+    singleton: bool | str = False
 
 
 def using(
@@ -71,6 +73,7 @@ def using(
     start_timeout: float | None = None,
     stop_timeout: float | None = None,
     lifecycle: LifecycleFactory | None = None,
+    singleton: bool | str = False,
     **renamed: str,
 ) -> Component:
     """``value`` as a component that depends on other components of its System.
@@ -79,7 +82,9 @@ def using(
     ``api`` starts; ``using(Api(), store="db")`` sets ``api.store`` to it. Given a
     Component, adds to it. ``start_timeout`` and ``stop_timeout`` (seconds) override
     the System's defaults; ``lifecycle`` replaces how the value is started and stopped
-    (see :class:`Lifecycle`). Raises ConfigurationError for a bad name or timeout.
+    (see :class:`Lifecycle`). ``singleton=True`` (or a name) runs it on exactly one node
+    of the Cluster it depends on (see :mod:`hazelkit.components._singleton`). Raises
+    ConfigurationError for a bad name or timeout.
     """
     base = value if isinstance(value, Component) else Component(value)
     dependencies = dict(base.dependencies)
@@ -89,12 +94,15 @@ def using(
         dependencies[attribute] = target
     if lifecycle is not None and not callable(lifecycle):
         raise ArgumentError(f"lifecycle must be callable, not {type(lifecycle).__name__}")
+    if singleton and lifecycle is not None:
+        raise ConfigurationError("a component is a singleton or has its own lifecycle, not both")
     return Component(
         base.value,
         dependencies,
         _seconds(start_timeout, "start_timeout", base.start_timeout),
         _seconds(stop_timeout, "stop_timeout", base.stop_timeout),
         lifecycle if lifecycle is not None else base.lifecycle,
+        singleton if singleton else base.singleton,
     )
 
 

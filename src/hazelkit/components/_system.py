@@ -116,7 +116,12 @@ class System:
         timeout = _or(spec.start_timeout, self._start_timeout)
         try:
             dependencies = self._inject(name, spec)
-            lifecycle = (spec.lifecycle or default_lifecycle)(spec.value, dependencies)
+            make = spec.lifecycle or default_lifecycle
+            if spec.singleton:
+                from hazelkit.components._singleton import singleton_lifecycle
+
+                make = singleton_lifecycle(name if spec.singleton is True else spec.singleton)
+            lifecycle = make(spec.value, dependencies)
             started = await _within(timeout, lifecycle.start)
         except _Expired as expired:
             raise self._failed(name, f"did not start within {timeout:g} s") from expired.__cause__
