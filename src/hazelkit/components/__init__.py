@@ -21,9 +21,9 @@ cluster runs once (initialisation, versioned migrations).
   node that does not know all that was applied.
 - :meth:`System.health` reports each component's state and health check.
 
-Cluster singletons (a component that runs on exactly one node and fails over) are not
-here yet: they will be a :class:`Lifecycle` wrapping the default one, chosen with
-:func:`using`.
+- ``using(value, "cluster", singleton=True)`` runs a component on exactly one node of
+  the cluster at a time; it moves when that node leaves or dies (a cluster singleton,
+  with a fencing token in ``value.fencing_token``).
 """
 
 from hazelkit._core._public import publish as _publish
