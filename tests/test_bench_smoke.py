@@ -32,7 +32,7 @@ def quiet(line: str) -> None:
 
 def test_benchmarks_are_discovered_in_order() -> None:
     names = [benchmark.name for benchmark in discover()]
-    assert names == ["codec", "map", "atom", "queue", "topic", "lock", "memory"]
+    assert names == ["codec", "map", "atom", "queue", "topic", "lock", "memory", "workflow"]
     assert len(set(names)) == len(names)
 
 
@@ -194,6 +194,17 @@ def check_memory(result: Result, data: dict[str, Any], backend: str) -> None:
         assert set(figures["per_item"]) == {"near-cache", "topic", "reliable-topic", "map-events"}
 
 
+def check_workflow(result: Result, data: dict[str, Any], backend: str) -> None:
+    measured = data["data"]
+    assert set(measured) == ({"embedded", "hazelcast"} if backend == "hazelcast" else {"embedded"})
+    for figures in measured.values():
+        assert figures["messages_per_second"] > 0
+        assert figures["baseline_per_second"] > 0
+        assert set(figures["latency_p50"]) == {"1", "3"}
+        assert figures["idle_bytes"] >= 0
+    assert result.goals[0].name.startswith("workflow messages/s")
+
+
 CHECKS = {
     "codec": check_codec,
     "map": check_map,
@@ -202,6 +213,7 @@ CHECKS = {
     "topic": check_topic,
     "lock": check_lock,
     "memory": check_memory,
+    "workflow": check_workflow,
 }
 
 
