@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hazelkit._core._cas import write_if_same
@@ -80,11 +80,14 @@ class EntityWorker:
         self.task: asyncio.Task[None] | None = None
         self.raw: bytes | None = None
         self.record: EntityRecord | None = None
+        #: When it last ran out of work (None while it has some).
+        self.idle_at: float | None = None
         self._key = partition.codec.encode_key(entity_id)
 
     # -- the mailbox ----------------------------------------------------------------------
 
     def submit(self, work: Work) -> None:
+        self.idle_at = None
         self.queue.append(work)
         if self.task is None or self.task.done():
             self.task = self.part.spawn(self._drain(), name=f"entity {self.id!r}")
@@ -171,8 +174,7 @@ class EntityWorker:
         self, record: EntityRecord, sequence: int, key: str, *, held: Held | None = None
     ) -> EntityRecord:
         """``record`` having consumed message ``sequence`` without running it."""
-        return replace(
-            record,
+        return record.but(
             gen=self.part.gen,
             applied=max(sequence, record.applied_in(self.part.gen)),
             keys=record.with_key(key),
@@ -181,7 +183,7 @@ class EntityWorker:
 
     async def _wait_for_version(self, record: EntityRecord) -> None:
         if record.waiting_for_version != record.version:
-            await self._commit(replace(record, waiting_for_version=record.version))
+            await self._commit(record.but(waiting_for_version=record.version))
         raise NotYet
 
     async def _start(self, record: EntityRecord, sequence: int, key: str) -> None:
@@ -194,11 +196,11 @@ class EntityWorker:
             state = behavior.initial(record.args)
         except Exception as error:
             reason = f"initial() failed: {error!r}"
-            failed = replace(advanced, status=Status.FAILED, error=reason)
+            failed = advanced.but(status=Status.FAILED, error=reason)
             await self._commit(self._note(failed, sequence, "start failed"))
             return
-        started = replace(
-            advanced, status=Status.RUNNING, state=state, version=behavior.version, args=None
+        started = advanced.but(
+            status=Status.RUNNING, state=state, version=behavior.version, args=None
         )
         await self._commit(self._note(started, sequence, "started"))
 
@@ -241,8 +243,8 @@ class EntityWorker:
     async def _pause(self, record: EntityRecord, held: Held, reason: str) -> None:
         logger.error("entity %r paused: %s", self.id, reason)
         from_inbox = not held.kind.startswith("topic:")  # a topic's sequence is not the inbox's
-        paused = replace(
-            self._advanced(record, held.sequence, held.key) if from_inbox else record,
+        base = self._advanced(record, held.sequence, held.key) if from_inbox else record
+        paused = base.but(
             status=Status.PAUSED,
             held=(held, *record.held),
             error=reason,
@@ -278,8 +280,7 @@ class EntityWorker:
             outgoing.append(Outgoing("publish", topic, "", data, number))
             number += 1
         done = status is not Status.RUNNING
-        new = replace(
-            record,
+        new = record.but(
             state=state,
             status=status,
             result=result,
@@ -330,7 +331,7 @@ class EntityWorker:
             return
         reason = f"timer {name!r} failed {behavior.max_retries + 1} times: {error!r}"
         logger.error("entity %r paused: %s", self.id, reason)
-        paused = replace(record, status=Status.PAUSED, error=reason)
+        paused = record.but(status=Status.PAUSED, error=reason)
         await self._commit(
             paused.noted(self.part.now(), -1, f"paused: {reason}", behavior.history_limit)
         )
@@ -409,7 +410,7 @@ class EntityWorker:
             seen = dict(list(seen.items())[-PUBLISHERS_KEPT:])
             publishers = {**publishers, topic: seen}
         topics = {**record.topics, topic: sequence + 1}
-        return replace(record, topics=topics, publishers=publishers)
+        return record.but(topics=topics, publishers=publishers)
 
     async def _lost(self, record: EntityRecord, topic: str, first: int, sequence: int) -> bool:
         """Messages ``first..sequence-1`` were overwritten before this entity read them;
@@ -423,13 +424,13 @@ class EntityWorker:
         except Exception as refused:
             reason = f"messages {first}..{sequence - 1} of {topic!r} were lost ({refused})"
             held = Held(sequence, f"topic:{topic}:{sequence}", f"topic:{topic}", b"")
-            moved = replace(record, topics={**record.topics, topic: sequence})
+            moved = record.but(topics={**record.topics, topic: sequence})
             await self._pause(moved, held, reason)
             return False
         new = self._outcome(
             record, effects, state, -1, effects.key, f"lost {topic} {first}..{sequence - 1}"
         )
-        await self._commit(replace(new, topics={**new.topics, topic: sequence}))
+        await self._commit(new.but(topics={**new.topics, topic: sequence}))
         return True
 
     def _effects(self, record: EntityRecord, sequence: int, key: str) -> Effects:
@@ -446,8 +447,7 @@ class EntityWorker:
             if record.finished:
                 await self._commit(self._advanced(record, sequence, message.key))
                 return
-            ended = replace(
-                self._advanced(record, sequence, message.key),
+            ended = self._advanced(record, sequence, message.key).but(
                 status=Status.TERMINATED,
                 error=str(reason) or "terminated",
                 timers={},
@@ -469,13 +469,12 @@ class EntityWorker:
             try:
                 state = self.part.behavior.restarted(record.state, reason["state"])
             except Exception as refused:  # the new state is refused: stay paused
-                kept = replace(self._advanced(record, sequence, message.key), error=repr(refused))
+                kept = self._advanced(record, sequence, message.key).but(error=repr(refused))
                 await self._commit(kept.noted(now, sequence, f"restart refused: {refused}", limit))
                 return
             held = () if reason["clear"] else held[1:]
             note = "restarted" + (" (queued actions cleared)" if reason["clear"] else "")
-        resumed = replace(
-            self._advanced(record, sequence, message.key),
+        resumed = self._advanced(record, sequence, message.key).but(
             status=Status.RUNNING,
             state=state,
             held=(),
@@ -488,7 +487,7 @@ class EntityWorker:
             current = self.record
             assert current is not None
             if current.status is Status.PAUSED:  # failed again: keep the rest held, in order
-                await self._commit(replace(current, held=(*current.held, *held[index:])))
+                await self._commit(current.but(held=(*current.held, *held[index:])))
                 return
             await self._run(current, item.sequence, item.key, item.payload)
 
@@ -498,11 +497,11 @@ class EntityWorker:
         part = self.part
         if not part.lease_valid():
             raise Stale
-        new = replace(new, epoch=part.epoch, owner=part.node, updated=part.now())
+        new = new.but(epoch=part.epoch, owner=part.node, updated=part.now())
         if new.timers:
             await part.index_timers(self.id, new.timers)
         if new.topics:
-            new = replace(new, topics=await part.resolve_topics(new.topics))
+            new = new.but(topics=await part.resolve_topics(new.topics))
             await part.index_topics(self.id, new.topics)
         raw = part.codec.encode(new.to_wire())
         try:
@@ -531,7 +530,7 @@ class EntityWorker:
             await self.part.deliver(self.id, outgoing)
         current = self.record
         if current is not None and current.outbox == record.outbox:
-            await self._commit(replace(current, outbox=()))
+            await self._commit(current.but(outbox=()))
 
     @property
     def busy(self) -> bool:

@@ -51,6 +51,8 @@ MAX_IN_FLIGHT = 1000
 READ_BATCH = 100
 READ_WAIT = 0.5
 CURSOR_EVERY = 0.5
+#: How long an entity with nothing to do stays in memory before it is passivated.
+PASSIVATE_AFTER = 2.0
 
 
 class PartitionWorker:
@@ -123,9 +125,20 @@ class PartitionWorker:
         self._progress.set()
 
     def idle(self, worker: EntityWorker) -> None:
-        """Passivate an entity with nothing to do: its record stays in the cluster."""
-        if not worker.queue and self.entities.get(worker.id) is worker:
-            del self.entities[worker.id]
+        """An entity ran out of work: passivated after :data:`PASSIVATE_AFTER` seconds
+        without more (its record stays in the cluster; kept meanwhile, so a burst of
+        messages costs one read of the record, not one per message)."""
+        worker.idle_at = time.monotonic()
+
+    def _passivate(self) -> None:
+        cutoff = time.monotonic() - PASSIVATE_AFTER
+        idle = [
+            entity
+            for entity, worker in self.entities.items()
+            if worker.idle_at is not None and worker.idle_at < cutoff and not worker.busy
+        ]
+        for entity in idle:
+            del self.entities[entity]
 
     def decode_payload(self, payload: bytes) -> Any:
         return self.codec.decode(payload, self.entities_space.client.place)
@@ -348,6 +361,7 @@ class PartitionWorker:
             while self._timers and self._timers[0][0] <= now:
                 _, entity = heapq.heappop(self._timers)
                 self._worker(entity).submit(Work(-1, None))
+            self._passivate()
             wait = READ_WAIT if not self._timers else min(READ_WAIT, self._timers[0][0] - now)
             await _nap(self._timer_wake, max(wait, 0.01))
 

@@ -12,14 +12,16 @@ commit (a newer epoch than the committer's own means it is a stale owner).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+import hashlib
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["KEY_WINDOW", "EntityRecord", "Held", "Outgoing", "Status"]
+__all__ = ["KEY_WINDOW", "EntityRecord", "Held", "Outgoing", "Status", "key_digest"]
 
 #: How many recent message keys a record remembers (a send retried with the same key
-#: within that many later messages of the entity is applied once).
-KEY_WINDOW = 128
+#: within that many later messages of the entity is applied once). Keys are kept as
+#: short digests (12 hex characters of BLAKE2b), so the window costs about 1 KB.
+KEY_WINDOW = 64
 
 
 class Status(enum.StrEnum):
@@ -153,18 +155,34 @@ class EntityRecord:
         return self.applied if self.gen == gen else -1
 
     def seen_key(self, key: str) -> bool:
-        return key in self.keys
+        return key_digest(key) in self.keys
 
     def with_key(self, key: str) -> tuple[str, ...]:
-        return (*self.keys, key)[-KEY_WINDOW:]
+        return (*self.keys, key_digest(key))[-KEY_WINDOW:]
+
+    def but(self, **changes: Any) -> EntityRecord:
+        """This record with ``changes`` (a faster ``dataclasses.replace``: records are
+        copied several times per message)."""
+        new = object.__new__(EntityRecord)
+        for name in _FIELDS:
+            object.__setattr__(new, name, changes[name] if name in changes else getattr(self, name))
+        return new
 
     def noted(self, now: float, sequence: int, what: str, limit: int) -> EntityRecord:
         """This record with one more history entry (the last ``limit`` are kept)."""
         if limit <= 0:
             return self
         entry = (now, sequence, what, self.status.value)
-        return replace(self, history=(*self.history, entry)[-limit:])
+        return self.but(history=(*self.history, entry)[-limit:])
 
     @property
     def finished(self) -> bool:
         return self.status in (Status.COMPLETED, Status.FAILED, Status.TERMINATED)
+
+
+_FIELDS = tuple(f.name for f in fields(EntityRecord))
+
+
+def key_digest(key: str) -> str:
+    """The short digest of a message key that a record remembers."""
+    return hashlib.blake2b(key.encode(), digest_size=6).hexdigest()

@@ -71,7 +71,7 @@ class Workflow:
     version: ClassVar[int] = 1
     max_retries: ClassVar[int] = 3
     retry_delay: ClassVar[float] = 0.2
-    history_limit: ClassVar[int] = 50
+    history_limit: ClassVar[int] = 20
     #: For state machines: the field of the state naming the current state.
     state_field: ClassVar[str | None] = None
     #: For state machines: every state (optional; checked when given).
