@@ -98,12 +98,17 @@ class Inbox:
         self._tail = -1
         self._next = 0
         self._refreshed = -_REFRESH
+        self._ring: RingbufferStore | None = None
 
     @property
     def ring(self) -> RingbufferStore:
-        return lowlevel.backend(self._cluster).ringbuffer(
-            inbox_name(self.space, self.partition), capacity=self.capacity
-        )
+        # One store per inbox: a store sends the ringbuffer's configuration (its capacity)
+        # before its first use, and that is a round trip to spend once, not per message.
+        if self._ring is None:
+            self._ring = lowlevel.backend(self._cluster).ringbuffer(
+                inbox_name(self.space, self.partition), capacity=self.capacity
+            )
+        return self._ring
 
     @property
     def _cursors(self) -> Any:
