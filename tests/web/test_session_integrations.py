@@ -48,7 +48,9 @@ def starlette_app() -> Starlette:
 
 
 async def test_asgi_with_a_cluster_the_app_manages(cluster: hazelkit.Cluster, name: str) -> None:
-    app = SessionMiddleware(starlette_app(), secret_key=SECRET, cluster=cluster, map_name=name)
+    app = SessionMiddleware(
+        starlette_app(), secret_key=SECRET, cluster=cluster, map_name=name, allow_memory=True
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
         await client.get("/login", params={"user": "ada"})
@@ -59,7 +61,9 @@ async def test_asgi_with_a_cluster_the_app_manages(cluster: hazelkit.Cluster, na
 
 async def test_asgi_with_an_unstarted_cluster_says_so(name: str) -> None:
     unstarted = hazelkit.connect(f"memory://{name}")
-    app = SessionMiddleware(starlette_app(), secret_key=SECRET, cluster=unstarted)
+    app = SessionMiddleware(
+        starlette_app(), secret_key=SECRET, cluster=unstarted, allow_memory=True
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
         with pytest.raises(ClusterClosedError, match="not started"):
@@ -67,7 +71,9 @@ async def test_asgi_with_an_unstarted_cluster_says_so(name: str) -> None:
 
 
 async def test_asgi_connects_at_startup_and_closes_at_shutdown(url: str, name: str) -> None:
-    app = SessionMiddleware(starlette_app(), secret_key=SECRET, url=url, map_name=name)
+    app = SessionMiddleware(
+        starlette_app(), secret_key=SECRET, url=url, map_name=name, allow_memory=True
+    )
     with serve_asgi(app) as base_url:
         owned = app._cluster
         assert owned is not None  # connected by the lifespan, before any request
@@ -86,7 +92,9 @@ def test_asgi_startup_fails_when_the_grid_is_unreachable() -> None:
 
 
 async def test_websocket_sessions_are_read_only(cluster: hazelkit.Cluster, name: str) -> None:
-    app = SessionMiddleware(starlette_app(), secret_key=SECRET, cluster=cluster, map_name=name)
+    app = SessionMiddleware(
+        starlette_app(), secret_key=SECRET, cluster=cluster, map_name=name, allow_memory=True
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
         logged_in = await client.get("/login", params={"user": "ada"})
@@ -115,7 +123,9 @@ async def test_websocket_sessions_are_read_only(cluster: hazelkit.Cluster, name:
 def flask_whoami_app(**config: Any) -> flask.Flask:
     app = flask.Flask(__name__)
     app.config.update(config)
-    app.session_interface = HazelkitSessionInterface(url=f"memory://{uuid.uuid4().hex}")
+    app.session_interface = HazelkitSessionInterface(
+        url=f"memory://{uuid.uuid4().hex}", allow_memory=True
+    )
 
     @app.get("/login")
     def flask_login() -> dict[str, bool]:

@@ -75,6 +75,7 @@ def page(session: MutableMapping[str, Any]) -> str:
 def fastapi_app(**session_options: Any) -> FastAPI:
     """The app for FastAPI, with :class:`SessionMiddleware` configured by the options."""
     app = FastAPI()
+    session_options.setdefault("allow_memory", True)  # the tests' grids may be embedded
     app.add_middleware(SessionMiddleware, secret_key=SECRET, **session_options)
 
     @app.get("/page")
@@ -97,6 +98,11 @@ def flask_app(**session_options: Any) -> Any:
     import flask
 
     app = flask.Flask(__name__)
+    session_options.setdefault("allow_memory", True)
+    # hazelkit's lifetimes, not Flask's (tested in test_session_flask.py), so that both
+    # frameworks answer the shared tests alike.
+    session_options.setdefault("max_age", 8 * 3600)
+    session_options.setdefault("persistent", True)
     app.session_interface = HazelkitSessionInterface(secret_key=SECRET, **session_options)
 
     @app.get("/page")

@@ -2,20 +2,23 @@
 
 FastAPI / Starlette::
 
-    from hazelkit.web import SessionMiddleware
+    from hazelkit.web import SessionMiddleware, session_of
     app.add_middleware(SessionMiddleware, secret_key=KEY, url="hazelcast://h:5701")
-    # in a handler: request.session["user"] = "ada"
+    # in a handler: request.session["user"] = "ada"; session_of(request).regenerate()
 
 Flask::
 
-    from hazelkit.web import HazelkitSessionInterface
-    app.session_interface = HazelkitSessionInterface(secret_key=KEY, url="hazelcast://h:5701")
+    from hazelkit.web import HazelkitSessionInterface, flask_session
+    app.session_interface = HazelkitSessionInterface(url="hazelcast://h:5701")
+    # in a view: flask.session["user"] = "ada"; flask_session().regenerate()
 
 Both share one :class:`SessionStore` (a cluster map) and one set of rules: the cookie
 holds only a signed, random 256-bit id; data stays in the cluster (encoded by the
 hazelkit codec, optionally encrypted, never pickled); idle and absolute timeouts;
 ``regenerate()`` on login, ``clear()`` on logout; per-key merging of concurrent
-requests. Needs the ``web`` extra (itsdangerous; Flask for the Flask part).
+requests; one time budget per request for the store (``timeout``). The store must be
+named (``url=``, ``cluster=`` or ``$HAZELKIT_URL``); an embedded ``memory://`` grid only
+with ``allow_memory=True``. Needs the ``web`` extra: ``pip install 'hazelkit[web]'``.
 """
 
 from __future__ import annotations
@@ -23,15 +26,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hazelkit._core._public import publish as _publish
-from hazelkit.web._asgi import SessionMiddleware
-from hazelkit.web._config import SessionConfig
+from hazelkit.web._asgi import SessionMiddleware, session_of
+from hazelkit.web._budget import SessionTimeoutError
+from hazelkit.web._config import SessionConfig, SessionOptions
 from hazelkit.web._manager import SaveResult, SessionManager
 from hazelkit.web._record import SessionTooLargeError
 from hazelkit.web._session import Session
 from hazelkit.web._store import SessionStore, StoredSession
 
 if TYPE_CHECKING:
-    from hazelkit.web._flask import FlaskSession, HazelkitSessionInterface
+    from hazelkit.web._flask import FlaskSession, HazelkitSessionInterface, flask_session
 
 __all__ = [
     "FlaskSession",
@@ -41,12 +45,16 @@ __all__ = [
     "SessionConfig",
     "SessionManager",
     "SessionMiddleware",
+    "SessionOptions",
     "SessionStore",
+    "SessionTimeoutError",
     "SessionTooLargeError",
     "StoredSession",
+    "flask_session",
+    "session_of",
 ]
 
-_FLASK_NAMES = ("FlaskSession", "HazelkitSessionInterface")
+_FLASK_NAMES = ("FlaskSession", "HazelkitSessionInterface", "flask_session")
 _publish(__name__, globals(), [name for name in __all__ if name not in _FLASK_NAMES])
 
 

@@ -3,64 +3,84 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Sequence
+from typing import Unpack
+
+from starlette.datastructures import Secret
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cluster import Cluster, connect
-from hazelkit._core._exceptions import ConfigurationError
-from hazelkit.web._config import SessionConfig
+from hazelkit._core._exceptions import ConfigurationError, HazelkitError
+from hazelkit.web._budget import RequestBudget, within
+from hazelkit.web._config import SessionConfig, SessionOptions
 from hazelkit.web._cookies import cookie_values
 from hazelkit.web._manager import SaveResult, SessionManager
 from hazelkit.web._session import Session
 from hazelkit.web._store import SessionStore
+from hazelkit.web._where import check_store
 
-__all__ = ["SessionMiddleware"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+__all__ = ["SessionMiddleware", "session_of"]
 
 
 class SessionMiddleware:
     """ASGI middleware putting a cluster-backed :class:`Session` in ``scope["session"]``
-    (``request.session`` in Starlette and FastAPI)::
+    (``request.session`` in Starlette and FastAPI; :func:`session_of` gives it typed)::
 
         app.add_middleware(SessionMiddleware, secret_key=KEY, url="hazelcast://h:5701")
 
-    Options are those of :class:`SessionConfig` (or pass ``config=``). The sessions live
-    in the grid at ``url`` (default: ``$HAZELKIT_URL``, else the embedded grid), which
-    the middleware connects to when the app starts (its lifespan) or on the first
-    request, and closes when the app shuts down; or pass a ``cluster`` you start and
-    close yourself, on the server's event loop.
+    Where the sessions live must be said: ``url=`` (a grid the middleware connects to
+    when the app starts, its lifespan, or on the first request, and closes when the app
+    shuts down), ``cluster=`` (a Cluster you start and close yourself, e.g. in the app's
+    own lifespan, so the app and its sessions share one connection), or
+    ``$HAZELKIT_URL``. An embedded ``memory://`` grid is refused unless
+    ``allow_memory=True``: it lives in one process, so other workers would not see its
+    sessions. ConfigurationError at construction otherwise.
+
+    Options are those of :class:`SessionOptions` (the :class:`SessionConfig` fields, and
+    Starlette's own ``session_cookie``, ``https_only``, ``max_age=None``), or pass
+    ``config=``.
 
     Per request: one map read if the request carries a validly signed cookie (none
     otherwise), one merge by compare-and-set if it changed the session, else one renewal
     of the idle timeout after the response. Changes made after the response started
     (streamed bodies) are not saved. WebSocket connections get a read-only session.
+
+    Failures: the load and the save together wait at most ``timeout`` seconds (default
+    5); past that the request raises SessionTimeoutError, and errors of the store
+    (ClusterError) are raised as they are: the server answers 500 and the handler's
+    response is not sent. A save that would take the session over ``max_size`` raises
+    SessionTooLargeError the same way, also when only the merge with another request's
+    concurrent changes crosses the limit (this request's changes are then not stored,
+    the other request's are kept).
     """
 
     def __init__(
         self,
         app: ASGIApp,
-        secret_key: str | bytes | list[str | bytes] | None = None,
+        secret_key: str | bytes | Sequence[str | bytes] | Secret | None = None,
         *,
         url: str | None = None,
         cluster: Cluster | None = None,
+        allow_memory: bool = False,
         config: SessionConfig | None = None,
-        **options: Any,
+        **options: Unpack[SessionOptions],
     ) -> None:
+        if isinstance(secret_key, Secret):
+            secret_key = str(secret_key)
         if config is None:
             config = SessionConfig.from_options(secret_key, options)
         elif secret_key is not None or options:
             raise ConfigurationError("give either config= or session options, not both")
-        if cluster is not None and url is not None:
-            raise ConfigurationError("give either cluster= or url=, not both")
+        self._url = check_store(
+            "SessionMiddleware",
+            url=url,
+            cluster_url=None if cluster is None else cluster.url,
+            allow_memory=allow_memory,
+        )
         self.app = app
         self.config = config
-        self._url = url
         self._cluster = cluster
         self._owns_cluster = cluster is None
         self._manager: SessionManager | None = None
@@ -99,7 +119,9 @@ class SessionMiddleware:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         manager = await self.manager()
-        session = await manager.open(_cookies(scope, self.config), session_class=Session)
+        budget = RequestBudget(self.config.timeout)
+        cookies = _cookies(scope, self.config)
+        session = await budget.run("loading", manager.open, cookies, session_class=Session)
         scope["session"] = session
         result: SaveResult | None = None
 
@@ -107,18 +129,21 @@ class SessionMiddleware:
             nonlocal result
             if message["type"] == "http.response.start" and result is None:
                 https = scope.get("scheme") == "https"
-                result = await manager.save(session, https=https)
+                result = await budget.run("saving", manager.save, session, https=https)
                 message = _with_headers(message, result)
             await send(message)
 
         await self.app(scope, receive, send_with_session)
         if result is not None:
-            await manager.refresh(result.refresh)
+            await within(self.config.timeout, manager.refresh, result.refresh)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         manager = await self.manager()
         cookies = _cookies(scope, self.config)
-        scope["session"] = await manager.open(cookies, session_class=Session, read_only=True)
+        budget = RequestBudget(self.config.timeout)
+        scope["session"] = await budget.run(
+            "loading", manager.open, cookies, session_class=Session, read_only=True
+        )
         await self.app(scope, receive, send)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -134,6 +159,23 @@ class SessionMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_and_manage)
+
+
+def session_of(connection: HTTPConnection | Scope) -> Session:
+    """The hazelkit session of a Starlette/FastAPI request or WebSocket (or an ASGI
+    scope), typed: ``session_of(request).regenerate()`` passes ``mypy --strict``, where
+    ``request.session`` is typed ``dict[str, Any]`` by Starlette.
+
+    Raises HazelkitError if :class:`SessionMiddleware` did not handle the request.
+    """
+    scope = connection.scope if isinstance(connection, HTTPConnection) else connection
+    session = scope.get("session")
+    if not isinstance(session, Session):
+        raise HazelkitError(
+            "this request has no hazelkit session: add hazelkit.web.SessionMiddleware to the "
+            f"app (found {type(session).__name__} in scope['session'])"
+        )
+    return session
 
 
 def _cookies(scope: Scope, config: SessionConfig) -> list[str]:

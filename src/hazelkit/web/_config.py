@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from hazelkit._codec import Codec
 from hazelkit._core._exceptions import ConfigurationError
 
-__all__ = ["SessionConfig"]
+__all__ = ["SessionConfig", "SessionOptions"]
 
 SameSite = Literal["lax", "strict", "none"]
 MIN_SECRET_BYTES = 16
@@ -24,6 +24,60 @@ def _secret_bytes(key: object) -> bytes:
     if isinstance(key, bytes | bytearray):
         return bytes(key)
     raise ConfigurationError(f"a session secret key must be str or bytes, got {type(key).__name__}")
+
+
+class SessionOptions(TypedDict, total=False):
+    """The keyword options of :class:`SessionMiddleware` and
+    :class:`HazelkitSessionInterface`: the fields of :class:`SessionConfig`, and
+    Starlette's own names with their meanings, so that switching from
+    ``starlette.middleware.sessions.SessionMiddleware`` is one import:
+
+    - ``session_cookie``: the cookie's name (``cookie_name``);
+    - ``https_only=True``: always a Secure cookie (``secure=True``); ``False`` leaves it
+      to the request (Secure on https only), which is hazelkit's default;
+    - ``max_age=None``: a cookie without Max-Age, which the browser drops when it closes
+      (``persistent=False``); the session itself still ends after ``idle_timeout`` and
+      at the latest after the default ``max_age`` (8 hours). A number means what it means
+      in Starlette: the session's lifetime and the cookie's Max-Age.
+    """
+
+    map_name: str
+    cookie_name: str
+    idle_timeout: float
+    max_age: float | None
+    path: str
+    domain: str | None
+    secure: bool | None
+    http_only: bool
+    same_site: SameSite
+    persistent: bool
+    max_size: int
+    codec: Codec | None
+    max_merge_attempts: int
+    timeout: float
+    session_cookie: str
+    https_only: bool
+
+
+_STARLETTE_NAMES = {"https_only", "session_cookie"}
+
+
+def _translate_starlette_names(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with Starlette's names turned into SessionConfig's (see SessionOptions)."""
+    translated = dict(options)
+    for starlette, ours in (("session_cookie", "cookie_name"), ("https_only", "secure")):
+        if starlette in translated and ours in translated:
+            raise ConfigurationError(f"give either {starlette}= or {ours}=, not both")
+    if "session_cookie" in translated:
+        translated["cookie_name"] = translated.pop("session_cookie")
+    if "https_only" in translated:
+        translated["secure"] = True if translated.pop("https_only") else None
+    if "max_age" in translated and translated["max_age"] is None:
+        if translated.get("persistent") is True:
+            raise ConfigurationError("max_age=None means persistent=False: give one of them")
+        del translated["max_age"]
+        translated["persistent"] = False
+    return translated
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +105,10 @@ class SessionConfig:
     sessions at rest); ``max_size`` bounds one encoded session in bytes;
     ``max_merge_attempts`` bounds the compare-and-set retries of one save.
 
+    ``timeout`` (seconds, default 5) is the budget of one request for waiting on the
+    session store, loading and saving together: past it, the integrations raise
+    SessionTimeoutError (see :class:`SessionMiddleware`, :class:`HazelkitSessionInterface`).
+
     Raises ConfigurationError for any setting that is invalid or unsafe.
     """
 
@@ -68,6 +126,7 @@ class SessionConfig:
     max_size: int = 64 * 1024
     codec: Codec | None = None
     max_merge_attempts: int = 64
+    timeout: float = 5.0
 
     def __post_init__(self) -> None:
         self._check_secrets()
@@ -86,13 +145,16 @@ class SessionConfig:
         return tuple(_secret_bytes(key) for key in self.secret_key)
 
     @classmethod
-    def from_options(cls, secret_key: Any, options: dict[str, Any]) -> SessionConfig:
-        """A config from keyword options, with a clear error for an unknown name."""
+    def from_options(cls, secret_key: Any, options: Mapping[str, Any]) -> SessionConfig:
+        """A config from keyword options (:class:`SessionOptions`, Starlette's names
+        included), with a clear error for an unknown name."""
+        options = _translate_starlette_names(options)
         known = {field.name for field in fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
             raise ConfigurationError(
-                f"unknown session option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                f"unknown session option(s) {', '.join(unknown)}; known: "
+                f"{', '.join(sorted(known - {'secret_key'} | _STARLETTE_NAMES))}"
             )
         if secret_key is None:
             raise ConfigurationError("sessions need a secret_key to sign their cookie")
@@ -110,7 +172,7 @@ class SessionConfig:
                 )
 
     def _check_lifetimes(self) -> None:
-        for name in ("idle_timeout", "max_age"):
+        for name in ("idle_timeout", "max_age", "timeout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise ConfigurationError(f"{name} must be a positive number of seconds")

@@ -92,15 +92,25 @@ def _secure(config: SessionConfig, *, request_is_https: bool) -> bool:
     return request_is_https or prefixed or config.same_site == "none"
 
 
-def session_cookie(config: SessionConfig, value: str, *, max_age: float | None, https: bool) -> str:
+def session_cookie(
+    config: SessionConfig,
+    value: str,
+    *,
+    max_age: float | None,
+    https: bool,
+    persistent: bool | None = None,
+) -> str:
     """A ``Set-Cookie`` header value giving the browser the signed id ``value``.
 
-    ``max_age`` (seconds, rounded down, at least 1) is written when the config asks for
-    a persistent cookie. ``https`` tells whether the request came over https, which
-    decides the Secure attribute when the config leaves it to the request.
+    ``max_age`` (seconds, rounded down, at least 1) is written when the cookie is
+    persistent: ``persistent``, or the config's when None. ``https`` tells whether the
+    request came over https, which decides the Secure attribute when the config leaves
+    it to the request.
     """
     parts = [f"{config.cookie_name}={value}"]
-    if config.persistent and max_age is not None:
+    if persistent is None:
+        persistent = config.persistent
+    if persistent and max_age is not None:
         parts.append(f"Max-Age={max(1, int(max_age))}")
     return "; ".join(parts + _attributes(config, secure=https))
 

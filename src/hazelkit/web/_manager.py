@@ -73,12 +73,22 @@ class SessionManager:
         records = self.store.records
         return session_class(records, None, had_cookie=bool(cookies), read_only=read_only)
 
-    async def save(self, session: Session, *, https: bool) -> SaveResult:
+    async def save(
+        self,
+        session: Session,
+        *,
+        https: bool,
+        persistent: bool | None = None,
+        cookie_changed: bool = False,
+    ) -> SaveResult:
         """Store what the request changed and say what the response must carry.
 
         ``Set-Cookie`` is sent only when a session was created, regenerated or ended,
         never for a read-only request or a plain update, so a slow read-only response
-        cannot overwrite a newer cookie the browser got meanwhile.
+        cannot overwrite a newer cookie the browser got meanwhile; except that a write
+        with ``cookie_changed`` (the cookie's persistence changed: Flask's
+        ``session.permanent``) sends it again. ``persistent`` overrides the config's
+        ``persistent`` for this cookie.
 
         Raises SessionTooLargeError (nothing stored) or ConflictError, and the store's
         errors (ClusterError, OperationTimeoutError) if the cluster cannot be reached.
@@ -88,12 +98,17 @@ class SessionManager:
         changes = session._collect_changes()
         if not (changes or session._ended or session._regenerate):
             return SaveResult(None, session.accessed, session._loaded)
-        after, cookie = await self._write(session, changes, https)
+        after, cookie = await self._write(session, changes, https, persistent, cookie_changed)
         session._saved(after)
         return SaveResult(cookie, True, None)
 
     async def _write(
-        self, session: Session, changes: Changes, https: bool
+        self,
+        session: Session,
+        changes: Changes,
+        https: bool,
+        persistent: bool | None,
+        cookie_changed: bool,
     ) -> tuple[StoredSession | None, str | None]:
         """The session after writing, and the Set-Cookie value if its id changed."""
         before = session._loaded
@@ -111,8 +126,9 @@ class SessionManager:
             saved = await self.store.save(before, changes)
             if saved is None:
                 logger.info("a session ended while a request was changing it; changes dropped")
-            return saved, None
-        return after, self._cookie(after, https)
+                return None, None
+            return saved, self._cookie(saved, https, persistent) if cookie_changed else None
+        return after, self._cookie(after, https, persistent)
 
     async def refresh(self, loaded: StoredSession | None) -> None:
         """Renew the idle timeout of a session that was used but not written.
@@ -127,7 +143,9 @@ class SessionManager:
         except Exception:
             logger.warning("could not renew a session's idle timeout", exc_info=True)
 
-    def _cookie(self, loaded: StoredSession, https: bool) -> str:
+    def _cookie(self, loaded: StoredSession, https: bool, persistent: bool | None) -> str:
         max_age = loaded.record.created + self.config.max_age - self.store.cluster.clock.time()
         value = self._signer.sign(loaded.session_id)
-        return session_cookie(self.config, value, max_age=max_age, https=https)
+        return session_cookie(
+            self.config, value, max_age=max_age, https=https, persistent=persistent
+        )

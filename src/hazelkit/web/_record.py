@@ -38,16 +38,27 @@ class SessionTooLargeError(CapacityError):
     """A session's encoded size would exceed the configured ``max_size``.
 
     Nothing was stored: the session keeps the value it had before the failed change.
-    ``size`` and ``limit`` are in bytes.
+    ``size`` and ``limit`` are in bytes. ``concurrent`` is true when this request's
+    changes fit on their own but not together with changes that other requests of the
+    same session saved meanwhile: then the other requests' changes stay stored and this
+    request's are dropped, whole.
     """
 
-    def __init__(self, size: int, limit: int) -> None:
+    def __init__(self, size: int, limit: int, *, concurrent: bool = False) -> None:
+        cause = (
+            "this request's changes, merged with those other requests of the session saved "
+            "meanwhile, would make the session"
+            if concurrent
+            else "the session would"
+        )
         super().__init__(
-            f"the session would take {size} bytes, over its max_size of {limit} bytes; "
-            "keep large data elsewhere and put a reference to it in the session"
+            f"{cause} take {size} bytes, over its max_size of {limit} bytes; nothing of "
+            "this request's changes was stored; keep large data elsewhere and put a "
+            "reference to it in the session"
         )
         self.size = size
         self.limit = limit
+        self.concurrent = concurrent
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from hazelkit._core._exceptions import (
 )
 from hazelkit.web._config import SessionConfig
 from hazelkit.web._cookies import new_session_id
-from hazelkit.web._record import DELETED, Changes, Record, RecordCodec
+from hazelkit.web._record import DELETED, Changes, Record, RecordCodec, SessionTooLargeError
 
 if TYPE_CHECKING:
     from hazelkit._backends.protocol import MapStore
@@ -133,8 +133,9 @@ class SessionStore:
         to live, and return the new state; None if the session was deleted or expired
         meanwhile (the changes are then dropped: a logged-out session is never revived).
 
-        Raises SessionTooLargeError if the merged session is too large (nothing stored)
-        and ConflictError after ``max_merge_attempts`` lost races.
+        Raises SessionTooLargeError if the merged session is too large (nothing of
+        ``changes`` stored; ``concurrent`` tells whether other requests' changes saved
+        meanwhile made the difference) and ConflictError after ``max_merge_attempts`` lost races.
         """
         key = self._key(loaded.session_id)
         # Saves of one session through this Cluster take turns, so only other processes'
@@ -152,7 +153,7 @@ class SessionStore:
                 await self._map.remove_if_same(key, raw)
                 return None
             merged = replace(record.merged(changes), renewed=self.cluster.clock.time())
-            new_raw = self.records.encode(merged, loaded.session_id)
+            new_raw = self._encode_merged(merged, loaded.session_id, concurrent=attempt > 0)
             if await self._replaced(key, raw, new_raw):
                 # replace resets the entry to "never expires": give it its TTL back.
                 await self._map.set_ttl(key, ttl)
@@ -166,6 +167,14 @@ class SessionStore:
             f"a session save lost {self.config.max_merge_attempts} compare-and-set races "
             "in a row; raise max_merge_attempts if one session takes that many concurrent writes"
         )
+
+    def _encode_merged(self, merged: Record, session_id: str, *, concurrent: bool) -> bytes:
+        try:
+            return self.records.encode(merged, session_id)
+        except SessionTooLargeError as error:
+            if not concurrent:
+                raise
+            raise SessionTooLargeError(error.size, error.limit, concurrent=True) from None
 
     async def _replaced(self, key: bytes, raw: bytes, new_raw: bytes) -> bool:
         """Compare-and-set ``raw`` to ``new_raw``; a lost reply is resolved by reading back
