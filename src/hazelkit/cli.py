@@ -1,24 +1,42 @@
-"""The ``hazelkit`` command: local Hazelcast members, the demo, and cluster inspection."""
+"""The ``hazelkit`` command: local Hazelcast members, the demo, benchmarks, and seeing
+a running cluster (``inspect``, ``workflows``).
+
+Commands that talk to a cluster exit with 0 (done), 1 (failed), 2 (bad usage), 3 (the
+cluster could not be reached within the connect timeout) or 4 (no such workflow).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperCommand
 
 from hazelkit._core._exceptions import HazelkitError
+from hazelkit._observe._connect import on_cluster
+from hazelkit._observe._options import ConnectTimeout, Url
+from hazelkit._observe._style import tidy
+from hazelkit._observe._workflow_commands import workflows_app
+
+if TYPE_CHECKING:
+    from hazelkit._core._cluster import Cluster
+
+__all__ = ["app", "command", "main"]
 
 app = typer.Typer(
     name="hazelkit",
-    help="Clustered services on Hazelcast: local members, a demo, and cluster inspection.",
+    help="Clustered services on Hazelcast: local members, a demo, benchmarks, and a look "
+    "inside a running cluster.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(workflows_app, name="workflows")
 console = Console()
 
 
@@ -27,35 +45,73 @@ def _plain(text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
+def _fail(error: HazelkitError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {error}", highlight=False)
+    return typer.Exit(1)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        import hazelkit
+
+        _plain(f"hazelkit {hazelkit.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Clustered services on Hazelcast: local members, a demo, benchmarks, and a look
+    inside a running cluster."""
+
+
 @app.command("local-cluster")
 def local_cluster(
     members: Annotated[
-        int, typer.Option("--members", "-n", min=1, max=9, help="How many members.")
+        int, typer.Option("--members", "-n", min=1, max=9, metavar="N", help="How many members.")
     ] = 1,
     jar: Annotated[
-        Path | None, typer.Option(help="The hazelcast-5.7.0.jar (default: found or fetched).")
+        Path | None,
+        typer.Option(metavar="FILE", help="The hazelcast-5.7.0.jar (default: found or fetched)."),
     ] = None,
     cluster_name: Annotated[
-        str | None, typer.Option(help="Cluster name (default: random).")
+        str | None, typer.Option(metavar="NAME", help="Cluster name (default: random).")
     ] = None,
-    heap: Annotated[str, typer.Option(help="Java heap per member, e.g. 256m.")] = "256m",
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, metavar="PORT", help="The first member's port (default: a free one)."
+        ),
+    ] = None,
+    heap: Annotated[
+        str, typer.Option(metavar="SIZE", help="Java heap per member, e.g. 256m.")
+    ] = "256m",
 ) -> None:
-    """Start Hazelcast members on free loopback ports until Ctrl-C, then stop them."""
+    """Start Hazelcast members on loopback ports until Ctrl-C, then stop them."""
     from hazelkit._local_cluster import run_local_cluster
 
     try:
-        run_local_cluster(members, jar=jar, cluster_name=cluster_name, heap=heap, out=_plain)
+        run_local_cluster(
+            members, jar=jar, cluster_name=cluster_name, heap=heap, port=port, out=_plain
+        )
     except HazelkitError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from None
+        raise _fail(error) from None
 
 
 @app.command()
 def demo(
     url: Annotated[
-        str, typer.Option(help="Grid to run on; every node connects to it.")
+        str, typer.Option(metavar="URL", help="Grid to run on; every node connects to it.")
     ] = "memory://demo",
-    nodes: Annotated[int, typer.Option(min=2, max=9, help="How many nodes to start.")] = 3,
+    nodes: Annotated[
+        int, typer.Option(min=2, max=9, metavar="N", help="How many nodes to start.")
+    ] = 3,
 ) -> None:
     """Start several nodes on one grid and show data moving between them."""
     from hazelkit._demo import run_demo
@@ -63,42 +119,93 @@ def demo(
     try:
         asyncio.run(run_demo(url, nodes, console))
     except HazelkitError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from None
+        raise _fail(error) from None
 
 
-@app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    add_help_option=False,
-)
-def bench(ctx: typer.Context) -> None:
-    """Run the benchmarks (``hazelkit bench --help`` for their options)."""
-    from hazelkit.bench import main as bench_main
+class _BenchCommand(TyperCommand):
+    """Lists the benchmarks under the help (found when help is asked for, not before)."""
 
-    raise typer.Exit(bench_main(list(ctx.args)))
+    def get_help(self, ctx: Any) -> str:
+        from hazelkit.bench import discover
+
+        listing = "\n".join(f"{b.name}: {b.summary or b.title}" for b in discover())
+        self.epilog = f"Benchmarks (default: all, in this order):\n\b\n{listing}"
+        return super().get_help(ctx)
+
+
+@app.command(cls=_BenchCommand)
+def bench(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="NAME", help="Benchmarks to run (default: all).", show_default=False
+        ),
+    ] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Rough figures in seconds.")] = False,
+    smoke: Annotated[
+        bool,
+        typer.Option("--smoke", help="A few iterations, to check that they work (for CI)."),
+    ] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="hazelcast://... cluster to measure (default: start one local member); "
+            "memory://... measures the embedded backend only.",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Directory for the results.")] = Path(
+        "bench-results"
+    ),
+) -> None:
+    """Run hazelkit's benchmarks side by side with the alternatives, and write
+    results.md, results.json and PNG charts."""
+    from hazelkit.bench._main import run_command
+
+    raise typer.Exit(run_command(names or [], quick=quick, smoke=smoke, url=url, out=out))
 
 
 @app.command()
-def members(
-    url: Annotated[str, typer.Argument(help="hazelcast://HOST:PORT?cluster=NAME")],
-) -> None:
+def members(url: Url = None, connect_timeout: ConnectTimeout = 5.0) -> None:
     """List the members of a cluster."""
-    import hazelkit
 
-    async def show() -> None:
-        async with hazelkit.connect(url) as cluster:
-            table = Table("uuid", "address", title=f"members of {cluster.url}")
-            for member in cluster.members():
-                table.add_row(member.uuid, member.address)
-            console.print(table)
+    async def show(cluster: Cluster) -> None:
+        table = Table("uuid", "address", title=f"members of {cluster.url}")
+        for member in cluster.members():
+            table.add_row(member.uuid, member.address)
+        console.print(table)
 
-    try:
-        asyncio.run(show())
-    except HazelkitError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from None
+    on_cluster(url, connect_timeout, show)
+
+
+@app.command()
+def inspect(
+    url: Url = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document (for scripts).")
+    ] = False,
+    connect_timeout: ConnectTimeout = 5.0,
+) -> None:
+    """Show what runs where: members, hazelkit nodes, partitions and their owners,
+    workflows by type and status, inbox depths, leases held, and every structure with
+    its size. Reads only; changes nothing."""
+    from hazelkit._observe._render import render_report
+    from hazelkit._observe._report import gather
+
+    report = on_cluster(url, connect_timeout, gather)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        render_report(report, console)
+
+
+def command() -> typer.core.TyperGroup:
+    """The ``hazelkit`` command (a click group), with help in hazelkit's style."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return tidy(group)
 
 
 def main() -> None:
     """Entry point of the ``hazelkit`` console script."""
-    app()
+    command()(prog_name="hazelkit")

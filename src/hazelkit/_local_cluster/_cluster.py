@@ -41,8 +41,8 @@ class LocalCluster:
     ``with LocalCluster(2) as lc:`` starts two members that form one cluster, and stops
     them on exit. Members are child processes (see :class:`MemberProcess`): they run
     until stopped, and are SIGKILLed at interpreter exit if still running, so none
-    outlives this process. Ports
-    are picked free on 127.0.0.1, never fixed. Every wait is bounded.
+    outlives this process. Ports are picked free on 127.0.0.1, except the first
+    member's when ``port`` is given. Every wait is bounded.
 
     Calls block; from async code run them in a worker thread (e.g.
     ``await anyio.to_thread.run_sync(lc.start)``). An instance is not thread-safe.
@@ -58,6 +58,8 @@ class LocalCluster:
         jvm_options: JVM tuning flags; default :data:`DEFAULT_JVM_OPTIONS` (fast start).
         properties: Hazelcast properties overriding the test-friendly defaults.
         extra_config: mappings merged into each member's ``hazelcast:`` YAML section.
+        port: the first member's port on 127.0.0.1 (default: a free one); start raises
+            ConfigurationError if something listens there.
         workdir: directory for configs and logs (never deleted). Default: a temporary
             directory, deleted by :meth:`stop` unless ``keep_workdir`` is true, a start
             failed or a member died on its own (so its log can still be read).
@@ -77,10 +79,14 @@ class LocalCluster:
         extra_config: Mapping[str, object] | None = None,
         workdir: Path | str | None = None,
         keep_workdir: bool = False,
+        port: int | None = None,
     ) -> None:
         if members < 1:
             raise ConfigurationError(f"A local cluster needs at least 1 member, not {members}.")
         self._initial_members = members
+        if port is not None and not 1 <= port <= 65535:
+            raise ConfigurationError(f"port must be between 1 and 65535, not {port}.")
+        self._port = port
         self.cluster_name = check_cluster_name(cluster_name or random_cluster_name())
         self.startup_timeout = startup_timeout
         self.members: list[MemberProcess] = []
@@ -157,7 +163,7 @@ class LocalCluster:
         self._jar = find_hazelcast_jar(self._jar_arg)
         if self._workdir is None:  # a retried start reuses it, next to the failed logs
             self._workdir = self._workdir_arg or Path(tempfile.mkdtemp(prefix="hazelkit-cluster-"))
-        ports = free_ports(self._initial_members)
+        ports = self._choose_ports()
         addresses = [f"127.0.0.1:{port}" for port in ports]
         self.members = [
             self._new_member(number, port, addresses) for number, port in enumerate(ports, 1)
@@ -174,6 +180,16 @@ class LocalCluster:
         self._started = True
         self._logs_needed = False
         self.startup_seconds = time.monotonic() - began
+
+    def _choose_ports(self) -> list[int]:
+        if self._port is None:
+            return free_ports(self._initial_members)
+        if not port_is_free(self._port):
+            raise ConfigurationError(
+                f"port {self._port} on 127.0.0.1 is taken: choose another --port, or none"
+            )
+        others = [p for p in free_ports(self._initial_members) if p != self._port]
+        return [self._port, *others[: self._initial_members - 1]]
 
     def _launch_all(self) -> None:
         # Member 1 is the seed: knowing no peer, it becomes master at once, where members

@@ -23,6 +23,7 @@ def run_local_cluster(
     jar: Path | str | None = None,
     cluster_name: str | None = None,
     heap: str = "256m",
+    port: int | None = None,
     out: Callable[[str], None] = print,
     startup_timeout: float = 60.0,
     stop_timeout: float = 30.0,
@@ -47,7 +48,12 @@ def run_local_cluster(
             "run_local_cluster() installs signal handlers: call it in the main thread."
         )
     cluster = LocalCluster(
-        members, cluster_name=cluster_name, jar=jar, heap=heap, startup_timeout=startup_timeout
+        members,
+        cluster_name=cluster_name,
+        jar=jar,
+        heap=heap,
+        startup_timeout=startup_timeout,
+        port=port,
     )
     stop_requested = threading.Event()
 

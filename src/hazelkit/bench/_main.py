@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import shlex
 import sys
@@ -21,37 +20,6 @@ from hazelkit.bench._suites import discover
 __all__ = ["DEFAULT_OUT", "main", "run_benchmarks", "select"]
 
 DEFAULT_OUT = Path("bench-results")
-
-
-def _parser(benchmarks: list[Benchmark]) -> argparse.ArgumentParser:
-    listing = "\n".join(f"  {b.name:<10} {b.summary or b.title}" for b in benchmarks)
-    parser = argparse.ArgumentParser(
-        prog="hazelkit bench",
-        description="Run hazelkit's benchmarks side by side with the alternatives, and "
-        "write results.md, results.json and PNG charts.",
-        epilog=f"benchmarks (default: all, in this order):\n{listing}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run")
-    speed = parser.add_mutually_exclusive_group()
-    speed.add_argument("--quick", action="store_true", help="rough figures in seconds")
-    speed.add_argument(
-        "--smoke",
-        action="store_true",
-        help="a few iterations, to check that the benchmarks work (for CI)",
-    )
-    parser.add_argument(
-        "--url",
-        help="hazelcast://... cluster to measure (default: start "
-        "one local member); memory://... measures the embedded backend only",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=DEFAULT_OUT,
-        help=f"directory for the results (default: {DEFAULT_OUT}/)",
-    )
-    return parser
 
 
 def select(benchmarks: list[Benchmark], names: Sequence[str]) -> list[Benchmark]:
@@ -109,27 +77,40 @@ async def run_benchmarks(
 
 def main(argv: list[str]) -> int:
     """Run ``hazelkit bench`` with ``argv``; return the exit status (0 ok, 1 a benchmark
-    failed, 2 bad arguments)."""
-    benchmarks = discover()
-    parser = _parser(benchmarks)
-    args = parser.parse_args(argv)
+    failed, 2 bad arguments; ``--help`` prints the help and returns 0)."""
+    from hazelkit.cli import command
+
     try:
-        chosen = select(benchmarks, args.names)
+        command().main(args=["bench", *argv], prog_name="hazelkit", standalone_mode=True)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 1
+    return 0
+
+
+def run_command(
+    names: Sequence[str], *, quick: bool, smoke: bool, url: str | None, out: Path
+) -> int:
+    """What ``hazelkit bench`` does once its arguments are read: the exit status."""
+    if quick and smoke:
+        print("hazelkit bench: error: --quick and --smoke exclude each other", file=sys.stderr)
+        return 2
+    benchmarks = discover()
+    try:
+        chosen = select(benchmarks, names)
     except ValueError as error:
-        parser.print_usage(sys.stderr)
         print(f"hazelkit bench: error: {error}", file=sys.stderr)
         return 2
-    mode = Mode.SMOKE if args.smoke else Mode.QUICK if args.quick else Mode.FULL
-    command = shlex.join(["hazelkit", "bench", *argv])
+    mode = Mode.SMOKE if smoke else Mode.QUICK if quick else Mode.FULL
+    flags = [flag for flag, on in (("--quick", quick), ("--smoke", smoke)) if on]
+    where = ["--url", url] if url else []
+    command = shlex.join(["hazelkit", "bench", *names, *flags, *where, "--out", str(out)])
     try:
-        run = asyncio.run(
-            run_benchmarks(chosen, mode=mode, out=args.out, url=args.url, command=command)
-        )
+        run = asyncio.run(run_benchmarks(chosen, mode=mode, out=out, url=url, command=command))
     except (HazelkitError, OSError) as error:
         print(f"hazelkit bench: error: {error}", file=sys.stderr)
         return 1
     _print_goals(run)
-    print(f"results written to {args.out}/ in {run.seconds:.0f} s")
+    print(f"results written to {out}/ in {run.seconds:.0f} s")
     return 0
 
 

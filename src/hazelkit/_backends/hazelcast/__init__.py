@@ -178,6 +178,14 @@ class HazelcastBackend:
             raise ClusterClosedError(f"{self.target} is not connected")
         return self._client
 
+    async def objects(self) -> list[tuple[str, str]]:
+        from hazelkit._backends.hazelcast._objects import distributed_objects
+
+        try:
+            return await distributed_objects(self.client)
+        except Exception as error:
+            raise translate(error, f"listing the structures of {self.target}") from error
+
     def members(self) -> list[MemberInfo]:
         if self._client is None:
             return []

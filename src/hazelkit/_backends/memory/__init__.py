@@ -73,6 +73,9 @@ class MemoryBackend:
             raise ClusterClosedError(f"{self.target} is not connected")
         return self._grid
 
+    async def objects(self) -> list[tuple[str, str]]:
+        return self.grid.names()
+
     def members(self) -> list[MemberInfo]:
         if self._grid is None or self._member is None:
             return []

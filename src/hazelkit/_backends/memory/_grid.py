@@ -218,6 +218,11 @@ class Grid:
             result: E = state
             return result
 
+    def names(self) -> list[tuple[str, str]]:
+        """``(kind, name)`` of every structure, sorted."""
+        with self.lock:
+            return sorted(self._structures)
+
     def destroy(self, kind: str, name: str) -> None:
         with self.lock:
             state = self._structures.pop((kind, name), None)

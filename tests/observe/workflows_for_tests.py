@@ -1,0 +1,32 @@
+"""A workflow definition for the observation tests, under a name no other test uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hazelkit.workflows import Context, Workflow
+
+
+def tally(prefix: str) -> type[Workflow]:
+    """Adds int messages to its state; "done" completes; "boom" fails (pauses it)."""
+
+    class Tally(Workflow):
+        name = f"{prefix}.tally"
+        max_retries = 1
+        retry_delay = 0.01
+
+        def initial(self, args: Any) -> Any:
+            return args or 0
+
+        async def handle(self, ctx: Context, state: Any, message: Any) -> Any:
+            if message == "done":
+                ctx.complete(state)
+                return state
+            if message == "boom":
+                raise RuntimeError("boom")
+            if isinstance(message, dict) and "timer" in message:
+                ctx.set_timer(message["timer"], after=message["after"])
+                return state
+            return state + message
+
+    return Tally
