@@ -4,6 +4,20 @@
 sets, subclasses, ints beyond 64 bits) to :meth:`Encoder._default`, which finds the
 encoder with one dict lookup on ``type(obj)``. The slow path (subclasses of builtins,
 unknown types) runs only for types that have no entry.
+
+Candidates measured against it (encode only, CPU time per value, 2-core bench VM):
+
+    encoder                          user record   100 records   64 KB text   10,000 ints
+    msgpack Packer + hooks (kept)    6.2 µs        625 µs        9.7 µs       143 µs
+    ormsgpack + PASSTHROUGH hooks    6.8 µs        630 µs        66 µs        60 µs
+    pickle, for reference            11.7 µs       663 µs        17.6 µs      101 µs
+
+ormsgpack wins only on long lists of ints and loses 7x on long strings; on records
+both spend their time in the same Python hooks (UUID, Decimal, datetime, tuple and
+set cost 0.3 to 0.5 µs each), and ormsgpack cannot write msgpack's timestamp
+extension (-1), so it was not adopted. msgspec, 6x faster still, cannot be used for
+encoding: it writes tuples, sets, datetimes, UUIDs and Decimals natively, losing
+their types, and offers no hook for them.
 """
 
 from __future__ import annotations

@@ -66,13 +66,17 @@ def codec_contenders() -> list[CodecContender]:
     encrypted = Codec(encryption=Encryption(keys=[_BENCH_KEY]))
     return [
         CodecContender(
-            "hazelkit", default.encode, default.decode, "Codec(): lz4 from 1 KiB", hazelkit=True
+            "hazelkit",
+            default.encode,
+            default.decode,
+            "Codec(): lz4 from 1 KiB where it pays (a 4 KiB probe above 8 KiB)",
+            hazelkit=True,
         ),
         CodecContender(
             "hazelkit lz4-always",
             forced.encode,
             forced.decode,
-            "Codec(compression_threshold=0): lz4 whenever it helps",
+            "Codec(compression_threshold=0): lz4 tried on every value (same probe)",
             hazelkit=True,
         ),
         CodecContender(
