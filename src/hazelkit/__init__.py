@@ -41,6 +41,7 @@ from hazelkit._core._exceptions import (
     EncodeError,
     EntityError,
     EntityFailedError,
+    ForkedClusterError,
     HazelkitError,
     IndeterminateOperationError,
     IndexOutOfRangeError,
@@ -61,6 +62,7 @@ from hazelkit._core._exceptions import (
     UnknownTypeError,
     UnsupportedVersionError,
     ValidationError,
+    WrongEventLoopError,
 )
 from hazelkit._core._public import publish
 from hazelkit._core._sink import Sink, pipe
@@ -115,6 +117,7 @@ __all__ = [
     "EntryEvent",
     "EntryEventType",
     "EventStream",
+    "ForkedClusterError",
     "FullPolicy",
     "HazelkitError",
     "IdGenerator",
@@ -166,6 +169,7 @@ __all__ = [
     "UnknownTypeError",
     "UnsupportedVersionError",
     "ValidationError",
+    "WrongEventLoopError",
     "__version__",
     "action",
     "connect",

@@ -189,11 +189,16 @@ class BlockingCluster(BlockingStructures, BlockingCoordination):
         return self._run(subscribe)
 
     def close(self) -> None:
-        """Close the cluster, then stop the helper thread. Idempotent."""
+        """Close the cluster, then stop the helper thread. Idempotent. In a child process
+        after ``fork()`` it only marks this copy closed (connection and thread are the
+        parent's)."""
         if self._closed:
             return
         self._closed = True
         _open_clusters.discard(self)
+        if self._run.forked:  # the loop's thread is the parent's: nothing here to stop
+            self._run.stopped = True
+            return
         try:
             self._run(self.async_cluster.close)
         finally:

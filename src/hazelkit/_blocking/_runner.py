@@ -10,6 +10,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 from anyio.from_thread import BlockingPortal
 
 from hazelkit._core._exceptions import ClusterClosedError, HazelkitError
+from hazelkit._core._fork import check_same_process, fork_generation
 from hazelkit._core._subscription import Subscription
 
 __all__ = ["BlockingIterator", "Runner"]
@@ -22,8 +23,9 @@ class Runner:
     """Runs coroutines of one Cluster on its portal's event loop, from any thread.
 
     Its own state says why a call cannot run (``stopped`` once the BlockingCluster closed
-    its portal; the loop's thread calling itself), so anyio's errors are never read by
-    their message text.
+    its portal; the loop's thread calling itself; a child process after ``fork()``, where
+    the loop's thread does not exist and a call would wait forever), so anyio's errors
+    are never read by their message text.
     """
 
     def __init__(self, portal: BlockingPortal) -> None:
@@ -31,10 +33,18 @@ class Runner:
         #: Set once the portal is stopped: every later call raises ClusterClosedError.
         self.stopped = False
         self._loop_thread: int = portal.call(threading.get_ident)
+        self._fork_generation = fork_generation()
+
+    @property
+    def forked(self) -> bool:
+        """True in a child process after ``fork()``: the portal's thread is the parent's."""
+        return self._fork_generation != fork_generation()
 
     def check(self) -> None:
         """Raise the hazelkit error for a call that cannot run: after close, or from
-        the loop's own thread (where it would wait for itself)."""
+        the loop's own thread (where it would wait for itself); in a child process after
+        ``fork()`` (ForkedClusterError)."""
+        check_same_process(self._fork_generation, "this BlockingCluster")
         if self.stopped:
             raise ClusterClosedError("this BlockingCluster is closed")
         if threading.get_ident() == self._loop_thread:

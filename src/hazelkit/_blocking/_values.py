@@ -26,9 +26,17 @@ class BlockingAtom(Generic[T]):
         self.async_atom = atom
         self.name = atom.name
 
+    def get(self) -> T:
+        """See :meth:`hazelkit.Atom.get`."""
+        return self._run(self.async_atom.get)
+
     def deref(self) -> T:
         """See :meth:`hazelkit.Atom.deref`."""
         return self._run(self.async_atom.deref)
+
+    def set(self, value: T) -> None:
+        """See :meth:`hazelkit.Atom.set`."""
+        self._run(self.async_atom.set, value)
 
     def reset(self, value: T) -> T:
         """See :meth:`hazelkit.Atom.reset`."""

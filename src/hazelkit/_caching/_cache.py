@@ -146,7 +146,11 @@ class Cache(Handle[MapStore], Generic[K, V]):
 
     async def set(self, key: K, value: V, *, ttl: float | None = CACHE_TTL) -> None:
         """Cache ``value`` under ``key`` for ``ttl`` seconds (default: the cache's TTL;
-        None or 0: no expiry), then enforce the size bound."""
+        None or 0: no expiry), then enforce the size bound.
+
+        The same call as :meth:`Map.set <hazelkit.Map.set>`. A Cache has no ``put``: a
+        Map's ``put`` returns the value it replaced, which a cache cannot promise (that
+        entry may have expired or been evicted a moment before)."""
         raw_ttl = self._ttl(ttl)
         raw_key = self._key(key)
         await self._store_value(raw_key, self._encode(value, raw_key), raw_ttl)

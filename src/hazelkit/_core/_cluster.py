@@ -24,7 +24,8 @@ from hazelkit._caching._factories import CachingFactories
 from hazelkit._codec import Codec
 from hazelkit._coordination._factories import CoordinationFactories
 from hazelkit._core._clock import Clock
-from hazelkit._core._exceptions import ClusterClosedError, HazelkitError
+from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, WrongEventLoopError
+from hazelkit._core._fork import check_same_process, fork_generation
 from hazelkit._core._subscription import EventHub, Subscription
 from hazelkit._core._url import ClusterOptions, parse_url
 from hazelkit._runtime._factories import RuntimeFactories
@@ -103,8 +104,11 @@ class Cluster(
         async with hazelkit.connect("hazelcast://127.0.0.1:5701?cluster=dev") as cluster:
             users = cluster.map("users")
 
-    A Cluster belongs to the event loop that started it. Every background task that a
-    structure, stream or lock starts is owned by the Cluster and ends when it closes.
+    A Cluster belongs to the event loop that started it, in the process that started it:
+    used from another event loop it raises :class:`~hazelkit.WrongEventLoopError`, and in
+    a child process after ``fork()`` :class:`~hazelkit.ForkedClusterError` (connect in the
+    child instead). Every background task that a structure, stream or lock starts is owned
+    by the Cluster and ends when it closes.
     """
 
     def __init__(self, options: ClusterOptions, *, codec: Codec | None = None) -> None:
@@ -121,16 +125,20 @@ class Cluster(
         self._started = False
         self._closed_because = "closed"
         self._lost: asyncio.Task[None] | None = None
+        self._fork_generation = fork_generation()
 
     # -- life ---------------------------------------------------------------------------
 
     async def start(self) -> Cluster:
         """Connect. Raises ClusterUnavailableError within the connect timeout if the grid
-        cannot be reached. Starting twice is an error; a closed Cluster cannot restart."""
+        cannot be reached. Starting twice is an error (HazelkitError); a closed Cluster
+        cannot restart (ClusterClosedError): connect a new one."""
+        self._check_not_closed()
         if self._started:
             raise HazelkitError(f"Cluster for {self.url} was already started")
         self._started = True
         self._loop = asyncio.get_running_loop()
+        self._fork_generation = fork_generation()
         listener = BackendListener(self._on_backend_state, self._on_membership)
         try:
             await self._backend.start(listener)
@@ -145,9 +153,18 @@ class Cluster(
 
     async def close(self) -> None:
         """Disconnect and end every background task, subscription and listener this
-        Cluster started. Idempotent; waits at most a few seconds for tasks to finish."""
+        Cluster started. Idempotent; waits at most a few seconds for tasks to finish.
+
+        In a child process after ``fork()`` it only marks this copy closed: the
+        connection belongs to the parent. From another event loop it raises
+        WrongEventLoopError (the connection cannot be closed from there)."""
         if self._state in (ClusterState.CLOSING, ClusterState.CLOSED):
             return
+        if self._fork_generation != fork_generation():
+            self._closed_because = "closed (in a child process, after fork())"
+            self._state = ClusterState.CLOSED
+            return
+        self._check_loop()
         self._set_state(ClusterState.CLOSING)
         try:
             for closer in reversed(self._closers):
@@ -183,6 +200,8 @@ class Cluster(
     async def __aenter__(self) -> Cluster:
         if not self._started:
             await self.start()
+        else:
+            self._check_open()
         return self
 
     async def __aexit__(
@@ -215,10 +234,34 @@ class Cluster(
         return self._state in (ClusterState.CLOSING, ClusterState.CLOSED)
 
     def _check_open(self) -> None:
-        if self._state in (ClusterState.STARTING, ClusterState.CLOSING, ClusterState.CLOSED):
-            if self._state is ClusterState.STARTING:
-                raise ClusterClosedError(f"Cluster for {self.url} is not started: await it first")
-            raise ClusterClosedError(f"Cluster for {self.url} is {self._closed_because}")
+        check_same_process(self._fork_generation, f"the Cluster for {self.url}")
+        self._check_loop()
+        if self._state is ClusterState.STARTING:
+            raise ClusterClosedError(f"Cluster for {self.url} is not started: await it first")
+        self._check_not_closed()
+
+    def _check_not_closed(self) -> None:
+        if self._state in (ClusterState.CLOSING, ClusterState.CLOSED):
+            raise ClusterClosedError(
+                f"Cluster for {self.url} is {self._closed_because}: connect a new one"
+            )
+
+    def _check_loop(self) -> None:
+        """Raise WrongEventLoopError when called on a running loop that is not this
+        Cluster's (a call from plain code, with no loop running, is not checked here)."""
+        if self._loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if running is not self._loop:
+            raise WrongEventLoopError(
+                f"the Cluster for {self.url} was started on another event loop and can be "
+                "used only there (each asyncio.run() starts a new loop): connect on the loop "
+                "that uses it, or hand the work to its loop with "
+                "asyncio.run_coroutine_threadsafe()"
+            )
 
     # -- membership and lifecycle ---------------------------------------------------------
 

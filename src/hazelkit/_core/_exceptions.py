@@ -11,6 +11,9 @@
     ├── ClusterError
     │   ├── ClusterUnavailableError  the cluster could not be reached, or was lost
     │   ├── ClusterClosedError       the Cluster (or a handle of it) was used after close()
+    │   │   └── ForkedClusterError   ... or in a child process, after fork()
+    │   ├── WrongEventLoopError      the Cluster was used from another event loop (also a
+    │   │                            RuntimeError)
     │   ├── IndeterminateOperationError  the outcome is unknown: it may have been applied
     │   └── BackendError             any other failure reported by the backend
     ├── OperationTimeoutError        a wait ran out of time (also a TimeoutError)
@@ -66,6 +69,7 @@ __all__ = [
     "EncodeError",
     "EntityError",
     "EntityFailedError",
+    "ForkedClusterError",
     "HazelkitError",
     "IndeterminateOperationError",
     "IndexOutOfRangeError",
@@ -86,6 +90,7 @@ __all__ = [
     "UnknownTypeError",
     "UnsupportedVersionError",
     "ValidationError",
+    "WrongEventLoopError",
 ]
 
 
@@ -135,6 +140,24 @@ class ClusterUnavailableError(ClusterError):
 
 class ClusterClosedError(ClusterError):
     """The :class:`~hazelkit.Cluster` was used after it was closed."""
+
+
+class ForkedClusterError(ClusterClosedError):
+    """A Cluster connected before ``fork()`` was used in the child process.
+
+    Its connection and its event loop (for a blocking Cluster, its helper thread) belong
+    to the parent: the child must connect its own Cluster (in gunicorn's ``post_fork``
+    hook, or in the function a ``multiprocessing`` process runs). Nothing was sent.
+    """
+
+
+class WrongEventLoopError(ClusterError, RuntimeError):
+    """A Cluster was used from an event loop other than the one that started it.
+
+    A Cluster, like the Hazelcast client under it, belongs to one event loop (each
+    ``asyncio.run`` starts a new one). Nothing was sent. Connect on the loop that uses
+    it, or hand work to its loop (``asyncio.run_coroutine_threadsafe``).
+    """
 
 
 class IndeterminateOperationError(ClusterError):

@@ -30,7 +30,11 @@ class Atom(Handle[MapStore], Generic[T]):
     """A Clojure atom shared by every node: one value, changed atomically.
 
     The value lives in the map ``hazelkit.atoms`` under the atom's name (no CP
-    subsystem needed). Until the first write, :meth:`deref` returns ``initial``.
+    subsystem needed). Until the first write, :meth:`get` returns ``initial``.
+
+    Reading and writing have two spellings each: :meth:`get` and :meth:`set`, as on
+    :class:`~hazelkit.Counter` and :class:`~hazelkit.Map`, and Clojure's :meth:`deref`
+    and :meth:`reset`; each pair is the same call.
 
     - :meth:`swap` applies a function to the current value with a compare-and-set
       against the exact bytes it read, retrying after a short random pause until it
@@ -96,10 +100,20 @@ class Atom(Handle[MapStore], Generic[T]):
         value = witness.read(data).value
         return self._initial if value is None else self._decode(value)
 
-    async def deref(self) -> T:
+    async def get(self) -> T:
         """The current value (``initial`` if the atom was never written)."""
         result: T = self._current(await self._store.get(self._raw_key))
         return result
+
+    async def deref(self) -> T:
+        """The current value, as :meth:`get` (Clojure's name)."""
+        return await self.get()
+
+    async def set(self, value: T) -> None:
+        """Set the value to ``value`` regardless of the current one, as :meth:`reset`
+        (which also returns it). Raises ValidationError (nothing changed) if the
+        validator rejects it."""
+        await self.reset(value)
 
     async def reset(self, value: T) -> T:
         """Set the value to ``value`` regardless of the current one; return it.
