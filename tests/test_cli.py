@@ -53,8 +53,8 @@ def test_members_lists_hazelcast_members(hazelcast_members: LocalCluster) -> Non
 
 def test_bad_url_is_a_clear_error_and_exit_code() -> None:
     result = run("members", "redis://nowhere")
-    assert result.returncode == 1
-    assert "unknown cluster URL scheme 'redis'" in result.stdout
+    assert result.returncode == 2  # a usage error: the URL itself is wrong
+    assert "unknown cluster URL scheme 'redis'" in result.stderr
 
 
 @pytest.mark.timeout(180)

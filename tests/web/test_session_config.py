@@ -58,7 +58,7 @@ def test_unknown_and_conflicting_options() -> None:
     with pytest.raises(ConfigurationError, match="unknown session option"):
         HazelkitSessionInterface(idle=3)
     with pytest.raises(ConfigurationError, match="at least 16 bytes"):
-        HazelkitSessionInterface(secret_key="short")
+        HazelkitSessionInterface(secret_key="short", url="memory://config", allow_memory=True)
 
 
 def test_defaults_are_the_safe_ones() -> None:

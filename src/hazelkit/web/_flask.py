@@ -103,7 +103,9 @@ class HazelkitSessionInterface(SessionInterface):
     ) -> None:
         if config is not None and (secret_key is not None or options):
             raise ConfigurationError("give either config= or session options, not both")
-        SessionConfig.from_options("x" * 16, options)  # check the options now
+        # Check the options, and a secret key given here, now (the app's own SECRET_KEY is
+        # checked when the app is first seen).
+        SessionConfig.from_options(secret_key if secret_key is not None else "x" * 16, options)
         self._url = check_store(
             "HazelkitSessionInterface",
             url=url,
