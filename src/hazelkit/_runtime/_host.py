@@ -116,7 +116,7 @@ class Host:
         if name in self.spaces:
             raise ConfigurationError(f"{name!r} is hosted by this Cluster already")
         if self.registry is None:
-            self.registry = NodeRegistry(self.cluster, ttl=max(2 * lease, 3.0))
+            self.registry = NodeRegistry(self.cluster, ttl=max(lease, 1.0))
         self.registry.host(name, version)
         await self.registry.beat()
         if self._heartbeat is None or self._heartbeat.done():
