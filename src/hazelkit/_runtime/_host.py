@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from hazelkit._backends.protocol import Registration
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import ConfigurationError, HazelkitError
+from hazelkit._core._exceptions import ClusterClosedError, ConfigurationError, HazelkitError
 from hazelkit._core._local import ClusterLocal
 from hazelkit._runtime._hashing import preferred_node
 from hazelkit._runtime._leases import PartitionLeases
@@ -172,6 +172,8 @@ class Host:
         while not hosted.leaving:
             try:
                 await self._assign(hosted)
+            except ClusterClosedError:
+                return  # the Cluster is closing (or crashed): its tasks are being cancelled
             except HazelkitError:
                 logger.warning("%s: assignment round failed", hosted.name, exc_info=True)
             with contextlib.suppress(TimeoutError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import HazelkitError, SerializationError
+from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, SerializationError
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -104,6 +104,8 @@ class NodeRegistry:
             await asyncio.sleep(self._ttl / 3)
             try:
                 await self.beat()
+            except ClusterClosedError:
+                return
             except HazelkitError:
                 logger.warning("node %s: heartbeat failed; retrying", self.id, exc_info=True)
 
