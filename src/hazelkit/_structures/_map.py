@@ -47,9 +47,10 @@ def _expiry(ttl: object, max_idle: object) -> tuple[float | None, float | None]:
 class Map(Handle[MapStore], Generic[K, V]):
     """A distributed map (a Hazelcast ``IMap``), named and shared by every node.
 
-    Keys are encoded deterministically (``Codec.encode_key``), so two keys are the same
-    key exactly when their encodings are equal: ``1``, ``1.0`` and ``True`` are three
-    different keys, unlike in a ``dict``. Values may be anything the codec encodes.
+    Keys are compared by their encoded bytes (``Codec.encode_key``, deterministic), that
+    is by type and value, not as a ``dict`` compares them: ``1``, ``1.0`` and ``True``
+    are three different keys of a Map (a ``dict`` holds one), and ``"1"`` a fourth. Use
+    one key type per map (say, always ``str``). Values may be anything the codec encodes.
 
     Each single-key operation is atomic. ``put_if_absent``, ``replace_if_same``,
     ``remove_if_same`` and :meth:`compute` are compare-and-set operations: the write
