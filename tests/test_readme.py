@@ -51,14 +51,13 @@ RUNNER = textwrap.dedent(
             client = app.test_client()
             bodies = [client.get("/").get_json() for _ in range(2)]
         else:  # Starlette, FastAPI: the lifespan runs around the requests
-            from starlette.testclient import TestClient
+            from asgi_client import asgi_client
 
-            with TestClient(app) as client:
-                bodies = []
-                for _ in range(2):
-                    response = client.get("/")
-                    response.raise_for_status()
-                    bodies.append(response.json())
+            async def visit_twice():
+                async with asgi_client(app) as client:
+                    return [(await client.get("/")).raise_for_status().json() for _ in range(2)]
+
+            bodies = asyncio.run(visit_twice())
         print("README-APP " + json.dumps(bodies))
     """
 )
@@ -120,6 +119,7 @@ def readme_environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, st
     environment["CODEC_PASSWORD"] = "readme-test-codec-password"
     environment["HAZELKIT_URL"] = "memory://readme"
     environment["HOME"] = str(tmp_path_factory.mktemp("home"))
+    environment["PYTHONPATH"] = str(Path(__file__).resolve().parent)  # for asgi_client
     return environment
 
 
@@ -167,3 +167,31 @@ def test_readme_block_runs_on_hazelcast(
     environment = {**readme_environment, "HAZELKIT_URL": hazelcast_members.url}
     output = run_block(block, environment, tmp_path)
     check_app_counted_two_visits(output)
+
+
+def test_readme_web_examples_pass_mypy_strict(tmp_path: Path) -> None:
+    """The README's web patterns type-check as users' apps would (``mypy --strict``)."""
+    web_blocks = [block for block in BLOCKS if "hazelkit.web" in block.source]
+    assert len(web_blocks) >= 3
+    scripts = []
+    for block in web_blocks:
+        script = tmp_path / f"readme_line_{block.line}.py"
+        script.write_text(block.source, encoding="utf-8")
+        scripts.append(str(script))
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            *scripts,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=TIMEOUT * 3,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
