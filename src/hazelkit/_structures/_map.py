@@ -88,7 +88,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         ``ttl``: seconds until the entry expires; ``max_idle``: seconds without access
         after which it expires. ``None`` or 0 means never (unless the map's
         configuration on the Hazelcast members says otherwise); a negative, infinite
-        or NaN duration, or one above :data:`~hazelkit._core._handle.MAX_EXPIRY`, raises
+        or NaN duration, or one above 10**15 seconds, raises
         ConfigurationError and stores nothing. Every write without them, ``replace``
         included, resets the entry to "never expires", as Hazelcast does. Hazelcast
         counts both in whole seconds from the second of the last write or access, so
