@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import secrets
 import uuid
 
@@ -148,7 +149,59 @@ async def test_read_only_session(manager: SessionManager) -> None:
         session["user"] = "eve"
     with pytest.raises(HazelkitError, match="read-only"):
         session.clear()
+    for change in (
+        lambda: session.update(user="eve"),
+        lambda: session.pop("user"),
+        lambda: session.popitem(),
+        lambda: session.setdefault("other", 1),
+        lambda: session.__ior__({"user": "eve"}),
+    ):
+        with pytest.raises(HazelkitError, match="read-only"):
+            change()
+    assert session == {"user": "ada"}
     assert (await manager.save(session, https=False)).set_cookie is None
+
+
+async def test_the_session_is_a_dict_whose_every_change_is_saved(
+    manager: SessionManager,
+) -> None:
+    cookie = await new_cookie(manager, a=1, b=2, c=3)
+    session = await manager.open([cookie], session_class=Session)
+    assert isinstance(session, dict)
+    assert json.loads(json.dumps(session)) == {"a": 1, "b": 2, "c": 3}
+    assert session.pop("a") == 1
+    assert session.popitem() == ("c", 3)
+    session.update({"d": 4}, e=5)
+    session |= {"f": 6}
+    assert session.setdefault("b", 0) == 2
+    assert session.setdefault("g", 7) == 7
+    assert session.copy() == {"b": 2, "d": 4, "e": 5, "f": 6, "g": 7}
+    assert type(session.copy()) is dict
+    with pytest.raises(EncodeError):
+        session.update({"bad": object()})
+    assert "bad" not in session
+    await manager.save(session, https=False)
+    again = await manager.open([cookie], session_class=Session)
+    assert again == {"b": 2, "d": 4, "e": 5, "f": 6, "g": 7}
+
+
+async def test_reading_through_any_dict_method_marks_the_session_accessed(
+    manager: SessionManager,
+) -> None:
+    cookie = await new_cookie(manager, a=1)
+    for read in (
+        lambda s: s.get("a"),
+        lambda s: list(s.items()),
+        lambda s: list(s.keys()),
+        lambda s: list(s.values()),
+        lambda s: "a" in s,
+        lambda s: s == {},
+        lambda s: json.dumps(s),
+    ):
+        session = await manager.open([cookie], session_class=Session)
+        assert not session.accessed
+        read(session)
+        assert session.accessed  # so the response says Vary: Cookie
 
 
 async def test_state_flags(manager: SessionManager) -> None:

@@ -115,6 +115,21 @@ async def test_size_limit(cluster: hazelkit.Cluster, name: str) -> None:
     assert await store.data(created.session_id) == {"small": 1}
 
 
+async def test_a_merge_over_the_size_limit_fails_the_write_that_crossed_it(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    config = SessionConfig(secret_key=SECRET, map_name=name, max_size=1024)
+    store = SessionStore(cluster, config)
+    created = await store.create({"small": 1})
+    await store.save(created, {"a": os.urandom(600)})  # one request, within the limit
+    with pytest.raises(SessionTooLargeError, match="merged with those other requests") as caught:
+        # A concurrent request loaded the session before that save: alone its change
+        # fits, merged with the other one it does not.
+        await store.save(created, {"b": os.urandom(600)})
+    assert caught.value.concurrent
+    assert set(await store.data(created.session_id)) == {"small", "a"}
+
+
 async def test_absolute_lifetime_is_enforced_on_read(cluster: hazelkit.Cluster, name: str) -> None:
     config = SessionConfig(secret_key=SECRET, map_name=name, max_age=60)
     store = SessionStore(cluster, config)

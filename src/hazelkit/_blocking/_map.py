@@ -27,6 +27,10 @@ class BlockingMap(BlockingHandle[Map[K, V]], MutableMapping[K, V]):
     Same guarantees as the async Map. ``m[k]`` raises KeyError for a missing key;
     iteration walks a snapshot of the keys taken when it starts. ``pop`` and
     ``setdefault`` are single atomic operations (``MutableMapping``'s defaults are not).
+
+    Unlike a ``dict``, keys are compared by their encoded bytes, so by type and value:
+    ``m[1]``, ``m[1.0]`` and ``m[True]`` are three different entries (a ``dict`` holds
+    one). Use one key type per map.
     """
 
     def __init__(self, run: Runner, amap: Map[K, V]) -> None:

@@ -8,7 +8,7 @@ One class per structure, each in its own module (``_map``, ``_collections``,
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from hazelkit._blocking._cache import BlockingCache, BlockingMemoized
 from hazelkit._blocking._collections import BlockingList, BlockingSet
@@ -20,6 +20,9 @@ from hazelkit._blocking._values import BlockingAtom, BlockingCounter, BlockingId
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 __all__ = [
     "BlockingAtom",
@@ -46,9 +49,13 @@ class BlockingStructures:
     _run: Runner
     async_cluster: Cluster
 
-    def map(self, name: str) -> BlockingMap[Any, Any]:
-        """See :meth:`hazelkit.Cluster.map`."""
-        return BlockingMap(self._run, self.async_cluster.map(name))
+    @overload
+    def map(self, name: str) -> BlockingMap[Any, Any]: ...
+    @overload
+    def map(self, name: str, key_type: type[K], value_type: type[V]) -> BlockingMap[K, V]: ...
+    def map(self, name: str, key_type: Any = None, value_type: Any = None) -> BlockingMap[Any, Any]:
+        """See :meth:`hazelkit.Cluster.map` (typed handles too)."""
+        return BlockingMap(self._run, self.async_cluster.map(name, key_type, value_type))
 
     def multimap(self, name: str) -> BlockingMultiMap[Any, Any]:
         """See :meth:`hazelkit.Cluster.multimap`."""

@@ -26,7 +26,8 @@ T = TypeVar("T")
 
 
 class Overflow(enum.Enum):
-    """What a full :class:`MessageBuffer` does with one more item."""
+    """What a full subscription buffer does with one more message: ``BLOCK`` makes the
+    producer wait, ``DROP`` drops the newest, ``SLIDE`` drops the oldest."""
 
     BLOCK = "block"
     DROP = "drop"

@@ -26,8 +26,9 @@ T = TypeVar("T")
 
 
 def backend(cluster: Cluster) -> Backend:
-    """The backend ``cluster`` is connected to: stores of bytes (see
-    :mod:`hazelkit._backends.protocol`). Raises ClusterClosedError unless it is open."""
+    """The backend ``cluster`` is connected to: stores of bytes, the protocol every
+    backend implements (``hazelkit._backends.protocol``, not a stable API). Raises
+    ClusterClosedError unless it is open."""
     cluster._check_open()
     return cluster._backend
 

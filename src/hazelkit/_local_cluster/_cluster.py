@@ -55,7 +55,8 @@ class LocalCluster:
         startup_timeout: seconds :meth:`start`, :meth:`add_member` and
             :meth:`restart_member` wait for members to start and see each other.
         java: the ``java`` executable; default found by :func:`find_java`.
-        jvm_options: JVM tuning flags; default :data:`DEFAULT_JVM_OPTIONS` (fast start).
+        jvm_options: JVM tuning flags; default a fast start (the C1 compiler only,
+            serial GC); pass ``()`` for full JIT when measuring throughput.
         properties: Hazelcast properties overriding the test-friendly defaults.
         extra_config: mappings merged into each member's ``hazelcast:`` YAML section.
         port: the first member's port on 127.0.0.1 (default: a free one); start raises

@@ -52,7 +52,8 @@ class MemberProcess:
         java: the ``java`` executable; None means :func:`find_java` at first start.
         workdir: directory for the member's config and log.
         heap: maximum JVM heap, e.g. ``"256m"``.
-        jvm_options: JVM tuning flags; None means :data:`DEFAULT_JVM_OPTIONS`.
+        jvm_options: JVM tuning flags; None means a fast start (the C1 compiler only,
+            serial GC); ``()`` gives full JIT.
         properties: Hazelcast properties overriding the test-friendly defaults.
         extra_config: mappings merged into the ``hazelcast:`` section of the YAML config.
         name: a label for messages and log file names.

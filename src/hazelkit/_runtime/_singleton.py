@@ -148,7 +148,7 @@ class Singleton:
         return self._hosted is not None and bool(self._hosted.held())
 
     async def status(self) -> SingletonStatus:
-        """Where the singleton runs now (see :func:`singleton_status`)."""
+        """Where the singleton runs now (see :meth:`hazelkit.Cluster.singleton_status`)."""
         return await singleton_status(self._cluster, self.name)
 
     async def __aenter__(self) -> Self:

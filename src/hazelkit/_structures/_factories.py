@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["StructureFactories"]
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 
 class StructureFactories:
     """Mixed into :class:`~hazelkit.Cluster`: one method per data structure.
@@ -31,11 +34,20 @@ class StructureFactories:
     def _cluster(self) -> Cluster:
         return cast("Cluster", self)
 
-    def map(self, name: str) -> Map[Any, Any]:
-        """The distributed map called ``name``."""
+    @overload
+    def map(self, name: str) -> Map[Any, Any]: ...
+    @overload
+    def map(self, name: str, key_type: type[K], value_type: type[V]) -> Map[K, V]: ...
+    def map(self, name: str, key_type: Any = None, value_type: Any = None) -> Map[Any, Any]:
+        """The distributed map called ``name``.
+
+        With ``key_type`` and ``value_type`` (``cluster.map("users", str, User)``), a
+        typed handle: ``Map[str, User]`` without an annotation, converting keys and
+        values into those types (see :class:`~hazelkit.Map`). Raises ArgumentError for
+        a type msgspec cannot check."""
         from hazelkit._structures._map import Map
 
-        return Map(self._cluster, name)
+        return Map(self._cluster, name, key_type, value_type)
 
     def multimap(self, name: str) -> MultiMap[Any, Any]:
         """The distributed multimap (key to a set of values) called ``name``."""

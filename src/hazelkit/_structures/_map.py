@@ -18,6 +18,7 @@ from hazelkit._core._exceptions import (
 )
 from hazelkit._core._handle import Handle, check_expiry
 from hazelkit._core._undecodable import decode_many, try_decode
+from hazelkit._structures._typed import TypedValues
 
 if TYPE_CHECKING:
     from hazelkit._coordination._lock import Lock
@@ -47,9 +48,18 @@ def _expiry(ttl: object, max_idle: object) -> tuple[float | None, float | None]:
 class Map(Handle[MapStore], Generic[K, V]):
     """A distributed map (a Hazelcast ``IMap``), named and shared by every node.
 
-    Keys are encoded deterministically (``Codec.encode_key``), so two keys are the same
-    key exactly when their encodings are equal: ``1``, ``1.0`` and ``True`` are three
-    different keys, unlike in a ``dict``. Values may be anything the codec encodes.
+    Keys are compared by their encoded bytes (``Codec.encode_key``, deterministic), that
+    is by type and value, not as a ``dict`` compares them: ``1``, ``1.0`` and ``True``
+    are three different keys of a Map (a ``dict`` holds one), and ``"1"`` a fourth. Use
+    one key type per map (say, always ``str``). Values may be anything the codec encodes.
+
+    Typed handles: ``cluster.map("users", str, User)`` is a ``Map[str, User]`` for the
+    type checker, and converts keys and values into those types with msgspec's strict
+    rules, both what it is given (a ``dict`` with User's fields becomes a ``User``; an
+    ``int`` where a ``str`` is declared raises ArgumentError, and nothing is written)
+    and what it reads (a stored value that is not a ``User`` raises UndecodableError
+    and stays in the map). The declared types belong to the handle: another handle of
+    the same map may declare others, or none.
 
     Each single-key operation is atomic. ``put_if_absent``, ``replace_if_same``,
     ``remove_if_same`` and :meth:`compute` are compare-and-set operations: the write
@@ -63,8 +73,36 @@ class Map(Handle[MapStore], Generic[K, V]):
 
     kind = "map"
 
+    def __init__(
+        self, cluster: Any, name: str, key_type: Any = None, value_type: Any = None
+    ) -> None:
+        super().__init__(cluster, name)
+        self._types = TypedValues(f"map {self.name!r}", key_type, value_type)
+
+    @property
+    def key_type(self) -> Any:
+        """The declared key type (None: any key the codec encodes)."""
+        return self._types.key_type
+
+    @property
+    def value_type(self) -> Any:
+        """The declared value type (None: any value the codec encodes)."""
+        return self._types.value_type
+
     def _open(self) -> MapStore:
         return lowlevel.backend(self._cluster).map(self.name)
+
+    def _key(self, value: Any) -> bytes:
+        return super()._key(self._types.key_in(value))
+
+    def _decode_key(self, data: bytes) -> Any:
+        return self._types.key_out(super()._decode_key(data))
+
+    def _encode(self, value: Any, raw_key: bytes | None = None) -> bytes:
+        return super()._encode(self._types.value_in(value), raw_key)
+
+    def _decode(self, data: bytes, raw_key: bytes | None = None) -> Any:
+        return self._types.value_out(super()._decode(data, raw_key))
 
     @overload
     async def get(self, key: K) -> V | None: ...
@@ -87,7 +125,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         ``ttl``: seconds until the entry expires; ``max_idle``: seconds without access
         after which it expires. ``None`` or 0 means never (unless the map's
         configuration on the Hazelcast members says otherwise); a negative, infinite
-        or NaN duration, or one above :data:`~hazelkit._core._handle.MAX_EXPIRY`, raises
+        or NaN duration, or one above 10**15 seconds, raises
         ConfigurationError and stores nothing. Every write without them, ``replace``
         included, resets the entry to "never expires", as Hazelcast does. Hazelcast
         counts both in whole seconds from the second of the last write or access, so
@@ -169,6 +207,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         something equal, until one write wins or the value is no longer equal.
         """
         raw_key, store, codec = self._key(key), self._store, self._cluster.codec
+        expected = self._types.value_in(expected)
         if await write_if_same(store, raw_key, self._encode(expected, raw_key), new):
             return True
         wanted = codec.encode_key(expected)
@@ -281,9 +320,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         Keys (or, below, values) this node cannot decode make these bulk reads raise
         UndecodableError, whose ``partial`` holds everything else; nothing is changed."""
         raws = await self._store.keys()
-        return decode_many(
-            self._cluster.codec.decode_key, raws, raw_bytes=bytes, what="keys", where=self.name
-        )
+        return decode_many(self._decode_key, raws, raw_bytes=bytes, what="keys", where=self.name)
 
     async def values(self) -> list[V]:
         """All values, in no particular order (a snapshot); see :meth:`keys`."""
@@ -303,7 +340,7 @@ class Map(Handle[MapStore], Generic[K, V]):
         return decode_many(self._decode_pair, raws, raw_bytes=pick, what=what, where=self.name)
 
     def _decode_pair(self, pair: tuple[bytes, bytes]) -> tuple[K, V]:
-        return self._cluster.codec.decode_key(pair[0]), self._decode(pair[1], pair[0])
+        return self._decode_key(pair[0]), self._decode(pair[1], pair[0])
 
     async def get_all(self, keys: Iterable[K]) -> dict[K, V]:
         """The values of those ``keys`` that have one, in one batch (not atomic); values
@@ -366,12 +403,12 @@ class Map(Handle[MapStore], Generic[K, V]):
         ``capacity`` events; ``overflow`` (DROP or SLIDE) says which to discard when
         the reader falls behind. Ends when the Cluster closes.
         """
-        store, codec = self._store, self._cluster.codec
+        store = self._store
         raw_key = None if key is None else self._key(key)
         return event_stream(
             self._cluster,
             lambda callback: store.listen(callback, key=raw_key, include_values=include_values),
-            entry_converter(codec.decode_key, self._decode, self.name),
+            entry_converter(self._decode_key, self._decode, self.name),
             capacity=capacity,
             overflow=overflow,
         )

@@ -83,7 +83,8 @@ def using(
     Component, adds to it. ``start_timeout`` and ``stop_timeout`` (seconds) override
     the System's defaults; ``lifecycle`` replaces how the value is started and stopped
     (see :class:`Lifecycle`). ``singleton=True`` (or a name) runs it on exactly one node
-    of the Cluster it depends on (see :mod:`hazelkit.components._singleton`). Raises
+    of the Cluster it depends on, with a fencing token, and moves when that node fails
+    (the runtime's cluster singletons, as :meth:`hazelkit.Cluster.singleton`). Raises
     ConfigurationError for a bad name or timeout.
     """
     base = value if isinstance(value, Component) else Component(value)

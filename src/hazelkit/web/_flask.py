@@ -78,6 +78,10 @@ class HazelkitSessionInterface(SessionInterface):
     (:class:`SessionOptions`) win over the app's configuration; ``config=`` replaces it
     all. The configuration is read on the first request (or by :meth:`init_app`).
     hazelkit's ``idle_timeout`` (default 30 minutes) applies to permanent sessions too.
+    ``SESSION_REFRESH_EACH_REQUEST`` changes nothing: every request renews the idle
+    timeout in the cluster (no cookie needed for that), and a cookie's Max-Age is the
+    session's remaining absolute lifetime, which no request extends, so ``Set-Cookie``
+    is sent only when a session is created, regenerated, ended or made permanent.
 
     Failures: loading and saving together wait at most ``timeout`` seconds (default 5)
     per request; past that, SessionTimeoutError (a ClusterError if the cluster is
@@ -154,7 +158,7 @@ class HazelkitSessionInterface(SessionInterface):
             return
         cluster, manager = self._connected(app)
         budget = session._budget or RequestBudget(manager.config.timeout)
-        persistent = bool(session._data.get("_permanent")) if self._flask_persistence else None
+        persistent = bool(session._peek("_permanent")) if self._flask_persistence else None
         result = cluster.run(
             budget.run,
             "saving",

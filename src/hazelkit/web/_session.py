@@ -1,30 +1,37 @@
-"""The session of one request: a mutable mapping that remembers what the request changed."""
+"""The session of one request: a dict that remembers what the request changed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from hazelkit._core._exceptions import EncodeError, HazelkitError
 from hazelkit.web._record import DELETED, Changes, Record, RecordCodec
 from hazelkit.web._store import StoredSession
 
+if TYPE_CHECKING:
+    from _collections_abc import dict_items, dict_keys, dict_values
+
 __all__ = ["Session"]
 
+_MISSING: Any = object()
 
-class Session(MutableMapping[str, Any]):
+
+class Session(dict[str, Any]):
     """The session of one request, as ``request.session`` (ASGI) or ``flask.session``.
 
-    A mapping of string keys to values the hazelkit codec encodes (never pickled). It
-    is loaded when the request starts and saved once, before the response headers
-    leave. Under ASGI a request whose handler raises saves nothing; Flask saves with
-    whatever response it sends, error pages included, as it does for its own sessions.
+    A ``dict`` of string keys to values the hazelkit codec encodes (never pickled), as
+    Starlette's and Flask's own sessions are: ``JSONResponse(request.session)``,
+    ``isinstance(session, dict)`` and every dict method work. It is loaded when the
+    request starts and saved once, before the response headers leave. Under ASGI a
+    request whose handler raises saves nothing; Flask saves with whatever response it
+    sends, error pages included, as it does for its own sessions.
 
-    Saving writes only what this request changed, key by key: keys it set or deleted,
-    and keys whose value it changed in place (``session["cart"].append(item)`` counts,
-    detected by comparing with the loaded value). Concurrent requests of the same
-    session are merged: for each key the last save wins, and keys a request did not
-    change are never overwritten by it.
+    Saving writes only what this request changed, key by key: keys it set or deleted
+    (through any dict method), and keys whose value it changed in place
+    (``session["cart"].append(item)`` counts, detected by comparing with the loaded
+    value). Concurrent requests of the same session are merged: for each key the last
+    save wins, and keys a request did not change are never overwritten by it.
 
     ``clear()`` ends the session (logout): the stored entry is deleted, so a copy of
     the cookie is dead at once; keys set after ``clear()`` go to a new session with a
@@ -33,6 +40,7 @@ class Session(MutableMapping[str, Any]):
 
     Setting a value checks at once that it encodes and that the session stays within
     ``max_size`` (EncodeError, SessionTooLargeError); the session is then unchanged.
+    ``copy()`` and ``|`` give a plain ``dict``.
     """
 
     def __init__(
@@ -43,9 +51,9 @@ class Session(MutableMapping[str, Any]):
         had_cookie: bool = False,
         read_only: bool = False,
     ) -> None:
+        super().__init__({} if loaded is None else loaded.record.data)
         self._records = records
         self._loaded = loaded
-        self._data: dict[str, Any] = {} if loaded is None else dict(loaded.record.data)
         self._changes: Changes = {}
         self._had_cookie = had_cookie
         self._read_only = read_only
@@ -58,19 +66,55 @@ class Session(MutableMapping[str, Any]):
 
     def __getitem__(self, key: str) -> Any:
         self.accessed = True
-        return self._data[key]
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value under ``key``, or ``default``."""
+        self.accessed = True
+        return super().get(key, default)
 
     def __iter__(self) -> Iterator[str]:
         self.accessed = True
-        return iter(self._data)
+        return super().__iter__()
+
+    def __reversed__(self) -> Iterator[str]:
+        self.accessed = True
+        return super().__reversed__()
 
     def __len__(self) -> int:
         self.accessed = True
-        return len(self._data)
+        return super().__len__()
 
     def __contains__(self, key: object) -> bool:
         self.accessed = True
-        return key in self._data
+        return super().__contains__(key)
+
+    def keys(self) -> dict_keys[str, Any]:
+        """The session's keys (a live view)."""
+        self.accessed = True
+        return super().keys()
+
+    def values(self) -> dict_values[str, Any]:
+        """The session's values (a live view)."""
+        self.accessed = True
+        return super().values()
+
+    def items(self) -> dict_items[str, Any]:
+        """The session's items (a live view)."""
+        self.accessed = True
+        return super().items()
+
+    def copy(self) -> dict[str, Any]:
+        """A plain ``dict`` with the session's items (changing it changes nothing)."""
+        self.accessed = True
+        return dict(super().items())
+
+    def __eq__(self, other: object) -> bool:
+        self.accessed = True
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -78,16 +122,51 @@ class Session(MutableMapping[str, Any]):
         self._check_writable()
         if not isinstance(key, str):
             raise EncodeError(f"session keys must be str, got {type(key).__name__}")
-        self._records.encode(Record(0.0, {**self._data, key: value}))  # raises, changes nothing
+        data = dict(super().items())
+        self._records.encode(Record(0.0, {**data, key: value}))  # raises, changes nothing
         self.accessed = True
-        self._data[key] = value
+        super().__setitem__(key, value)
         self._changes[key] = value
 
     def __delitem__(self, key: str) -> None:
         self._check_writable()
         self.accessed = True
-        del self._data[key]
+        super().__delitem__(key)
         self._changes[key] = DELETED
+
+    def update(self, other: Any = (), /, **values: Any) -> None:
+        """Set every key of ``other`` (a mapping or pairs) and of ``values``, one by one."""
+        for key, value in dict(other, **values).items():
+            self[key] = value
+
+    def __ior__(self, other: Any) -> Session:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """``session[key]``, after setting it to ``default`` if it was missing."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: str, default: Any = _MISSING) -> Any:
+        """Remove ``key`` and return its value (``default``, or KeyError, if missing)."""
+        self._check_writable()
+        if key not in self:
+            if default is _MISSING:
+                raise KeyError(key)
+            return default
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last item set (KeyError if empty)."""
+        self._check_writable()
+        if not self:
+            raise KeyError("popitem(): the session is empty")
+        key = next(reversed(self))
+        return key, self.pop(key)
 
     def clear(self) -> None:
         """End the session: at save, its stored entry is deleted and the browser told to
@@ -96,7 +175,7 @@ class Session(MutableMapping[str, Any]):
         self.accessed = True
         self._ended = self._ended or self._loaded is not None or self._had_cookie
         self._regenerate = False
-        self._data.clear()
+        super().clear()
         self._changes.clear()
 
     def regenerate(self) -> None:
@@ -150,7 +229,11 @@ class Session(MutableMapping[str, Any]):
 
     def __repr__(self) -> str:
         shown = "new" if self._loaded is None else f"{self._loaded.session_id[:6]}…"
-        return f"<{type(self).__name__} {shown} with {len(self._data)} key(s)>"
+        return f"<{type(self).__name__} {shown} with {super().__len__()} key(s)>"
+
+    def _peek(self, key: str) -> Any:
+        """The value under ``key`` (None if missing), without counting as an access."""
+        return super().get(key)
 
     # -- for the session manager --------------------------------------------------------
 
@@ -161,7 +244,7 @@ class Session(MutableMapping[str, Any]):
             return changes
         pristine = self._records.decode(self._loaded.raw, self._loaded.session_id).data
         fingerprint = self._records.fingerprint
-        for key, value in self._data.items():
+        for key, value in super().items():
             if key not in changes and fingerprint(value) != fingerprint(pristine.get(key)):
                 changes[key] = value
         return changes

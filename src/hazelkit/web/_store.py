@@ -57,7 +57,7 @@ class SessionStore:
       live with the write; a request that only reads renews it with one ``set_ttl``
       (:meth:`touch`) after its response, never by rewriting the data.
     - :meth:`save` never loses a concurrent request's change and never overwrites a key
-      this request did not change (see :meth:`Record.merged`).
+      this request did not change (it merges key by key with what is stored).
     - :meth:`delete` takes effect at once for every process: the next read finds nothing.
     - If the Hazelcast member holding an entry fails, its backup takes over. A write
       resets the entry's time to live, so an app process that dies between a write and
