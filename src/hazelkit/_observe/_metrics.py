@@ -49,6 +49,13 @@ HANDLER: Final = "hazelkit.entity.handler"
 TAKEOVER: Final = "hazelkit.partition.takeover"
 ERROR_TYPE: Final = "error.type"
 
+#: Histogram buckets for durations in seconds: 100 µs (an embedded call) to a minute (an
+#: ownerless partition), as OpenTelemetry advises for ``s`` histograms.
+SECONDS_BUCKETS: Final = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class MetricInfo:
@@ -189,7 +196,12 @@ class Instruments:
         info = {metric.name: metric for metric in METRICS}
 
         def histogram(name: str) -> Any:
-            return meter.create_histogram(name, info[name].unit, info[name].description)
+            return meter.create_histogram(
+                name,
+                info[name].unit,
+                info[name].description,
+                explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
+            )
 
         def counter(name: str) -> Any:
             return meter.create_counter(name, info[name].unit, info[name].description)
@@ -270,6 +282,39 @@ def lock_held(granted_at: float) -> None:
 
 
 # -- entities ---------------------------------------------------------------------------
+
+
+def applied(attributes: dict[str, str]) -> None:
+    """Count one message applied by a handler (``attributes``: family, type, handler)."""
+    if STATE.live:
+        instruments().applied.add(1, attributes)
+
+
+def handler_ran(attributes: dict[str, str], started: float, error: BaseException | None) -> None:
+    """Record one handler run that began at ``started`` (``perf_counter``)."""
+    if STATE.live:
+        if error is not None:
+            attributes = {**attributes, ERROR_TYPE: type(error).__qualname__}
+        instruments().handler.record(time.perf_counter() - started, attributes)
+
+
+def retried(attributes: dict[str, str]) -> None:
+    """Count a handler run that raised and will be retried."""
+    if STATE.live:
+        instruments().retries.add(1, attributes)
+
+
+def failed_over(space: str) -> None:
+    """Count a partition lease of ``space`` taken from an owner that stopped renewing."""
+    if STATE.live:
+        instruments().failovers.add(1, split_space(space))
+
+
+def ownerless(space: str, takeover: str, seconds: float) -> None:
+    """Record how long one entity of ``space`` had no owner (``takeover``: how the new
+    owner got its partition, ``failover`` or ``handoff``)."""
+    if STATE.live:
+        instruments().ownerless.record(seconds, {**split_space(space), TAKEOVER: takeover})
 
 
 def split_space(space: str) -> dict[str, str]:
