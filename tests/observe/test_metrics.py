@@ -93,25 +93,26 @@ async def test_workflow_messages_handlers_retries_and_paused_entities(
 ) -> None:
     Flaky = flaky(name)
     entity = {FAMILY: "workflow", TYPE: Flaky.name}
+    ok, stuck = f"{name}-ok", f"{name}-stuck"
     async with hazelkit.connect(url) as cluster:
         await cluster.workflows.host(Flaky, lease=5.0).start()
-        await cluster.workflows.start(Flaky, "ok")
-        await cluster.workflows.start(Flaky, "stuck")
-        await cluster.workflows.send("ok", 2)
-        await cluster.workflows.wait("ok", lambda s: s.state == 2, timeout=30)
-        FAILING.add("stuck")
+        await cluster.workflows.start(Flaky, ok)
+        await cluster.workflows.start(Flaky, stuck)
+        await cluster.workflows.send(ok, 2)
+        await cluster.workflows.wait(ok, lambda s: s.state == 2, timeout=30)
+        FAILING.add(stuck)
         try:
-            await cluster.workflows.send("stuck", 5)
-            await cluster.workflows.wait("stuck", "paused", timeout=30)
+            await cluster.workflows.send(stuck, 5)
+            await cluster.workflows.wait(stuck, "paused", timeout=30)
             assert _paused(telemetry, entity) == 1
-            FAILING.discard("stuck")
-            await cluster.workflows.resume("stuck")
-            await cluster.workflows.wait("stuck", lambda s: s.state == 5, timeout=30)
+            FAILING.discard(stuck)
+            await cluster.workflows.resume(stuck)
+            await cluster.workflows.wait(stuck, lambda s: s.state == 5, timeout=30)
         finally:
-            FAILING.discard("stuck")
+            FAILING.discard(stuck)
         await eventually(lambda: _paused(telemetry, entity) == 0, what="paused count back to 0")
     applied = telemetry.points("hazelkit.entity.messages.applied", entity)
-    assert sum(p.value for p in applied) == 2  # "ok"'s 2, and "stuck"'s 5 after the resume
+    assert sum(p.value for p in applied) == 2  # one message to each (the second after its resume)
     assert telemetry.metrics()["hazelkit.entity.messages.applied"].unit == "{message}"
     runs = telemetry.points("hazelkit.entity.handler.duration", entity)
     assert sum(p.count for p in runs if p.attributes.get("error.type") == "RuntimeError") == 2

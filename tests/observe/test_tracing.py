@@ -1,0 +1,70 @@
+"""Spans around workflow message handling, continuing the sender's trace across nodes;
+the trace context stored with inbox messages, and records written without one."""
+
+from __future__ import annotations
+
+import msgpack
+import pytest
+from opentelemetry.trace import SpanKind
+from telemetry_helpers import Telemetry
+from workflows_for_tests import tally
+
+import hazelkit
+from hazelkit._runtime._inbox import InboxMessage, pack, unpack
+from timing import eventually
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def test_a_message_sent_in_a_span_is_handled_in_a_child_span_on_the_owner(
+    url: str, name: str, telemetry: Telemetry
+) -> None:
+    Adder = tally(name)
+    tracer = telemetry.tracer_provider.get_tracer("test")
+    async with hazelkit.connect(url) as owner, hazelkit.connect(url) as sender:
+        await owner.workflows.host(Adder, lease=5.0).start()
+        await sender.workflows.start(Adder, f"{name}-w")
+        with tracer.start_as_current_span("checkout") as parent:
+            await sender.workflows.send(f"{name}-w", 3)
+        await sender.workflows.wait(f"{name}-w", lambda s: s.state == 3, timeout=30)
+
+        def handled() -> list:  # type: ignore[type-arg]
+            return [s for s in telemetry.spans.get_finished_spans() if s.name.startswith("process")]
+
+        await eventually(lambda: len(handled()) == 1, what="one handling span")
+    span = handled()[0]
+    assert span.name == f"process workflow:{Adder.name}"
+    assert span.kind is SpanKind.CONSUMER
+    assert span.context.trace_id == parent.get_span_context().trace_id
+    assert span.parent is not None
+    assert span.parent.span_id == parent.get_span_context().span_id
+    assert span.attributes["hazelkit.entity.id"] == f"{name}-w"
+
+
+async def test_a_message_sent_outside_a_span_gets_a_root_span(
+    url: str, name: str, telemetry: Telemetry
+) -> None:
+    Adder = tally(name)
+    async with hazelkit.connect(url) as cluster:
+        await cluster.workflows.host(Adder, lease=5.0).start()
+        await cluster.workflows.start(Adder, f"{name}-w")
+        await cluster.workflows.send(f"{name}-w", 1)
+        await cluster.workflows.wait(f"{name}-w", lambda s: s.state == 1, timeout=30)
+        await eventually(lambda: len(telemetry.spans.get_finished_spans()) == 1)
+    (span,) = telemetry.spans.get_finished_spans()
+    assert span.parent is None
+
+
+def test_a_message_keeps_its_trace_context_and_old_records_still_decode() -> None:
+    carrier = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    message = InboxMessage("w", "k", "msg", b"\x01", carrier)
+    assert unpack(pack(message)) == message
+    old = msgpack.packb([1, "w", "k", "msg", b"\x01"])  # as hazelkit wrote before traces
+    assert unpack(old) == InboxMessage("w", "k", "msg", b"\x01", None)
+    assert pack(InboxMessage("w", "k", "msg", b"\x01")) == old  # no span: nothing added
+
+
+def test_a_malformed_trace_context_is_ignored_not_the_message() -> None:
+    bad = msgpack.packb([1, "w", "k", "msg", b"\x01", {"traceparent": 7}])
+    assert unpack(bad) == InboxMessage("w", "k", "msg", b"\x01", None)
+    assert unpack(msgpack.packb([1, "w", "k", "msg", b"\x01", {}, "extra"])) is None
