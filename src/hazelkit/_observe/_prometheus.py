@@ -30,6 +30,7 @@ class PrometheusEndpoint:
     _server: Any = field(repr=False)
     _thread: threading.Thread = field(repr=False)
     _provider: Any = field(repr=False)
+    _closed: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -40,6 +41,9 @@ class PrometheusEndpoint:
         """Stop serving and stop recording into this endpoint's provider (hazelkit goes
         back to the global provider). Idempotent; returns once the server thread ended,
         or after 5 s."""
+        if self._closed:
+            return
+        self._closed = True
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5.0)
