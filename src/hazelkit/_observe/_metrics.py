@@ -129,6 +129,8 @@ class _State:
 STATE: Final = _State()
 _lock = threading.Lock()
 _instruments: Instruments | None = None
+#: The instruments made on the last explicitly configured providers.
+_made: list[tuple[MeterProvider, Instruments]] = []
 
 
 def configure(
@@ -143,7 +145,12 @@ def configure(
         STATE.enabled = enabled
         STATE.meter_provider = meter_provider
         STATE.tracer_provider = tracer_provider
-        _instruments = None  # made again from the provider now configured
+        # Instruments of a provider used before are kept: an SDK warns when the same
+        # instrument is created twice.
+        _instruments = None
+        for provider, made in _made:
+            if provider is meter_provider:
+                _instruments = made
     refresh()
 
 
@@ -176,6 +183,8 @@ def instruments() -> Instruments:
         with _lock:
             if _instruments is None:
                 _instruments = Instruments(_meter())
+                if STATE.meter_provider is not None:
+                    _made[:] = [*_made[-7:], (STATE.meter_provider, _instruments)]
             made = _instruments
     return made
 
