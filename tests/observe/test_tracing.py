@@ -68,3 +68,28 @@ def test_a_malformed_trace_context_is_ignored_not_the_message() -> None:
     bad = msgpack.packb([1, "w", "k", "msg", b"\x01", {"traceparent": 7}])
     assert unpack(bad) == InboxMessage("w", "k", "msg", b"\x01", None)
     assert unpack(msgpack.packb([1, "w", "k", "msg", b"\x01", {}, "extra"])) is None
+
+
+@hazelkit.action("hazelkit-tests.observe.add")
+def add(total: int, amount: int) -> int:
+    return total + amount
+
+
+async def test_an_agent_action_sent_in_a_span_is_applied_in_its_trace(
+    url: str, name: str, telemetry: Telemetry
+) -> None:
+    tracer = telemetry.tracer_provider.get_tracer("test")
+    async with hazelkit.connect(url) as cluster, cluster.agents.host():
+        agent = cluster.agent(f"{name}-stock", initial=0)
+        with tracer.start_as_current_span("restock") as parent:
+            await agent.send(add, 2)
+        await agent.await_(timeout=30)
+        assert await agent.deref() == 2
+
+        def applied() -> list:  # type: ignore[type-arg]
+            return [s for s in telemetry.spans.get_finished_spans() if s.name.startswith("process")]
+
+        await eventually(lambda: len(applied()) == 1, what="one span for the action")
+    (span,) = applied()
+    assert span.name.startswith("process agent:")
+    assert span.context.trace_id == parent.get_span_context().trace_id
