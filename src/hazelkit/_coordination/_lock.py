@@ -6,7 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hazelkit._coordination._grant import wait_for_grant
 from hazelkit._coordination._holdings import Holdings
@@ -149,10 +149,9 @@ class Lock:
         async def attempt() -> Lease | None:
             return await self._table.try_take(owner, self.lease)
 
-        store = self._table.store
         started = time.perf_counter()
         try:
-            lease = await self._wait(attempt, store, owner, timeout)
+            lease = await self._wait(attempt, owner, timeout)
         except BaseException as error:
             metrics.lock_waited(started, error)
             raise
@@ -162,16 +161,13 @@ class Lock:
         return lease.token
 
     async def _wait(
-        self,
-        attempt: Callable[[], Awaitable[Lease | None]],
-        store: Any,
-        owner: object,
-        timeout: float | None,
+        self, attempt: Callable[[], Awaitable[Lease | None]], owner: object, timeout: float | None
     ) -> Lease:
+        """Wait for the grant (timed by the caller, for ``hazelkit.lock.wait.duration``)."""
         return await wait_for_grant(
             self._cluster,
             attempt,
-            watch=KeyWatch(self._cluster, store, [self._table.lease_key()]),
+            watch=KeyWatch(self._cluster, self._table.store, [self._table.lease_key()]),
             waiters=self._waiters,
             owner=owner,
             timeout=timeout,
