@@ -3,6 +3,8 @@ the trace context stored with inbox messages, and records written without one.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgpack
 import pytest
 from opentelemetry.trace import SpanKind
@@ -11,6 +13,7 @@ from workflows_for_tests import tally
 
 import hazelkit
 from hazelkit._runtime._inbox import InboxMessage, pack, unpack
+from hazelkit.workflows import Context, Workflow
 from timing import eventually
 
 pytestmark = pytest.mark.timeout(120)
@@ -53,6 +56,52 @@ async def test_a_message_sent_outside_a_span_gets_a_root_span(
         await eventually(lambda: len(telemetry.spans.get_finished_spans()) == 1)
     (span,) = telemetry.spans.get_finished_spans()
     assert span.parent is None
+
+
+def relay(prefix: str) -> type[Workflow]:
+    """Forwards each message {"to": id, "value": v} to workflow ``id`` (a tally)."""
+
+    class Relay(Workflow):
+        name = f"{prefix}.relay"
+
+        def initial(self, args: object) -> int:
+            return 0
+
+        async def handle(self, ctx: Context, state: int, message: dict[str, Any]) -> int:
+            ctx.send(message["to"], message["value"])
+            return state + 1
+
+    return Relay
+
+
+async def test_what_a_handler_sends_continues_the_trace_of_its_message(
+    url: str, name: str, telemetry: Telemetry
+) -> None:
+    Relay, Tally = relay(name), tally(name)
+    tracer = telemetry.tracer_provider.get_tracer("test")
+    first, second = f"{name}-relay", f"{name}-tally"
+    async with hazelkit.connect(url) as cluster:
+        await cluster.workflows.host(Relay, lease=5.0).start()
+        await cluster.workflows.host(Tally, lease=5.0).start()
+        await cluster.workflows.start(Relay, first)
+        await cluster.workflows.start(Tally, second)
+        with tracer.start_as_current_span("origin") as origin:
+            await cluster.workflows.send(first, {"to": second, "value": 4})
+        await cluster.workflows.wait(second, lambda s: s.state == 4, timeout=30)
+
+        def spans() -> dict[str, Any]:
+            found = telemetry.spans.get_finished_spans()
+            return {s.name: s for s in found if s.name.startswith("process")}
+
+        await eventually(lambda: len(spans()) == 2, what="a span on each workflow")
+    relayed, tallied = (
+        spans()[f"process workflow:{Relay.name}"],
+        spans()[f"process workflow:{Tally.name}"],
+    )
+    assert relayed.context.trace_id == tallied.context.trace_id
+    assert relayed.context.trace_id == origin.get_span_context().trace_id
+    assert tallied.parent is not None
+    assert tallied.parent.span_id == relayed.context.span_id
 
 
 def test_a_message_keeps_its_trace_context_and_old_records_still_decode() -> None:

@@ -6,7 +6,9 @@ propagator's fields, W3C ``traceparent`` by default, through
 ``opentelemetry.propagate.inject``); the owner that applies the message, on whatever
 node, starts its ``process`` span as a child of that context, so one trace shows the
 send and the handling. Messages without a context (sent outside a span, or by an older
-hazelkit) get a root span. Nothing is stored and no span is made without an SDK.
+hazelkit) get a root span. What a handler sends is delivered after its commit, in the
+handling span's context, so a chain of workflows stays one trace. Nothing is stored and
+no span is made without an SDK.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, Final
 
 from hazelkit._observe._metrics import STATE, split_space
 
-__all__ = ["ENTITY_ID", "handling", "outgoing"]
+__all__ = ["ENTITY_ID", "handling", "outgoing", "resumed"]
 
 #: The span attribute naming the entity whose message is handled.
 ENTITY_ID: Final = "hazelkit.entity.id"
@@ -58,3 +60,20 @@ def handling(space: str, entity_id: str, carrier: dict[str, str] | None) -> Iter
         attributes=attributes,
     ) as span:
         yield span
+
+
+@contextlib.contextmanager
+def resumed(carrier: dict[str, str] | None) -> Iterator[None]:
+    """Make the context in ``carrier`` current for the block (what a handler sent is
+    delivered after its span ended, and carries that span's context): nothing without
+    one."""
+    if carrier is None or not STATE.enabled:
+        yield
+        return
+    from opentelemetry import context, propagate
+
+    token = context.attach(propagate.extract(carrier))
+    try:
+        yield
+    finally:
+        context.detach(token)

@@ -87,6 +87,9 @@ class EntityWorker:
         #: When it last ran out of work (None while it has some).
         self.idle_at: float | None = None
         self._key = partition.codec.encode_key(entity_id)
+        #: The trace context of the span the current message was handled in: what the
+        #: handler sent is delivered in it.
+        self.handled_in: dict[str, str] | None = None
 
     # -- the mailbox ----------------------------------------------------------------------
 
@@ -122,6 +125,7 @@ class EntityWorker:
     # -- applying -------------------------------------------------------------------------
 
     async def _apply(self, work: Work) -> None:
+        self.handled_in = None
         if work.topic is None and work.sequence >= 0:
             self.part.first_work(self.id, work.sequence)
         for _ in range(_MAX_RETRIES_OF_A_COMMIT):
@@ -141,7 +145,8 @@ class EntityWorker:
             except _Conflict:
                 continue
             if self.record is not None:
-                await self._deliver(self.record)
+                with tracing.resumed(self.handled_in):
+                    await self._deliver(self.record)
             return
         raise Stale  # pragma: no cover - a single writer cannot keep losing its own record
 
@@ -226,6 +231,7 @@ class EntityWorker:
         """Run one message through the handler and commit its outcome (or pause), in a
         span continuing the sender's ``trace`` context."""
         with tracing.handling(self.part.space_name, self.id, trace) as span:
+            self.handled_in = None if span is None else tracing.outgoing()
             await self._run_in_span(record, sequence, key, payload, span)
 
     async def _run_in_span(
