@@ -32,7 +32,17 @@ def quiet(line: str) -> None:
 
 def test_benchmarks_are_discovered_in_order() -> None:
     names = [benchmark.name for benchmark in discover()]
-    assert names == ["codec", "map", "atom", "queue", "topic", "lock", "memory", "workflow"]
+    assert names == [
+        "codec",
+        "map",
+        "instrumentation",
+        "atom",
+        "queue",
+        "topic",
+        "lock",
+        "memory",
+        "workflow",
+    ]
     assert len(set(names)) == len(names)
 
 
@@ -205,9 +215,24 @@ def check_workflow(result: Result, data: dict[str, Any], backend: str) -> None:
     assert result.goals[0].name.startswith("workflow messages/s")
 
 
+def check_instrumentation(result: Result, data: dict[str, Any], backend: str) -> None:
+    points = data["data"]["points"]
+    backends = ["embedded", "Hazelcast"] if backend == "hazelcast" else ["embedded"]
+    assert [point["backend"] for point in points] == [b for b in backends for _ in range(4)]
+    for point in points:
+        assert set(point["contenders"]) == {"without hooks", "no SDK", "disabled", "SDK"}
+        for summary in point["contenders"].values():
+            assert summary["ops"] > 0
+            assert summary["p50_ratio"]["median"] > 0
+        assert point["contenders"]["without hooks"]["p50_ratio"]["median"] == 1.0
+    assert len(result.tables[0].rows) == 4 * len(points)
+    assert result.goals[0].met is not None
+
+
 CHECKS = {
     "codec": check_codec,
     "map": check_map,
+    "instrumentation": check_instrumentation,
     "atom": check_atom,
     "queue": check_queue,
     "topic": check_topic,

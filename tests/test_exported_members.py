@@ -14,6 +14,7 @@ PUBLIC_MODULES = [
     "hazelkit.codec",
     "hazelkit.components",
     "hazelkit.lowlevel",
+    "hazelkit.observe",
     "hazelkit.testing",
     "hazelkit.web",
 ]

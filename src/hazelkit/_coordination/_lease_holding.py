@@ -76,6 +76,8 @@ class Lease:
         self._lost = False
         self._released = False
         self._renewer: asyncio.Task[None] | None = None
+        #: When this process was granted it (monotonic), for the hold-time metric.
+        self.granted_at = time.monotonic()
 
     @property
     def token(self) -> int:

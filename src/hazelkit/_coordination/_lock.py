@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -21,6 +23,7 @@ from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import LockError, NotLockOwnerError
 from hazelkit._core._handle import check_name
 from hazelkit._core._local import ClusterLocal
+from hazelkit._observe import _metrics as metrics
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -146,20 +149,31 @@ class Lock:
         async def attempt() -> Lease | None:
             return await self._table.try_take(owner, self.lease)
 
-        store = self._table.store
-        lease = await wait_for_grant(
+        started = time.perf_counter()
+        try:
+            lease = await self._wait(attempt, owner, timeout)
+        except BaseException as error:
+            metrics.lock_waited(started, error)
+            raise
+        metrics.lock_waited(started, None)
+        await lease.keep(owner)  # awaits only if the Cluster is closing
+        _held.get(self._cluster).add(self.name, owner, lease)
+        return lease.token
+
+    async def _wait(
+        self, attempt: Callable[[], Awaitable[Lease | None]], owner: object, timeout: float | None
+    ) -> Lease:
+        """Wait for the grant (timed by the caller, for ``hazelkit.lock.wait.duration``)."""
+        return await wait_for_grant(
             self._cluster,
             attempt,
-            watch=KeyWatch(self._cluster, store, [self._table.lease_key()]),
+            watch=KeyWatch(self._cluster, self._table.store, [self._table.lease_key()]),
             waiters=self._waiters,
             owner=owner,
             timeout=timeout,
             poll=poll_interval(self.lease),
             what=f"lock {self.name!r}",
         )
-        await lease.keep(owner)  # awaits only if the Cluster is closing
-        _held.get(self._cluster).add(self.name, owner, lease)
-        return lease.token
 
     async def release(self) -> None:
         """Release the lock held by this task.
@@ -176,6 +190,7 @@ class Lock:
         if lease is None:
             raise NotLockOwnerError(f"lock {self.name!r} is not held by this task")
         _held.get(self._cluster).remove(self.name, owner, lease)
+        metrics.lock_held(lease.granted_at)
         await lease.release()
 
     async def locked(self) -> bool:

@@ -28,6 +28,7 @@ from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, WrongE
 from hazelkit._core._fork import check_same_process, fork_generation
 from hazelkit._core._subscription import EventHub, Subscription
 from hazelkit._core._url import ClusterOptions, parse_url
+from hazelkit._observe import _metrics
 from hazelkit._runtime._factories import RuntimeFactories
 from hazelkit._streams._factories import StreamFactories
 from hazelkit._structures._factories import StructureFactories
@@ -139,6 +140,7 @@ class Cluster(
         self._started = True
         self._loop = asyncio.get_running_loop()
         self._fork_generation = fork_generation()
+        _metrics.refresh()  # an SDK installed since the last connect starts recording now
         listener = BackendListener(self._on_backend_state, self._on_membership)
         try:
             await self._backend.start(listener)

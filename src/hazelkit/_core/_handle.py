@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import ConfigurationError, SerializationError
 from hazelkit._core._undecodable import left_in_place, try_decode
+from hazelkit._observe._metrics import STATE as _TELEMETRY
+from hazelkit._observe._metrics import TimedStore
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -101,7 +103,8 @@ class Handle(Generic[S]):
     """A cheap, named handle: nothing is created on the grid until it is used.
 
     Subclasses set ``kind`` and implement :meth:`_open`. Every operation goes through
-    :attr:`_store`, which raises ClusterClosedError once the Cluster is closed.
+    :attr:`_store`, which raises ClusterClosedError once the Cluster is closed, and
+    which times every call (``hazelkit.operation.duration``) while metrics are live.
     """
 
     kind = "structure"
@@ -110,6 +113,7 @@ class Handle(Generic[S]):
         self._cluster = cluster
         self.name = check_name(name, self.kind)
         self._store_cache: S | None = None
+        self._timed_store: S | None = None
 
     def _open(self) -> S:
         raise NotImplementedError
@@ -119,7 +123,15 @@ class Handle(Generic[S]):
         lowlevel.check_open(self._cluster)
         if self._store_cache is None:
             self._store_cache = self._open()
+        if _TELEMETRY.live:
+            return self._timed()
         return self._store_cache
+
+    def _timed(self) -> S:
+        if self._timed_store is None:
+            timed: Any = TimedStore(self._store_cache, self.kind)
+            self._timed_store = timed
+        return self._timed_store
 
     def _key(self, value: Any) -> bytes:
         """Canonical bytes: equal values (of equal types) give equal bytes."""

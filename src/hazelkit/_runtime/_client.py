@@ -20,6 +20,7 @@ from hazelkit._core._exceptions import (
     SerializationError,
 )
 from hazelkit._core._handle import check_name, place_of
+from hazelkit._observe import _tracing as tracing
 from hazelkit._runtime._inbox import InboxMessage
 from hazelkit._runtime._record import EntityRecord, Status
 from hazelkit._runtime._space import Space, SpaceShape
@@ -157,4 +158,5 @@ class EntityClient:
         """Store an already encoded message in the entity's inbox."""
         space = self.space(await self.type_of(entity_id))
         inbox = await space.inbox_for(entity_id)
-        return await inbox.send(InboxMessage(entity_id, key, kind, payload), timeout)
+        message = InboxMessage(entity_id, key, kind, payload, tracing.outgoing())
+        return await inbox.send(message, timeout)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,8 @@ from hazelkit._core._exceptions import (
     SerializationError,
 )
 from hazelkit._core._handle import place_of
+from hazelkit._observe import _metrics as metrics
+from hazelkit._observe import _tracing as tracing
 from hazelkit._runtime._behavior import Effects
 from hazelkit._runtime._inbox import InboxMessage
 from hazelkit._runtime._record import EntityRecord, Held, Outgoing, Status
@@ -83,6 +87,9 @@ class EntityWorker:
         #: When it last ran out of work (None while it has some).
         self.idle_at: float | None = None
         self._key = partition.codec.encode_key(entity_id)
+        #: The trace context of the span the current message was handled in: what the
+        #: handler sent is delivered in it.
+        self.handled_in: dict[str, str] | None = None
 
     # -- the mailbox ----------------------------------------------------------------------
 
@@ -118,6 +125,9 @@ class EntityWorker:
     # -- applying -------------------------------------------------------------------------
 
     async def _apply(self, work: Work) -> None:
+        self.handled_in = None
+        if work.topic is None and work.sequence >= 0:
+            self.part.first_work(self.id, work.sequence)
         for _ in range(_MAX_RETRIES_OF_A_COMMIT):
             record = await self._load()
             if record is None:
@@ -135,7 +145,8 @@ class EntityWorker:
             except _Conflict:
                 continue
             if self.record is not None:
-                await self._deliver(self.record)
+                with tracing.resumed(self.handled_in):
+                    await self._deliver(self.record)
             return
         raise Stale  # pragma: no cover - a single writer cannot keep losing its own record
 
@@ -143,6 +154,8 @@ class EntityWorker:
         if self.raw is None:
             self.raw = await self.part.records.get(self._key)
             self.record = None if self.raw is None else self._decode(self.raw)
+            if self.record is not None:
+                self.part.note_status(self.id, self.record.status)
             if self.record is not None and self.record.topics:
                 self.part.subscribed(self.id, self.record.topics, rewind=True)
         return self.record
@@ -168,7 +181,7 @@ class EntityWorker:
         elif message.kind == "start":
             await self._start(record, sequence, message.key)
         else:
-            await self._run(record, sequence, message.key, message.payload)
+            await self._run(record, sequence, message.key, message.payload, message.trace)
 
     def _advanced(
         self, record: EntityRecord, sequence: int, key: str, *, held: Held | None = None
@@ -207,8 +220,23 @@ class EntityWorker:
     def _note(self, record: EntityRecord, sequence: int, what: str) -> EntityRecord:
         return record.noted(self.part.now(), sequence, what, self.part.behavior.history_limit)
 
-    async def _run(self, record: EntityRecord, sequence: int, key: str, payload: bytes) -> None:
-        """Run one message through the handler and commit its outcome (or pause)."""
+    async def _run(
+        self,
+        record: EntityRecord,
+        sequence: int,
+        key: str,
+        payload: bytes,
+        trace: dict[str, str] | None = None,
+    ) -> None:
+        """Run one message through the handler and commit its outcome (or pause), in a
+        span continuing the sender's ``trace`` context."""
+        with tracing.handling(self.part.space_name, self.id, trace) as span:
+            self.handled_in = None if span is None else tracing.outgoing()
+            await self._run_in_span(record, sequence, key, payload, span)
+
+    async def _run_in_span(
+        self, record: EntityRecord, sequence: int, key: str, payload: bytes, span: Any
+    ) -> None:
         behavior = self.part.behavior
         try:
             message = self.part.decode_payload(payload)
@@ -223,16 +251,39 @@ class EntityWorker:
             effects = self._effects(fresh, sequence, key)
             context = behavior.make_effects(effects)
             try:
-                new_state = await behavior.on_message(context, state, message)
+                new_state = await self._handle(
+                    "message", behavior.on_message(context, state, message), span
+                )
             except Exception as failure:  # the handler's own error: retried, then paused
                 last = failure
-                if attempt < behavior.max_retries:
-                    await asyncio.sleep(behavior.retry_delay * 2**attempt)
+                await self._before_retry("message", attempt)
                 continue
             await self._commit(self._outcome(fresh, effects, new_state, sequence, key, "message"))
+            metrics.applied(self.part.handlers["message"])
             return
         reason = f"handler failed {behavior.max_retries + 1} times: {last!r}"
         await self._pause(record, Held(sequence, key, "msg", payload), reason)
+
+    async def _handle(self, handler: str, call: Awaitable[Any], span: Any = None) -> Any:
+        """Await one handler run, recording its duration (and its error on ``span``)."""
+        attributes = self.part.handlers[handler]
+        started = time.perf_counter()
+        try:
+            result = await call
+        except Exception as failure:
+            metrics.handler_ran(attributes, started, failure)
+            if span is not None:
+                span.record_exception(failure)
+            raise
+        metrics.handler_ran(attributes, started, None)
+        return result
+
+    async def _before_retry(self, handler: str, attempt: int) -> None:
+        """After a failed run: back off before the next attempt, if there is one."""
+        behavior = self.part.behavior
+        if attempt < behavior.max_retries:
+            metrics.retried(self.part.handlers[handler])
+            await asyncio.sleep(behavior.retry_delay * 2**attempt)
 
     def _migrated(self, record: EntityRecord) -> Any:
         behavior = self.part.behavior
@@ -321,11 +372,12 @@ class EntityWorker:
             effects = self._effects(record, -1, key)
             effects.timers.pop(name, None)
             try:
-                new_state = await behavior.on_timer(behavior.make_effects(effects), state, name)
+                new_state = await self._handle(
+                    "timer", behavior.on_timer(behavior.make_effects(effects), state, name)
+                )
             except Exception as failure:
                 error = failure
-                if attempt < behavior.max_retries:
-                    await asyncio.sleep(behavior.retry_delay * 2**attempt)
+                await self._before_retry("timer", attempt)
                 continue
             await self._commit(self._outcome(record, effects, new_state, -1, key, f"timer {name}"))
             return
@@ -381,16 +433,17 @@ class EntityWorker:
             effects = self._effects(fresh, sequence, key)
             effects.topic = topic
             try:
-                new_state = await behavior.on_message(
-                    behavior.make_effects(effects), self._migrated(fresh), value
+                context = behavior.make_effects(effects)
+                new_state = await self._handle(
+                    "topic", behavior.on_message(context, self._migrated(fresh), value)
                 )
             except Exception as failure:
                 last = failure
-                if attempt < behavior.max_retries:
-                    await asyncio.sleep(behavior.retry_delay * 2**attempt)
+                await self._before_retry("topic", attempt)
                 continue
             new = self._outcome(fresh, effects, new_state, -1, key, f"topic {topic} {sequence}")
             await self._commit(self._topic_moved(new, topic, sequence, envelope))
+            metrics.applied(self.part.handlers["topic"])
             return
         held = Held(sequence, key, f"topic:{topic}", b"")
         await self._pause(
@@ -513,6 +566,7 @@ class EntityWorker:
             before_status = self.record.status if self.record is not None else None
             self.raw, self.record = raw, new
             part.applied += 1
+            part.note_status(self.id, new.status)
             if new.timers != before:
                 part.schedule(self.id, new.timers)
             part.subscribed(self.id, new.topics, rewind=new.status is not before_status)

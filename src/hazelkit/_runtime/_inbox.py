@@ -1,9 +1,13 @@
 """Partition inboxes: a ringbuffer per partition, and the cursor its owner committed.
 
-A message is ``msgpack [1, entity id, key, kind, payload]``: ``kind`` is ``"msg"`` (a
-user message), ``"start"`` or a control (``"terminate"``, ``"resume"``, ``"skip"``);
-``payload`` is the codec's bytes of the value, so an owner can always route a message
-even when it cannot decode its value (that pauses only the entity it is for).
+A message is ``msgpack [1, entity id, key, kind, payload]``, or with a sixth element,
+``trace``, when it was sent inside a span: ``kind`` is ``"msg"`` (a user message),
+``"start"`` or a control (``"terminate"``, ``"resume"``, ``"skip"``); ``payload`` is the
+codec's bytes of the value, so an owner can always route a message even when it cannot
+decode its value (that pauses only the entity it is for). ``trace`` maps the trace
+propagator's field names to values (W3C ``traceparent`` and ``tracestate`` by default):
+the sender's span context, which the handling span continues. Records without it, as
+older versions wrote them, decode as before.
 
 The cursor (``hazelkit.rt.cursors``, by space and partition) is ``[generation, next]``:
 every message below ``next`` is applied (or held) by its entity. Only the owner writes it,
@@ -53,6 +57,7 @@ class InboxMessage:
     key: str
     kind: str
     payload: bytes
+    trace: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,23 +67,33 @@ class Cursor:
 
 
 def pack(message: InboxMessage) -> bytes:
-    data: bytes = msgpack.packb(
-        [_VERSION, message.entity, message.key, message.kind, message.payload]
-    )
+    fields: list[Any] = [_VERSION, message.entity, message.key, message.kind, message.payload]
+    if message.trace:
+        fields.append(message.trace)
+    data: bytes = msgpack.packb(fields)
     return data
 
 
 def unpack(data: bytes) -> InboxMessage | None:
-    """The message in ``data``, or None if it is not a runtime message."""
+    """The message in ``data``, or None if it is not a runtime message. A trace context
+    that is not a map of strings is ignored (the message is applied without it)."""
     try:
-        version, entity, key, kind, payload = msgpack.unpackb(data, raw=False)
+        version, entity, key, kind, payload, *rest = msgpack.unpackb(data, raw=False)
     except Exception:
         return None
     if version != _VERSION or not all(isinstance(x, str) for x in (entity, key, kind)):
         return None
-    if not isinstance(payload, bytes):
+    if not isinstance(payload, bytes) or len(rest) > 1:
         return None
-    return InboxMessage(entity, key, kind, payload)
+    return InboxMessage(entity, key, kind, payload, _trace(rest[0]) if rest else None)
+
+
+def _trace(value: object) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return None
+    return value
 
 
 def inbox_name(space: str, partition: int) -> str:

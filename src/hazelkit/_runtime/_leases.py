@@ -28,6 +28,7 @@ from hazelkit._backends.protocol import RawEntryEvent, Registration
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._cas import write_if_same
 from hazelkit._core._exceptions import IndeterminateOperationError, SerializationError
+from hazelkit._observe import _metrics as metrics
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
@@ -71,6 +72,10 @@ class PartitionLeases:
         self.margin = min(1.0, lease / 5)
         self.held: dict[int, Held] = {}
         self._seen: dict[int, tuple[bytes | None, float]] = {}
+        #: Partitions taken from a previous owner: how (``failover``: it stopped renewing;
+        #: ``handoff``: it released), and since when (monotonic) they had no owner, as
+        #: this node saw it. The new partition worker takes its entry.
+        self.taken: dict[int, tuple[str, float]] = {}
         self._keys = [cluster.codec.encode_key((space, p)) for p in range(partitions)]
 
     @property
@@ -144,7 +149,21 @@ class PartitionLeases:
         record = self._decode(raw)
         epoch = 0 if record is None else record.epoch
         new = LeaseRecord(self.node, epoch + 1, 0, self._cluster.clock.time())
-        return await self._write(partition, raw, new)
+        held = await self._write(partition, raw, new)
+        if held is not None and record is not None:
+            self._note_takeover(partition, raw, record)
+        return held
+
+    def _note_takeover(self, partition: int, raw: bytes | None, record: LeaseRecord) -> None:
+        # The previous owner stopped (crashed, or released) about when it last wrote these
+        # bytes, which is before this node first saw them: that first sight, on this
+        # node's own clock, is where the ownerless time starts (a slight underestimate).
+        seen, since = self._seen.get(partition, (raw, time.monotonic()))
+        since = since if seen == raw else time.monotonic()
+        how = "handoff" if record.owner is None else "failover"
+        self.taken[partition] = (how, since)
+        if how == "failover":
+            metrics.failed_over(self.space)
 
     async def renew(self, partition: int) -> bool:
         """Renew a held lease; False (and forgotten) if another node took it."""

@@ -33,9 +33,10 @@ from hazelkit._core._exceptions import (
     HazelkitError,
     IndeterminateOperationError,
 )
+from hazelkit._observe import _metrics as metrics
 from hazelkit._runtime._entity import EntityWorker, Stale, Work
 from hazelkit._runtime._inbox import Cursor, unpack
-from hazelkit._runtime._record import Outgoing
+from hazelkit._runtime._record import Outgoing, Status
 from hazelkit._runtime._topics import SUBS_MAP, TopicFeed
 
 if TYPE_CHECKING:
@@ -92,6 +93,20 @@ class PartitionWorker:
         self._subs: dict[str, list[str]] = {}
         self._subs_raw: bytes | None = None
         self._subs_key = self._index_key
+        self.space_name = entities.space.name
+        self.handlers = {
+            handler: {**metrics.split_space(self.space_name), metrics.HANDLER: handler}
+            for handler in ("message", "timer", "topic")
+        }
+        #: Entities of this partition paused at their last commit or load here.
+        self.paused: set[str] = set()
+        if metrics.STATE.live:
+            metrics.watch_paused(self, self.space_name)
+        #: How this node took the partition from a previous owner, and since when it had
+        #: none; the messages up to ``backlog_end`` were waiting for the new owner.
+        self.takeover = hosted.leases.taken.pop(partition, None)
+        self.backlog_end = -1
+        self._ownerless_measured: set[str] = set()
 
     # -- what entity workers use ----------------------------------------------------------
 
@@ -140,6 +155,23 @@ class PartitionWorker:
         for entity in idle:
             del self.entities[entity]
 
+    def note_status(self, entity_id: str, status: Status) -> None:
+        """The entity's status as last committed or loaded (for the paused count)."""
+        if status is Status.PAUSED:
+            self.paused.add(entity_id)
+        else:
+            self.paused.discard(entity_id)
+
+    def first_work(self, entity_id: str, sequence: int) -> None:
+        """Work ``sequence`` of an entity is about to be applied: if it waited through a
+        takeover, record how long the entity had no owner (once per entity)."""
+        if sequence > self.backlog_end or self.takeover is None:
+            return
+        if entity_id not in self._ownerless_measured:
+            self._ownerless_measured.add(entity_id)
+            how, since = self.takeover
+            metrics.ownerless(self.space_name, how, time.monotonic() - since)
+
     def decode_payload(self, payload: bytes) -> Any:
         return self.codec.decode(payload, self.entities_space.client.place)
 
@@ -181,6 +213,8 @@ class PartitionWorker:
         self._cursor_raw, cursor = await self.inbox.load_cursor()
         self.gen, self._next, self._committed = cursor.gen, cursor.next, cursor.next
         self._committed_at = time.monotonic()
+        if self.takeover is not None and metrics.STATE.live:
+            self.backlog_end = await self.inbox.ring.tail()
         raw = await self._index_store.get(self._index_key)
         self._index_raw = raw
         self._index = {} if raw is None else dict(self.codec.decode(raw))
