@@ -1,0 +1,339 @@
+"""The dashboard as an ASGI app: one page, its script and style, JSON endpoints, a stream
+of snapshots as server-sent events, and (only when enabled) workflow actions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+
+from hazelkit._core._cluster import connect
+from hazelkit._core._exceptions import (
+    ArgumentError,
+    ClusterClosedError,
+    ConfigurationError,
+    HazelkitError,
+    NoSuchEntityError,
+)
+from hazelkit.dashboard._json import frame_json, workflow_json, workflow_rows
+from hazelkit.dashboard._watch import ClusterWatch, Frame
+
+if TYPE_CHECKING:
+    from hazelkit._core._cluster import Cluster
+
+__all__ = ["Dashboard"]
+
+ACTIONS = ("resume", "skip", "terminate")
+_STATIC = {
+    "index.html": "text/html; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+}
+_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; "
+     b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]  # fmt: skip
+_MAX_BODY = 16 * 1024
+_KEEPALIVE = 15.0
+
+
+class Dashboard:
+    """A live view of a cluster for a browser, as an ASGI app (serve it with uvicorn,
+    or ``hazelkit dashboard``; mount it in a Starlette app under a path of its own).
+
+    It shows nodes, partition ownership, workflows by status (searchable), one workflow's
+    state and history, leases held, and ownership changes (failovers, handoffs) as they
+    happen. One background task reads the cluster every ``interval`` seconds (each read
+    bounded by ``read_timeout``) for every open page, over server-sent events.
+
+    Where to read: ``cluster=`` (a Cluster you opened; the dashboard never closes it) or
+    ``url=`` (connected on startup or first request, closed on shutdown; default
+    ``$HAZELKIT_URL``). A client is enough: the dashboard hosts nothing.
+
+    Read-only unless ``allow_actions=True``: then ``POST /api/workflows/{id}/{action}``
+    (resume, skip, terminate) needs ``Authorization: Bearer <token>``, compared in
+    constant time; every refusal is a 403. ConfigurationError for actions without a
+    token, a token without actions, or both ``cluster`` and ``url``.
+
+    Guarantees: every wait is bounded; an event stream ends when its client goes, when
+    the dashboard shuts down or its Cluster closes, and after ``stream_for`` seconds (the
+    browser reconnects by itself); no task of the dashboard outlives its Cluster.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster | None = None,
+        *,
+        url: str | None = None,
+        allow_actions: bool = False,
+        token: str | None = None,
+        interval: float = 1.0,
+        read_timeout: float = 10.0,
+        stream_for: float = 300.0,
+    ) -> None:
+        _check_options(cluster, url, allow_actions, token, interval)
+        self.allow_actions = allow_actions
+        self.interval = interval
+        self.read_timeout = read_timeout
+        self.stream_for = stream_for
+        self._digest = None if token is None else _digest(token)
+        self._url = url
+        self._cluster = cluster
+        self._owns_cluster = cluster is None
+        self._watch: ClusterWatch | None = None
+        self._opening = asyncio.Lock()
+        self.open_streams = 0  #: event streams being served now
+        self._app = Starlette(routes=self._routes(), lifespan=self._lifespan)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *_HEADERS]}
+            await send(message)
+
+        await self._app(scope, receive, send_with_headers)
+
+    async def watch(self) -> ClusterWatch:
+        """The running reader of the cluster (connecting first when given a URL)."""
+        if self._watch is None:
+            async with self._opening:
+                if self._watch is None:
+                    if self._cluster is None:
+                        self._cluster = await connect(self._url)
+                    watch = ClusterWatch(
+                        self._cluster, interval=self.interval, read_timeout=self.read_timeout
+                    )
+                    watch.start()
+                    self._watch = watch
+        return self._watch
+
+    async def end_streams(self) -> None:
+        """Stop reading the cluster: every event stream ends at once (for shutdown)."""
+        if self._watch is not None:
+            await self._watch.close()
+
+    async def aclose(self) -> None:
+        """Stop reading, and close the Cluster if the dashboard opened it (idempotent)."""
+        await self.end_streams()
+        cluster, self._watch = self._cluster, None
+        if self._owns_cluster and cluster is not None:
+            self._cluster = None
+            await cluster.close()
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        await self.watch()
+        try:
+            yield
+        finally:
+            await self.aclose()
+
+    def _routes(self) -> list[Route]:
+        return [
+            Route("/", self._page, methods=["GET"]),
+            Route("/static/{name}", self._static, methods=["GET"]),
+            Route("/api/snapshot", self._snapshot, methods=["GET"]),
+            Route("/api/events", self._events, methods=["GET"]),
+            Route("/api/workflows", self._workflows, methods=["GET"]),
+            Route("/api/workflows/{id}", self._workflow, methods=["GET"]),
+            Route("/api/workflows/{id}/{action}", self._act, methods=["POST"]),
+        ]
+
+    async def _page(self, request: Request) -> Response:
+        return _static_file("index.html")
+
+    async def _static(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in _STATIC or name == "index.html":
+            return _error(404, "not found")
+        return _static_file(name)
+
+    async def _latest(self) -> Frame | None:
+        watch = await self.watch()
+        return await watch.next_frame(0, self.read_timeout)
+
+    async def _snapshot(self, request: Request) -> Response:
+        frame = await self._latest()
+        if frame is None:
+            return _error(503, "no snapshot of the cluster yet")
+        return JSONResponse(frame_json(frame, actions=self.allow_actions))
+
+    async def _workflows(self, request: Request) -> Response:
+        frame = await self._latest()
+        if frame is None:
+            return _error(503, "no snapshot of the cluster yet")
+        query = request.query_params
+        try:
+            limit = int(query.get("limit", "100"))
+        except ValueError:
+            return _error(400, "limit must be a number")
+        rows = workflow_rows(
+            frame, search=query.get("search", ""), status=query.get("status", ""),
+            type_name=query.get("type", ""), limit=limit,
+        )  # fmt: skip
+        return JSONResponse(rows)
+
+    async def _workflow(self, request: Request) -> Response:
+        workflow_id = request.path_params["id"]
+        watch = await self.watch()
+        workflows = watch.cluster.workflows
+
+        async def read() -> Response:
+            snapshot = await workflows.get(workflow_id)
+            history = await workflows.history(workflow_id)
+            report = None if watch.frame is None else watch.frame.report
+            return JSONResponse(
+                {
+                    "workflow": workflow_json(report, snapshot),
+                    "history": [_transition(t) for t in history],
+                }
+            )
+
+        return await self._bounded(read)
+
+    async def _act(self, request: Request) -> Response:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        action = request.path_params["action"]
+        if action not in ACTIONS:
+            return _error(404, f"no action {action!r}; choose from {', '.join(ACTIONS)}")
+        body = await request.body()
+        if len(body) > _MAX_BODY:
+            return _error(413, "request body too large")
+        try:
+            reason = str(json.loads(body).get("reason", "")) if body else ""
+        except (ValueError, AttributeError):
+            return _error(400, 'the body must be JSON: {"reason": "..."}')
+        watch = await self.watch()
+        workflow_id = request.path_params["id"]
+        return await self._bounded(
+            lambda: _control(watch.cluster, workflow_id, action, reason, self.read_timeout)
+        )
+
+    def _refusal(self, request: Request) -> Response | None:
+        if not self.allow_actions or self._digest is None:
+            return _error(403, "actions are disabled (start the dashboard with --allow-actions)")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            _digest(given.strip()), self._digest
+        ):
+            return _error(403, "a valid token is needed (Authorization: Bearer TOKEN)")
+        return None
+
+    async def _bounded(self, work: Callable[[], Awaitable[Response]]) -> Response:
+        """``work()``, answering 404, 400, 503 or 504 for what the cluster said."""
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                return await work()
+        except NoSuchEntityError as error:
+            return _error(404, str(error))
+        except ArgumentError as error:
+            return _error(400, str(error))
+        except TimeoutError:
+            return _error(504, f"the cluster did not answer within {self.read_timeout:g} s")
+        except HazelkitError as error:
+            return _error(503, str(error))
+
+    async def _events(self, request: Request) -> Response:
+        watch = await self.watch()
+        return StreamingResponse(
+            self._stream(watch),
+            media_type="text/event-stream",
+            headers={"x-accel-buffering": "no"},
+        )
+
+    async def _stream(self, watch: ClusterWatch) -> AsyncIterator[str]:
+        """Every new frame as an event named ``frame``, a comment when idle, until the
+        client goes (Starlette cancels this), the watch closes, or ``stream_for``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.stream_for
+        self.open_streams += 1
+        try:
+            yield "retry: 2000\n\n"
+            last = 0
+            while not watch.closed and (left := deadline - loop.time()) > 0:
+                try:
+                    frame = await watch.next_frame(last, min(_KEEPALIVE, left))
+                except ClusterClosedError:
+                    break
+                if frame is None:
+                    yield ": idle\n\n"
+                    continue
+                last = frame.number
+                data = json.dumps(frame_json(frame, actions=self.allow_actions))
+                yield f"id: {frame.number}\nevent: frame\ndata: {data}\n\n"
+        finally:
+            self.open_streams -= 1
+
+
+def _check_options(
+    cluster: Cluster | None, url: str | None, allow_actions: bool, token: str | None,
+    interval: float,
+) -> None:  # fmt: skip
+    if cluster is not None and url is not None:
+        raise ConfigurationError("give the dashboard either cluster= or url=, not both")
+    if allow_actions and not token:
+        raise ConfigurationError(
+            "allow_actions needs a token (the dashboard's actions change workflows)"
+        )
+    if token is not None and not allow_actions:
+        raise ConfigurationError("a token is only used with allow_actions=True")
+    if not interval > 0:
+        raise ConfigurationError(f"interval must be positive, not {interval!r}")
+
+
+def _digest(token: str) -> bytes:
+    # Comparing digests keeps the comparison constant-time whatever the lengths.
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+async def _control(
+    cluster: Cluster, workflow_id: str, action: str, reason: str, timeout: float
+) -> Response:
+    workflows = cluster.workflows
+    if action == "resume":
+        await workflows.resume(workflow_id, timeout=timeout)
+    elif action == "skip":
+        await workflows.skip(workflow_id, reason or "skipped from the dashboard", timeout=timeout)
+    else:
+        await workflows.terminate(
+            workflow_id, reason or "terminated from the dashboard", timeout=timeout
+        )
+    return JSONResponse({"sent": action, "workflow": workflow_id}, status_code=202)
+
+
+def _static_file(name: str) -> Response:
+    body = resources.files("hazelkit.dashboard").joinpath("static", name).read_bytes()
+    return Response(body, media_type=_STATIC[name])
+
+
+def _error(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _transition(transition: Any) -> dict[str, Any]:
+    return {
+        "at": transition.at.isoformat(),
+        "sequence": transition.sequence,
+        "what": transition.what,
+        "status": transition.status,
+    }
