@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from hazelkit._backends.protocol import Registration
 from hazelkit._core import _lowlevel as lowlevel
-from hazelkit._core._exceptions import ConfigurationError, HazelkitError
+from hazelkit._core._exceptions import ClusterClosedError, ConfigurationError, HazelkitError
 from hazelkit._core._local import ClusterLocal
 from hazelkit._runtime._hashing import preferred_node
 from hazelkit._runtime._leases import PartitionLeases
@@ -170,8 +170,13 @@ class Host:
 
     async def _assign_forever(self, hosted: HostedSpace) -> None:
         while not hosted.leaving:
+            # A release sets ``wake``; clear it first, so one release means one early
+            # round, not a round after round for as long as the node lives.
+            hosted.wake.clear()
             try:
                 await self._assign(hosted)
+            except ClusterClosedError:
+                return  # crashed or closed: no round can succeed again
             except HazelkitError:
                 logger.warning("%s: assignment round failed", hosted.name, exc_info=True)
             with contextlib.suppress(TimeoutError):
