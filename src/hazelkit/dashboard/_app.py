@@ -97,6 +97,7 @@ class Dashboard:
         self._watch: ClusterWatch | None = None
         self._opening = asyncio.Lock()
         self.open_streams = 0  #: event streams being served now
+        self._viewed = asyncio.Event()
         self._app = Starlette(routes=self._routes(), lifespan=self._lifespan)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -124,6 +125,14 @@ class Dashboard:
                     watch.start()
                     self._watch = watch
         return self._watch
+
+    async def wait_for_viewer(self, timeout: float) -> bool:
+        """Wait until a page watches (an event stream is open), at most ``timeout``
+        seconds; whether one does."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._viewed.wait()
+        return self.open_streams > 0
 
     async def end_streams(self) -> None:
         """Stop reading the cluster: every event stream ends at once (for shutdown)."""
@@ -267,6 +276,7 @@ class Dashboard:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.stream_for
         self.open_streams += 1
+        self._viewed.set()
         try:
             yield "retry: 2000\n\n"
             last = 0
@@ -283,6 +293,8 @@ class Dashboard:
                 yield f"id: {frame.number}\nevent: frame\ndata: {data}\n\n"
         finally:
             self.open_streams -= 1
+            if self.open_streams == 0:
+                self._viewed.clear()
 
 
 def _check_options(
