@@ -46,13 +46,15 @@ async def workflow_scene(url: str, console: Console, pace: Pace = _no_pause) -> 
     console.rule("workflows: three nodes, one crashes")
     nodes = [await hazelkit.connect(url) for _ in range(3)]
     client = await hazelkit.connect(url)
+    hostings = [n.workflows.host(DemoTally, lease=LEASE) for n in nodes]
     try:
-        hostings = [await n.workflows.host(DemoTally, lease=LEASE).start() for n in nodes]
+        for hosting in hostings:
+            await hosting.start()
         ids = [f"demo-{run}-{n}" for n in range(WORKFLOWS)]
         for workflow_id in ids:
             await client.workflows.start(DemoTally, workflow_id)
-        await _show_partitions(hostings, console, "before the crash")
         await pace("ready")
+        await _show_partitions(hostings, console, "before the crash")
         crashed = 0.0
         for value in range(1, MESSAGES + 1):
             for workflow_id in ids:
@@ -77,9 +79,9 @@ async def workflow_scene(url: str, console: Console, pace: Pace = _no_pause) -> 
         )
         await pace("recovered")
         await pace("end")
-        for hosting in hostings[1:]:
-            await hosting.stop()
     finally:
+        for hosting in hostings:  # a graceful handoff, also when interrupted (Ctrl-C)
+            await hosting.stop()
         for cluster in (*nodes, client):
             await cluster.close()
 
