@@ -27,6 +27,8 @@ __all__ = ["ClusterWatch", "Frame"]
 
 logger = logging.getLogger("hazelkit.dashboard")
 
+CLOSE_GRACE = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class Frame:
@@ -64,11 +66,14 @@ class ClusterWatch:
             lowlevel.on_close(self.cluster, self.close)
 
     async def close(self) -> None:
-        """Stop reading and wake every waiter (idempotent); returns once the task ended."""
+        """Stop reading and wake every waiter (idempotent); returns once the task ended:
+        a read under way may finish first (at most ``CLOSE_GRACE`` seconds, then it is
+        cancelled; cancelling a client's calls midway leaves noise in the log)."""
         self.closed = True
         self._tick.set()
         task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
+            await asyncio.wait({task}, timeout=min(CLOSE_GRACE, self.read_timeout))
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
