@@ -40,6 +40,10 @@
     return new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19);
   }
 
+  function time(seconds) {
+    return seconds ? clock(seconds).slice(11) : "-";
+  }
+
   function ago(seconds) {
     const s = Math.max(0, seconds);
     return s < 120 ? `${s.toFixed(1)} s ago` : `${Math.round(s / 60)} min ago`;
@@ -86,7 +90,7 @@
       const hosting = Object.entries(node.spaces).map(([space, v]) => `${space} v${v}`).join(", ");
       return row(
         [nodeTag(node.id), `${node.host}:${node.pid}`, hosting || "-", held,
-          clock(node.started), ago(frame.taken_at - node.heartbeat)],
+          time(node.started), ago(frame.taken_at - node.heartbeat)],
         { node: node.id },
       );
     }));
@@ -101,6 +105,7 @@
     const blocks = [];
     for (const [space, views] of spaces) {
       const block = el("div", null, "space");
+      block.dataset.space = space;
       block.append(el("h3", space));
       const grid = el("div", null, "cells");
       for (const view of views) {
@@ -122,7 +127,7 @@
     fill("changes", frame.changes.map((change) => {
       const item = el("li");
       item.append(
-        el("span", clock(change.at), "muted"), " ",
+        el("span", time(change.at), "muted"), " ",
         el("span", change.kind, `kind ${change.kind}`), " ",
         el("code", `${change.space} #${change.partition}`), " ",
         nodeTag(change.previous), " → ", nodeTag(change.owner),
