@@ -19,6 +19,7 @@ from rich.console import Console
 
 import hazelkit
 from hazelkit.dashboard import Dashboard, DashboardServer
+from hazelkit.dashboard._command import LOOPBACK_NAMES
 
 __all__ = ["DashboardPace", "demo_dashboard"]
 
@@ -51,7 +52,7 @@ class DashboardPace:
 async def demo_dashboard(url: str, port: int, console: Console) -> AsyncIterator[DashboardPace]:
     """Serve the dashboard of ``url`` on 127.0.0.1:``port`` for the length of the demo."""
     async with hazelkit.connect(url) as observer:
-        dashboard = Dashboard(observer, interval=0.5)
+        dashboard = Dashboard(observer, interval=0.5, allowed_hosts=LOOPBACK_NAMES)
         async with DashboardServer(dashboard, port=port) as server:
             console.print(f"dashboard: {server.url}", markup=False)
             if _has_desktop():

@@ -197,3 +197,26 @@ def test_options_are_checked() -> None:
         Dashboard(token="t")
     with pytest.raises(ConfigurationError, match="interval"):
         Dashboard(interval=0)
+
+
+async def test_only_the_allowed_host_names_are_answered(cluster: hazelkit.Cluster) -> None:
+    dashboard = Dashboard(cluster, allowed_hosts=["127.0.0.1", "localhost"])
+    transport = httpx.ASGITransport(app=dashboard)
+    try:
+        async with httpx.AsyncClient(transport=transport, timeout=30) as http:
+            rebound = await http.get("http://attacker.example:8080/api/snapshot")
+            local = await http.get("http://localhost:8080/api/snapshot")
+    finally:
+        await dashboard.aclose()
+    assert rebound.status_code == 400
+    assert local.status_code == 200
+    assert local.json()["url"] == cluster.url
+
+
+async def test_a_closed_cluster_is_an_unavailable_dashboard(url: str) -> None:
+    async with hazelkit.connect(url) as gone:
+        pass
+    async with client_of(Dashboard(gone)) as client:
+        response = await client.get("/api/snapshot")
+    assert response.status_code == 503
+    assert "closed" in response.json()["error"]

@@ -8,11 +8,13 @@ import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -69,6 +71,11 @@ class Dashboard:
     constant time; every refusal is a 403. ConfigurationError for actions without a
     token, a token without actions, or both ``cluster`` and ``url``.
 
+    ``allowed_hosts`` (e.g. ``["127.0.0.1", "localhost"]``): answer only requests whose
+    ``Host`` header names one of them (400 otherwise), so that a web page elsewhere
+    cannot read a loopback dashboard through DNS rebinding (``hazelkit dashboard`` sets
+    it when it listens on loopback). A failure of the cluster answers 503.
+
     Guarantees: every wait is bounded; an event stream ends when its client goes, when
     the dashboard shuts down or its Cluster closes, and after ``stream_for`` seconds (the
     browser reconnects by itself); no task of the dashboard outlives its Cluster.
@@ -84,6 +91,7 @@ class Dashboard:
         interval: float = 1.0,
         read_timeout: float = 10.0,
         stream_for: float = 300.0,
+        allowed_hosts: Sequence[str] | None = None,
     ) -> None:
         _check_options(cluster, url, allow_actions, token, interval)
         self.allow_actions = allow_actions
@@ -98,7 +106,16 @@ class Dashboard:
         self._opening = asyncio.Lock()
         self.open_streams = 0  #: event streams being served now
         self._viewed = asyncio.Event()
-        self._app = Starlette(routes=self._routes(), lifespan=self._lifespan)
+        self._encoded: tuple[int, str] = (0, "")
+        middleware = []
+        if allowed_hosts is not None:
+            middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
+        self._app = Starlette(
+            routes=self._routes(),
+            middleware=middleware,
+            exception_handlers={HazelkitError: _unavailable},
+            lifespan=self._lifespan,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -289,12 +306,19 @@ class Dashboard:
                     yield ": idle\n\n"
                     continue
                 last = frame.number
-                data = json.dumps(frame_json(frame, actions=self.allow_actions))
-                yield f"id: {frame.number}\nevent: frame\ndata: {data}\n\n"
+                yield f"id: {frame.number}\nevent: frame\ndata: {self._encode(frame)}\n\n"
         finally:
             self.open_streams -= 1
             if self.open_streams == 0:
                 self._viewed.clear()
+
+    def _encode(self, frame: Frame) -> str:
+        """``frame`` as JSON text, encoded once for every stream."""
+        number, text = self._encoded
+        if number != frame.number:
+            text = json.dumps(frame_json(frame, actions=self.allow_actions))
+            self._encoded = (frame.number, text)
+        return text
 
 
 def _check_options(
@@ -336,6 +360,10 @@ async def _control(
 def _static_file(name: str) -> Response:
     body = resources.files("hazelkit.dashboard").joinpath("static", name).read_bytes()
     return Response(body, media_type=_STATIC[name])
+
+
+async def _unavailable(request: Request, error: Exception) -> Response:
+    return _error(503, str(error))
 
 
 def _error(status: int, message: str) -> Response:

@@ -15,7 +15,10 @@ from hazelkit.dashboard._serve import DashboardServer
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
 
-__all__ = ["run_dashboard"]
+__all__ = ["LOOPBACK_NAMES", "run_dashboard"]
+
+#: The names a browser on this machine uses for a loopback dashboard.
+LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
 
 def run_dashboard(
