@@ -220,3 +220,18 @@ async def test_a_closed_cluster_is_an_unavailable_dashboard(url: str) -> None:
         response = await client.get("/api/snapshot")
     assert response.status_code == 503
     assert "closed" in response.json()["error"]
+
+
+async def test_a_dashboard_given_a_url_connects_itself_and_closes_what_it_opened(
+    url: str,
+) -> None:
+    dashboard = Dashboard(url=url, interval=INTERVAL)
+    async with client_of(dashboard) as client:
+        snapshot = (await client.get("/api/snapshot")).json()
+        watch = await dashboard.watch()
+    transport = httpx.ASGITransport(app=dashboard)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as late:
+        too_late = await late.get("/api/snapshot")  # after aclose
+    assert too_late.status_code == 503
+    assert snapshot["url"] == watch.cluster.url
+    assert watch.cluster.closed

@@ -103,6 +103,7 @@ class Dashboard:
         self._cluster = cluster
         self._owns_cluster = cluster is None
         self._watch: ClusterWatch | None = None
+        self._closed = False
         self._opening = asyncio.Lock()
         self.open_streams = 0  #: event streams being served now
         self._viewed = asyncio.Event()
@@ -130,9 +131,12 @@ class Dashboard:
         await self._app(scope, receive, send_with_headers)
 
     async def watch(self) -> ClusterWatch:
-        """The running reader of the cluster (connecting first when given a URL)."""
+        """The running reader of the cluster (connecting first when given a URL).
+        ClusterClosedError once the dashboard or its Cluster is closed."""
         if self._watch is None:
             async with self._opening:
+                if self._closed:
+                    raise ClusterClosedError("this dashboard is closed")
                 if self._watch is None:
                     if self._cluster is None:
                         self._cluster = await connect(self._url)
@@ -157,7 +161,9 @@ class Dashboard:
             await self._watch.close()
 
     async def aclose(self) -> None:
-        """Stop reading, and close the Cluster if the dashboard opened it (idempotent)."""
+        """Stop reading for good, and close the Cluster if the dashboard opened it
+        (idempotent); requests after this answer 503."""
+        self._closed = True
         await self.end_streams()
         cluster, self._watch = self._cluster, None
         if self._owns_cluster and cluster is not None:
