@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from importlib import resources
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -21,13 +18,9 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from hazelkit._core._cluster import connect
-from hazelkit._core._exceptions import (
-    ArgumentError,
-    ClusterClosedError,
-    ConfigurationError,
-    HazelkitError,
-    NoSuchEntityError,
-)
+from hazelkit._core._exceptions import ClusterClosedError, ConfigurationError, HazelkitError
+from hazelkit.dashboard._actions import Actions
+from hazelkit.dashboard._http import SECURITY_HEADERS, bounded, error, static_file, unavailable
 from hazelkit.dashboard._json import frame_json, workflow_json, workflow_rows
 from hazelkit.dashboard._watch import ClusterWatch, Frame
 
@@ -36,20 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Dashboard"]
 
-ACTIONS = ("resume", "skip", "terminate")
-_STATIC = {
-    "index.html": "text/html; charset=utf-8",
-    "dashboard.js": "text/javascript; charset=utf-8",
-    "dashboard.css": "text/css; charset=utf-8",
-}
-_HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; "
-     b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cache-control", b"no-store"),
-]  # fmt: skip
-_MAX_BODY = 16 * 1024
 _KEEPALIVE = 15.0
 
 
@@ -98,7 +77,7 @@ class Dashboard:
         self.interval = interval
         self.read_timeout = read_timeout
         self.stream_for = stream_for
-        self._digest = None if token is None else _digest(token)
+        self._actions = Actions(token if allow_actions else None, read_timeout)
         self._url = url
         self._cluster = cluster
         self._owns_cluster = cluster is None
@@ -114,7 +93,7 @@ class Dashboard:
         self._app = Starlette(
             routes=self._routes(),
             middleware=middleware,
-            exception_handlers={HazelkitError: _unavailable},
+            exception_handlers={HazelkitError: unavailable},
             lifespan=self._lifespan,
         )
 
@@ -125,7 +104,8 @@ class Dashboard:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), *_HEADERS]}
+                headers = [*message.get("headers", ()), *SECURITY_HEADERS]
+                message = {**message, "headers": headers}
             await send(message)
 
         await self._app(scope, receive, send_with_headers)
@@ -190,13 +170,11 @@ class Dashboard:
         ]
 
     async def _page(self, request: Request) -> Response:
-        return _static_file("index.html")
+        return static_file("index.html")
 
     async def _static(self, request: Request) -> Response:
         name = request.path_params["name"]
-        if name not in _STATIC or name == "index.html":
-            return _error(404, "not found")
-        return _static_file(name)
+        return error(404, "not found") if name == "index.html" else static_file(name)
 
     async def _latest(self) -> Frame | None:
         watch = await self.watch()
@@ -205,18 +183,18 @@ class Dashboard:
     async def _snapshot(self, request: Request) -> Response:
         frame = await self._latest()
         if frame is None:
-            return _error(503, "no snapshot of the cluster yet")
+            return error(503, "no snapshot of the cluster yet")
         return JSONResponse(frame_json(frame, actions=self.allow_actions))
 
     async def _workflows(self, request: Request) -> Response:
         frame = await self._latest()
         if frame is None:
-            return _error(503, "no snapshot of the cluster yet")
+            return error(503, "no snapshot of the cluster yet")
         query = request.query_params
         try:
             limit = int(query.get("limit", "100"))
         except ValueError:
-            return _error(400, "limit must be a number")
+            return error(400, "limit must be a number")
         rows = workflow_rows(
             frame, search=query.get("search", ""), status=query.get("status", ""),
             type_name=query.get("type", ""), limit=limit,
@@ -239,51 +217,11 @@ class Dashboard:
                 }
             )
 
-        return await self._bounded(read)
+        return await bounded(self.read_timeout, read)
 
     async def _act(self, request: Request) -> Response:
-        refusal = self._refusal(request)
-        if refusal is not None:
-            return refusal
-        action = request.path_params["action"]
-        if action not in ACTIONS:
-            return _error(404, f"no action {action!r}; choose from {', '.join(ACTIONS)}")
-        body = await request.body()
-        if len(body) > _MAX_BODY:
-            return _error(413, "request body too large")
-        try:
-            reason = str(json.loads(body).get("reason", "")) if body else ""
-        except (ValueError, AttributeError):
-            return _error(400, 'the body must be JSON: {"reason": "..."}')
         watch = await self.watch()
-        workflow_id = request.path_params["id"]
-        return await self._bounded(
-            lambda: _control(watch.cluster, workflow_id, action, reason, self.read_timeout)
-        )
-
-    def _refusal(self, request: Request) -> Response | None:
-        if not self.allow_actions or self._digest is None:
-            return _error(403, "actions are disabled (start the dashboard with --allow-actions)")
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            _digest(given.strip()), self._digest
-        ):
-            return _error(403, "a valid token is needed (Authorization: Bearer TOKEN)")
-        return None
-
-    async def _bounded(self, work: Callable[[], Awaitable[Response]]) -> Response:
-        """``work()``, answering 404, 400, 503 or 504 for what the cluster said."""
-        try:
-            async with asyncio.timeout(self.read_timeout):
-                return await work()
-        except NoSuchEntityError as error:
-            return _error(404, str(error))
-        except ArgumentError as error:
-            return _error(400, str(error))
-        except TimeoutError:
-            return _error(504, f"the cluster did not answer within {self.read_timeout:g} s")
-        except HazelkitError as error:
-            return _error(503, str(error))
+        return await self._actions.perform(request, watch.cluster)
 
     async def _events(self, request: Request) -> Response:
         watch = await self.watch()
@@ -341,39 +279,6 @@ def _check_options(
         raise ConfigurationError("a token is only used with allow_actions=True")
     if not interval > 0:
         raise ConfigurationError(f"interval must be positive, not {interval!r}")
-
-
-def _digest(token: str) -> bytes:
-    # Comparing digests keeps the comparison constant-time whatever the lengths.
-    return hashlib.sha256(token.encode("utf-8")).digest()
-
-
-async def _control(
-    cluster: Cluster, workflow_id: str, action: str, reason: str, timeout: float
-) -> Response:
-    workflows = cluster.workflows
-    if action == "resume":
-        await workflows.resume(workflow_id, timeout=timeout)
-    elif action == "skip":
-        await workflows.skip(workflow_id, reason or "skipped from the dashboard", timeout=timeout)
-    else:
-        await workflows.terminate(
-            workflow_id, reason or "terminated from the dashboard", timeout=timeout
-        )
-    return JSONResponse({"sent": action, "workflow": workflow_id}, status_code=202)
-
-
-def _static_file(name: str) -> Response:
-    body = resources.files("hazelkit.dashboard").joinpath("static", name).read_bytes()
-    return Response(body, media_type=_STATIC[name])
-
-
-async def _unavailable(request: Request, error: Exception) -> Response:
-    return _error(503, str(error))
-
-
-def _error(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
 
 
 def _transition(transition: Any) -> dict[str, Any]:
