@@ -26,6 +26,7 @@ from hazelkit.dashboard._watch import ClusterWatch, Frame
 
 if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
+    from hazelkit.workflows import Transition
 
 __all__ = ["Dashboard"]
 
@@ -281,7 +282,7 @@ def _check_options(
         raise ConfigurationError(f"interval must be positive, not {interval!r}")
 
 
-def _transition(transition: Any) -> dict[str, Any]:
+def _transition(transition: Transition) -> dict[str, Any]:
     return {
         "at": transition.at.isoformat(),
         "sequence": transition.sequence,

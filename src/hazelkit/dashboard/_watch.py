@@ -107,9 +107,12 @@ class ClusterWatch:
         self._tick.set()
 
     async def _read(self) -> Frame:
+        # The leases are read first: the start of the read dates them best (a slow rest
+        # of the read would otherwise shorten the stillness the change labels rest on).
+        started = time.monotonic()
         report = await gather(self.cluster)
         workflows = [snapshot async for snapshot in self.cluster.workflows.list()]
-        self.changes.update(report.partitions, now=time.monotonic(), at=report.taken_at)
+        self.changes.update(report.partitions, now=started, at=report.taken_at)
         number = 1 if self.frame is None else self.frame.number + 1
         return Frame(number, report, workflows, tuple(self.changes.recent))
 
