@@ -176,7 +176,7 @@ class Host:
             try:
                 await self._assign(hosted)
             except ClusterClosedError:
-                return  # crashed or closed: no round can succeed again
+                return  # the Cluster is closing (or crashed): its tasks are being cancelled
             except HazelkitError:
                 logger.warning("%s: assignment round failed", hosted.name, exc_info=True)
             with contextlib.suppress(TimeoutError):
