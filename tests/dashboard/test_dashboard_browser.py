@@ -105,6 +105,8 @@ async def test_the_page_shows_a_workflow_moving_when_its_node_crashes(
             # the crashed node's entry lapses (it stopped its heartbeat): it leaves the list
             gone = "id => !document.querySelector(`#nodes tr[data-node='${id}']`)"
             await until(page, gone, victim)
+            # and every partition it held moved (each one when its lease lapsed)
+            await until(page, "id => !document.querySelector(`.cell[data-owner='${id}']`)", victim)
             await until(
                 page,
                 "id => document.getElementById('detail-fields').textContent.includes(id)",
