@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 from dashboard_helpers import INTERVAL, client_of, counter, three_nodes
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 import hazelkit
 from hazelkit import ConfigurationError
@@ -235,3 +237,19 @@ async def test_a_dashboard_given_a_url_connects_itself_and_closes_what_it_opened
     assert too_late.status_code == 503
     assert snapshot["url"] == watch.cluster.url
     assert watch.cluster.closed
+
+
+async def test_it_works_mounted_under_a_path_of_another_app(cluster: hazelkit.Cluster) -> None:
+    dashboard = Dashboard(cluster, interval=INTERVAL)
+    app = Starlette(routes=[Mount("/ops/dashboard", app=dashboard)])
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            page = await http.get("/ops/dashboard/")
+            script = await http.get("/ops/dashboard/static/dashboard.js")
+            snapshot = await http.get("/ops/dashboard/api/snapshot")
+    finally:
+        await dashboard.aclose()
+    assert 'src="static/dashboard.js"' in page.text  # relative: it follows the mount
+    assert (script.status_code, snapshot.status_code) == (200, 200)
+    assert snapshot.json()["url"] == cluster.url
