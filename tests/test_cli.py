@@ -26,7 +26,7 @@ def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
 def test_help_lists_the_commands() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for command in ("local-cluster", "demo", "bench", "members"):
+    for command in ("local-cluster", "demo", "bench", "members", "inspect", "dashboard"):
         assert command in result.stdout
 
 

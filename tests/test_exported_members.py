@@ -13,6 +13,7 @@ PUBLIC_MODULES = [
     "hazelkit.blocking",
     "hazelkit.codec",
     "hazelkit.components",
+    "hazelkit.dashboard",
     "hazelkit.lowlevel",
     "hazelkit.observe",
     "hazelkit.testing",

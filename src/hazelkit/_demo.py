@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 import hazelkit
-from hazelkit._demo_workflows import workflow_scene
+from hazelkit._demo_workflows import Pace, workflow_scene
 
 
 @contextlib.asynccontextmanager
@@ -26,8 +26,21 @@ async def _nodes(url: str, count: int) -> AsyncIterator[list[hazelkit.Cluster]]:
         yield nodes
 
 
-async def run_demo(url: str, count: int, console: Console) -> None:
-    """Run the demo on ``url`` with ``count`` nodes, printing to ``console``."""
+async def run_demo(
+    url: str, count: int, console: Console, *, dashboard_port: int | None = None
+) -> None:
+    """Run the demo on ``url`` with ``count`` nodes, printing to ``console``; with
+    ``dashboard_port``, serve the dashboard on it meanwhile (see :mod:`._demo_dashboard`)."""
+    async with contextlib.AsyncExitStack() as stack:
+        pace = None
+        if dashboard_port is not None:
+            from hazelkit._demo_dashboard import demo_dashboard
+
+            pace = await stack.enter_async_context(demo_dashboard(url, dashboard_port, console))
+        await _run(url, count, console, pace)
+
+
+async def _run(url: str, count: int, console: Console, pace: Pace | None) -> None:
     run = uuid.uuid4().hex[:6]
     console.rule(f"[bold]hazelkit demo[/bold] on {url}")
     async with _nodes(url, count) as nodes:
@@ -40,7 +53,7 @@ async def run_demo(url: str, count: int, console: Console) -> None:
             # does a new node show up as a membership event.
             await _membership(url, nodes[0], console)
         await nodes[0].map(f"demo-users-{run}").destroy()
-    await workflow_scene(url, console)
+    await (workflow_scene(url, console) if pace is None else workflow_scene(url, console, pace))
     console.rule("done: every node closed, no background task left")
 
 

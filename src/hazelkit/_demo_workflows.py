@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rich.console import Console
@@ -17,6 +18,8 @@ from hazelkit.workflows import Context, Hosting, Workflow
 WORKFLOWS = 24
 MESSAGES = 10
 LEASE = 3.0
+
+Pace = Callable[[str], Awaitable[None]]
 
 
 class DemoTally(Workflow):
@@ -31,17 +34,26 @@ class DemoTally(Workflow):
         return {"total": state["total"] + message, "seen": [*state["seen"], message]}
 
 
-async def workflow_scene(url: str, console: Console) -> None:
-    """Run the scene on ``url`` (three nodes and a client, all Clusters of this process)."""
+async def _no_pause(moment: str) -> None:
+    return None
+
+
+async def workflow_scene(url: str, console: Console, pace: Pace = _no_pause) -> None:
+    """Run the scene on ``url`` (three nodes and a client, all Clusters of this process).
+    ``pace(moment)`` is awaited at "ready", after each "message" round, at "recovered"
+    and at the "end" (before the nodes stop): a dashboard slows the scene down there."""
     run = uuid.uuid4().hex[:6]
     console.rule("workflows: three nodes, one crashes")
     nodes = [await hazelkit.connect(url) for _ in range(3)]
     client = await hazelkit.connect(url)
+    hostings = [n.workflows.host(DemoTally, lease=LEASE) for n in nodes]
     try:
-        hostings = [await n.workflows.host(DemoTally, lease=LEASE).start() for n in nodes]
+        for hosting in hostings:
+            await hosting.start()
         ids = [f"demo-{run}-{n}" for n in range(WORKFLOWS)]
         for workflow_id in ids:
             await client.workflows.start(DemoTally, workflow_id)
+        await pace("ready")
         await _show_partitions(hostings, console, "before the crash")
         crashed = 0.0
         for value in range(1, MESSAGES + 1):
@@ -51,6 +63,7 @@ async def workflow_scene(url: str, console: Console) -> None:
                 await crash(nodes[0])
                 crashed = time.monotonic()
                 console.print(f"node 1 [red]crashed[/red] after message {value} (no handoff)")
+            await pace("message")
         expected = list(range(1, MESSAGES + 1))
         for workflow_id in ids:
             await client.workflows.wait(
@@ -64,9 +77,11 @@ async def workflow_scene(url: str, console: Console) -> None:
             f"all {WORKFLOWS} workflows applied messages 1..{MESSAGES} exactly once, in order"
             f" (sum {total}); the last finished {took:.1f} s after the crash (lease {LEASE:g} s)"
         )
-        for hosting in hostings[1:]:
-            await hosting.stop()
+        await pace("recovered")
+        await pace("end")
     finally:
+        for hosting in hostings:  # a graceful handoff, also when interrupted (Ctrl-C)
+            await hosting.stop()
         for cluster in (*nodes, client):
             await cluster.close()
 

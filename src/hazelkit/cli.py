@@ -112,14 +112,24 @@ def demo(
     nodes: Annotated[
         int, typer.Option(min=2, max=9, metavar="N", help="How many nodes to start.")
     ] = 3,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard", help="Show it live in the dashboard, at a slower pace.")
+    ] = False,
+    dashboard_port: Annotated[
+        int, typer.Option(min=0, max=65535, metavar="PORT", help="The dashboard's port.")
+    ] = 8080,
 ) -> None:
     """Start several nodes on one grid and show data moving between them."""
     from hazelkit._demo import run_demo
 
     try:
-        asyncio.run(run_demo(url, nodes, console))
+        asyncio.run(
+            run_demo(url, nodes, console, dashboard_port=dashboard_port if dashboard else None)
+        )
     except HazelkitError as error:
         raise _fail(error) from None
+    except KeyboardInterrupt:
+        _plain("demo stopped")
 
 
 class _BenchCommand(TyperCommand):
@@ -197,6 +207,51 @@ def inspect(
         typer.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:
         render_report(report, console)
+
+
+@app.command()
+def dashboard(
+    url: Url = None,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, metavar="PORT", help="Port (0: a free one).")
+    ] = 8080,
+    host: Annotated[
+        str, typer.Option(metavar="HOST", help="Address to listen on (keep it private).")
+    ] = "127.0.0.1",
+    allow_actions: Annotated[
+        bool,
+        typer.Option("--allow-actions", help="Allow resume, skip and terminate (with a token)."),
+    ] = False,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TOKEN",
+            help="The token actions need (default: $HAZELKIT_DASHBOARD_TOKEN, else a "
+            "random one, printed).",
+        ),
+    ] = None,
+    interval: Annotated[
+        float, typer.Option(min=0.1, metavar="SECONDS", help="How often to read the cluster.")
+    ] = 1.0,
+    connect_timeout: ConnectTimeout = 5.0,
+) -> None:
+    """Serve a live view of the cluster in the browser until Ctrl-C: nodes, partition
+    owners, workflows, leases, failovers. Read-only unless --allow-actions."""
+    if token is not None and not allow_actions:
+        raise _usage("--token is only used with --allow-actions")
+    try:
+        from hazelkit.dashboard._command import run_dashboard
+    except ImportError as error:
+        raise _usage(f"{error}: pip install 'hazelkit[dashboard]'") from None
+    run_dashboard(
+        url, host=host, port=port, allow_actions=allow_actions, token=token,
+        interval=interval, connect_timeout=connect_timeout, out=_plain,
+    )  # fmt: skip
+
+
+def _usage(message: str) -> typer.Exit:
+    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)
+    return typer.Exit(2)
 
 
 def command() -> typer.core.TyperGroup:

@@ -7,35 +7,10 @@ is skipped with the reason.
 
 from __future__ import annotations
 
-import os
-import shutil
-
-import pytest
 from playwright.async_api import async_playwright
 from web_servers import StartSite, session_id
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    """Debian's Chromium, or fail (in CI) or skip (elsewhere)."""
-    found = os.environ.get("HAZELKIT_CHROMIUM") or shutil.which("chromium")
-    if found:
-        return found
-    reason = "Chromium is not installed (apt-get install chromium)"
-    if IN_CI:
-        pytest.fail(f"the browser test is required in CI: {reason}")
-    pytest.skip(reason)
+from browser_helpers import CHROMIUM_ARGS, chromium_path
 
 
 async def test_login_reload_and_logout_in_a_browser(start_site: StartSite) -> None:

@@ -170,6 +170,9 @@ class Host:
 
     async def _assign_forever(self, hosted: HostedSpace) -> None:
         while not hosted.leaving:
+            # A release sets ``wake``; clear it first, so one release means one early
+            # round, not a round after round for as long as the node lives.
+            hosted.wake.clear()
             try:
                 await self._assign(hosted)
             except ClusterClosedError:
