@@ -32,7 +32,17 @@ def quiet(line: str) -> None:
 
 def test_benchmarks_are_discovered_in_order() -> None:
     names = [benchmark.name for benchmark in discover()]
-    assert names == ["codec", "map", "atom", "queue", "topic", "lock", "memory", "workflow"]
+    assert names == [
+        "codec",
+        "map",
+        "blocking",
+        "atom",
+        "queue",
+        "topic",
+        "lock",
+        "memory",
+        "workflow",
+    ]
     assert len(set(names)) == len(names)
 
 
@@ -205,8 +215,18 @@ def check_workflow(result: Result, data: dict[str, Any], backend: str) -> None:
     assert result.goals[0].name.startswith("workflow messages/s")
 
 
+def check_blocking(result: Result, data: dict[str, Any], backend: str) -> None:
+    embedded = data["data"]["embedded"]
+    assert set(embedded) == {"get", "set"}
+    assert embedded["get"]["hop_over_direct"]["median"] > 0
+    assert {"blocking, direct", "blocking, hop to loop", "async (floor)"} <= set(embedded["get"])
+    assert ("Hazelcast" in data["data"]) == (backend == "hazelcast")
+    assert [goal.met is not None for goal in result.goals] == [True]
+
+
 CHECKS = {
     "codec": check_codec,
+    "blocking": check_blocking,
     "map": check_map,
     "atom": check_atom,
     "queue": check_queue,
