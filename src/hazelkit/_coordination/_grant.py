@@ -145,11 +145,14 @@ async def _wait(
             try:
                 result = await _poll(attempts, watch, waiters, waiter, poll)
             finally:
+                watch.stop_waiting()
                 watch.end_turn()  # synchronous: nothing awaits after a grant
     except BaseException:
         # Nothing granted: tidy up before the error goes on, so the waiter is gone.
+        watch.stop_waiting()
         await run_cleanup(cluster, _leave(watch, waiters, waiter), name="stop waiting")
         raise
+    watch.stop_waiting()
     if result is None:
         await run_cleanup(cluster, _leave(watch, waiters, waiter), name="stop waiting")
     else:  # granted: no await from here on (see the module)

@@ -46,6 +46,7 @@ __all__ = [
     "check_timeout",
     "current_owner",
     "describe_owner",
+    "local_waiters",
     "owner_alive",
 ]
 
@@ -134,6 +135,8 @@ class _SharedListener:
         self._store = store
         self._keys = keys
         self._events: set[asyncio.Event] = set()
+        #: Attached waiters not yet granted nor given up (attachments outlive that a bit).
+        self.waiting = 0
         self._registration: Registration | None = None
         self._lock = asyncio.Lock()
         #: The waiters' turn: one waiting task of this Cluster polls the grid at a time,
@@ -195,6 +198,15 @@ def wake_local_waiters(cluster: Cluster, store: MapStore, key: bytes) -> None:
             listener.wake()
 
 
+def local_waiters(cluster: Cluster, store: MapStore, key: bytes) -> int:
+    """How many tasks of this Cluster wait for a change of ``key`` (as listening waiters)."""
+    return sum(
+        listener.waiting
+        for (name, keys), listener in list(_listeners(cluster).items())
+        if name == store.name and key in keys
+    )
+
+
 class KeyWatch:
     """Wakes a waiter when an entry under one of ``keys`` changes (a hint, never a guarantee).
 
@@ -216,6 +228,7 @@ class KeyWatch:
         self._changed = asyncio.Event()
         self._listener: _SharedListener | None = None
         self._has_turn = False
+        self._waiting = False
 
     def clear(self) -> None:
         self._changed.clear()
@@ -234,7 +247,16 @@ class KeyWatch:
         if listener is None:
             listener = listeners[key] = _SharedListener(self._cluster, self._store, self._keys)
         self._listener = listener
+        self._waiting = True
+        listener.waiting += 1
         await listener.attach(self._changed)
+
+    def stop_waiting(self) -> None:
+        """No longer count as a local waiter (granted, or giving up). Idempotent;
+        synchronous, so a grant is never counted as still waiting."""
+        if self._waiting and self._listener is not None:
+            self._waiting = False
+            self._listener.waiting -= 1
 
     def queued(self) -> bool:
         """Whether a task of this Cluster is waiting for these keys already (so a newcomer
@@ -258,6 +280,7 @@ class KeyWatch:
 
     async def close(self) -> None:
         """Detach (a plain step: callers run it through hazelkit._core._cleanup)."""
+        self.stop_waiting()
         listener, self._listener = self._listener, None
         if listener is not None:
             await listener.detach(self._changed)
