@@ -181,16 +181,20 @@ class Lock:
             reserve = HANDOFF_TOKENS if watch.queued() else 1
             return await self._table.try_take(owner, self.lease, reserve=reserve)
 
-        lease = await wait_for_grant(
-            self._cluster,
-            attempt,
-            watch=watch,
-            waiters=self._waiters,
-            owner=owner,
-            timeout=timeout,
-            poll=poll_interval(self.lease),
-            what=f"lock {self.name!r}",
-        )
+        try:
+            lease = await wait_for_grant(
+                self._cluster,
+                attempt,
+                watch=watch,
+                waiters=self._waiters,
+                owner=owner,
+                timeout=timeout,
+                poll=poll_interval(self.lease),
+                what=f"lock {self.name!r}",
+            )
+        except BaseException:
+            self._withdraw_unless_awaited()  # the last local waiter gave up
+            raise
         await lease.keep(owner)  # awaits only if the Cluster is closing
         _held.get(self._cluster).add(self.name, owner, lease)
         return lease.token
@@ -242,6 +246,13 @@ class Lock:
         if successor is None:
             self._give_back(offered)
         return successor
+
+    def _withdraw_unless_awaited(self) -> None:
+        """Give back at once a lease kept for local waiters if none waits any more."""
+        offered = _offers.get(self._cluster).get(self.name)
+        store, key = self._table.raw_store, self._table.lease_key()
+        if offered is not None and not local_waiters(self._cluster, store, key):
+            self._withdraw(offered)
 
     def _withdraw(self, lease: Lease) -> None:
         """Give back an offered lease that no local waiter claimed in time."""

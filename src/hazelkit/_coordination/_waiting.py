@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
 
 __all__ = [
+    "ANNOUNCE_AFTER",
+    "Announcement",
     "KeyWatch",
     "WaiterRegistry",
     "acquires_for_caller",
@@ -58,6 +60,10 @@ F = TypeVar("F", bound="Callable[..., Any]")
 WAITER_MAP = "hazelkit.waiters"
 #: A waiter's announcement lapses this long after its last refresh (a dead waiter's too).
 WAITER_TTL = 10.0
+#: How long a waiter waits before it announces itself. Most waits behind a holder of the
+#: same Cluster end sooner (the lock is handed on locally), and then cost no grid call
+#: for the count; the count may lag by this much.
+ANNOUNCE_AFTER = 0.2
 _HOST = socket.gethostname()
 
 
@@ -363,8 +369,49 @@ class WaiterRegistry:
         with contextlib.suppress(*_INFORMATIONAL):
             await self._store.delete(self._key(waiter))
 
+    def announce_later(self, waiter: str, owner: object) -> Announcement:
+        """Announce ``waiter`` after :data:`ANNOUNCE_AFTER` s of waiting, in the background;
+        withdraw it with :meth:`Announcement.withdraw` (needed only if it was made)."""
+        return Announcement(self, waiter, owner)
+
     async def count(self) -> int:
         """How many waiters are announced for this primitive (a snapshot)."""
         decode = self._cluster.codec.decode
         wanted = (self._kind, self._name)
         return sum(1 for key in await self._store.keys() if tuple(decode(key)[:2]) == wanted)
+
+
+class Announcement:
+    """A waiter's announcement, made only once it has waited :data:`ANNOUNCE_AFTER` s."""
+
+    def __init__(self, registry: WaiterRegistry, waiter: str, owner: object) -> None:
+        self._registry = registry
+        self.waiter = waiter
+        self._owner = owner
+        self._task: asyncio.Task[None] | None = None
+        loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = loop.call_later(ANNOUNCE_AFTER, self._start)
+
+    def _start(self) -> None:
+        self._timer = None
+        with contextlib.suppress(HazelkitError):  # closing: nothing to count any more
+            self._task = lowlevel.spawn(
+                self._registry._cluster,
+                self._registry.announce(self.waiter, self._owner),
+                name="announce a waiter",
+            )
+
+    def stop(self) -> None:
+        """Make no announcement from now on (synchronous; one made stays until
+        :meth:`withdraw`)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def withdraw(self) -> None:
+        """Stop the announcement: never made, or removed after it was made."""
+        self.stop()
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.wait({task})  # the write lands first, then its removal
+            await self._registry.withdraw(self.waiter)
