@@ -8,8 +8,8 @@ import asyncio
 import anyio
 
 import hazelkit
+from hazelkit._coordination._handoff import HANDOFF_TOKENS, OFFER_TIMEOUT
 from hazelkit._coordination._lease import LEASE_MAP
-from hazelkit._coordination._lock import HANDOFF_TOKENS, OFFER_TIMEOUT
 from hazelkit.testing import inject_faults
 from timing import wait_for_waiters
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from hazelkit._coordination._grant import wait_for_grant
+from hazelkit._coordination._handoff import HANDOFF_TOKENS, LocalHandoff
 from hazelkit._coordination._holdings import Holdings
 from hazelkit._coordination._lease import Lease, LeaseTable, check_lease, poll_interval
 from hazelkit._coordination._waiting import (
@@ -18,14 +17,9 @@ from hazelkit._coordination._waiting import (
     acquiring_owner,
     check_timeout,
     current_owner,
-    describe_owner,
-    local_waiters,
-    wake_local_waiters,
 )
 from hazelkit._core import _lowlevel as lowlevel
 from hazelkit._core._exceptions import (
-    ClusterClosedError,
-    LeaseExpiredError,
     LockError,
     NotLockOwnerError,
 )
@@ -65,16 +59,6 @@ class LockStatistics:
 #: The leases held through each Cluster, by lock name and owner, shared by every handle.
 #: Per Cluster: the lock leases its tasks and threads hold.
 _held: ClusterLocal[Holdings[Lease]] = ClusterLocal(Holdings)
-#: Per Cluster, by lock name: a lease its holder released while tasks of this Cluster
-#: waited, kept (and renewed) for the next of them to claim.
-_offers: ClusterLocal[dict[str, Lease]] = ClusterLocal(dict)
-
-#: How many fencing tokens a take reserves when tasks of this Cluster already wait for
-#: the lock: the lease then goes from holder to holder here, up to that many holders in a
-#: row, with no grid call (after that it is given back, and any node may take it).
-HANDOFF_TOKENS = 16
-#: How long a lease kept for a local waiter waits to be claimed before it is given back.
-OFFER_TIMEOUT = 0.5
 
 
 class Lock:
@@ -123,9 +107,9 @@ class Lock:
       lease record stays on the grid (no other node can take it in between), and the
       new holder gets the next of the tokens its chain reserved when it took the lease
       (the counter moved past all of them then, so fencing holds as above; an unused
-      reserved token is skipped). A chain ends after :data:`HANDOFF_TOKENS` holders,
+      reserved token is skipped). A chain ends after ``HANDOFF_TOKENS`` (16) holders,
       when the lease may have lapsed, or when no local waiter claims it within
-      :data:`OFFER_TIMEOUT` s; the lease is then given back to the grid. While a chain
+      half a second; the lease is then given back to the grid (see ``_handoff``). While a chain
       runs, :attr:`LockStatistics.last_token` counts its reserved tokens as granted.
     - A waiter that is cancelled, or times out, leaves nothing taken.
 
@@ -140,6 +124,7 @@ class Lock:
         self.lease = check_lease(lease)
         self._table = LeaseTable(cluster, "lock", name)
         self._waiters = WaiterRegistry(cluster, "lock", name)
+        self._handoff = LocalHandoff(cluster, name, self._table)
 
     def _holding_of(self, owner: object) -> Lease | None:
         return _held.get(self._cluster).first(self.name, owner)
@@ -176,7 +161,7 @@ class Lock:
         watch = KeyWatch(self._cluster, store, [self._table.lease_key()])
 
         async def attempt() -> Lease | None:
-            if (claimed := self._claim(owner)) is not None or self._held_here():
+            if (claimed := self._handoff.claim(owner)) is not None or self._held_here():
                 return claimed  # a local holder hands the lease on, or wakes us
             reserve = HANDOFF_TOKENS if watch.queued() else 1
             return await self._table.try_take(owner, self.lease, reserve=reserve)
@@ -193,7 +178,7 @@ class Lock:
                 what=f"lock {self.name!r}",
             )
         except BaseException:
-            self._withdraw_unless_awaited()  # the last local waiter gave up
+            self._handoff.withdraw_unless_awaited()  # the last local waiter gave up
             raise
         await lease.keep(owner)  # awaits only if the Cluster is closing
         _held.get(self._cluster).add(self.name, owner, lease)
@@ -214,61 +199,12 @@ class Lock:
         if lease is None:
             raise NotLockOwnerError(f"lock {self.name!r} is not held by this task")
         _held.get(self._cluster).remove(self.name, owner, lease)
-        if not self._offer(lease):
+        if not self._handoff.offer(lease):
             await lease.release()
 
     def _held_here(self) -> bool:
         """Whether a task of this Cluster holds the lock (then a grid try must fail)."""
         return any(lease.held for lease in _held.get(self._cluster).all_of(self.name))
-
-    def _offer(self, lease: Lease) -> bool:
-        """Keep the released ``lease`` for the next local waiter, if one waits and it can
-        be handed on; True if it was kept (see the hand-off guarantee)."""
-        offers, key = _offers.get(self._cluster), self._table.lease_key()
-        store = self._table.raw_store
-        if self.name in offers or not lease.can_hand_on():
-            return False
-        if not local_waiters(self._cluster, store, key):
-            return False
-        lease.offer()
-        offers[self.name] = lease
-        asyncio.get_running_loop().call_later(OFFER_TIMEOUT, self._withdraw, lease)
-        wake_local_waiters(self._cluster, store, key)
-        return True
-
-    def _claim(self, owner: object) -> Lease | None:
-        """The lease a local holder left for the next waiter, now ``owner``'s; None if
-        none is kept (or it can no longer be handed on: then it is given back)."""
-        offered = _offers.get(self._cluster).pop(self.name, None)
-        if offered is None:
-            return None
-        successor = offered.hand_on(describe_owner(owner))
-        if successor is None:
-            self._give_back(offered)
-        return successor
-
-    def _withdraw_unless_awaited(self) -> None:
-        """Give back at once a lease kept for local waiters if none waits any more."""
-        offered = _offers.get(self._cluster).get(self.name)
-        store, key = self._table.raw_store, self._table.lease_key()
-        if offered is not None and not local_waiters(self._cluster, store, key):
-            self._withdraw(offered)
-
-    def _withdraw(self, lease: Lease) -> None:
-        """Give back an offered lease that no local waiter claimed in time."""
-        offers = _offers.get(self._cluster)
-        if offers.get(self.name) is lease:
-            del offers[self.name]
-            self._give_back(lease)
-
-    def _give_back(self, lease: Lease) -> None:
-        with contextlib.suppress(ClusterClosedError):  # closing gives held leases back
-            lowlevel.spawn(self._cluster, self._release_quietly(lease), name=f"give back {lease}")
-
-    @staticmethod
-    async def _release_quietly(lease: Lease) -> None:
-        with contextlib.suppress(LeaseExpiredError):  # lapsed: nothing left to give back
-            await lease.release()
 
     async def locked(self) -> bool:
         """Whether any node holds the lock now (a snapshot)."""
