@@ -36,6 +36,7 @@ def test_benchmarks_are_discovered_in_order() -> None:
         "codec",
         "map",
         "instrumentation",
+        "blocking",
         "atom",
         "queue",
         "topic",
@@ -229,8 +230,18 @@ def check_instrumentation(result: Result, data: dict[str, Any], backend: str) ->
     assert result.goals[0].met is not None
 
 
+def check_blocking(result: Result, data: dict[str, Any], backend: str) -> None:
+    embedded = data["data"]["embedded"]
+    assert set(embedded) == {"get", "set"}
+    assert embedded["get"]["hop_over_direct"]["median"] > 0
+    assert {"blocking, direct", "blocking, hop to loop", "async (floor)"} <= set(embedded["get"])
+    assert ("Hazelcast" in data["data"]) == (backend == "hazelcast")
+    assert [goal.met is not None for goal in result.goals] == [True]
+
+
 CHECKS = {
     "codec": check_codec,
+    "blocking": check_blocking,
     "map": check_map,
     "instrumentation": check_instrumentation,
     "atom": check_atom,

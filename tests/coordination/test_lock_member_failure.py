@@ -75,7 +75,9 @@ async def test_a_lock_excludes_and_fences_while_a_member_dies() -> None:
         )
         assert overlaps == 0, "one holder at a time"
         assert all(x < y for x, y in itertools.pairwise(tokens)), "tokens increase"
-        assert last_token == tokens[-1]
+        # Tokens reserved for local hand-offs and left unused are skipped: the counter
+        # may be ahead of the last token granted, never behind.
+        assert last_token >= tokens[-1]
         assert len(entries) > killed_at[0] + 6, "turns went on after the member died"
         assert {number for _, number in entries[killed_at[0] :]} == set(range(6))
     finally:

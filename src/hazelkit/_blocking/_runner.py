@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 from collections.abc import Callable, Coroutine
@@ -9,6 +10,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from anyio.from_thread import BlockingPortal
 
+from hazelkit._blocking._direct import direct_enabled, run_here
 from hazelkit._core._exceptions import ClusterClosedError, HazelkitError
 from hazelkit._core._fork import check_same_process, fork_generation
 from hazelkit._core._subscription import Subscription
@@ -28,8 +30,11 @@ class Runner:
     are never read by their message text.
     """
 
-    def __init__(self, portal: BlockingPortal) -> None:
+    def __init__(self, portal: BlockingPortal, embedded: Callable[[], bool] | None = None) -> None:
         self.portal = portal
+        #: Tells whether the Cluster's backend is (still) the plain embedded grid; None
+        #: (or ``HAZELKIT_BLOCKING_DIRECT=0`` at construction) turns direct calls off.
+        self._embedded = embedded if direct_enabled() else None
         #: Set once the portal is stopped: every later call raises ClusterClosedError.
         self.stopped = False
         self._loop_thread: int = portal.call(threading.get_ident)
@@ -74,6 +79,19 @@ class Runner:
                 raise
             raise translated from None
         return result
+
+    def direct(
+        self, func: Callable[P, Coroutine[Any, Any, T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Like calling the runner, for a call that touches only the grid (no background
+        task, listener or asyncio object of the Cluster's loop): on the embedded grid it
+        runs in the calling thread (see :mod:`hazelkit._blocking._direct`), elsewhere on
+        the loop. Same errors either way (ClusterClosedError, ForkedClusterError)."""
+        self.check()
+        embedded = self._embedded
+        if embedded is None or not embedded() or asyncio.events._get_running_loop() is not None:
+            return self(func, *args, **kwargs)
+        return run_here(func(*args, **kwargs))
 
 
 class BlockingIterator(Generic[T]):

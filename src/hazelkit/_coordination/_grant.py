@@ -38,7 +38,7 @@ from hazelkit._core._exceptions import (
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from hazelkit._coordination._waiting import KeyWatch, WaiterRegistry
+    from hazelkit._coordination._waiting import Announcement, KeyWatch, WaiterRegistry
     from hazelkit._core._cluster import Cluster
 
 __all__ = ["ATTEMPT_GRACE", "GIVE_UP_AFTER", "wait_for_grant"]
@@ -135,25 +135,32 @@ async def _wait(
     owner: object,
     poll: float,
 ) -> T | None:
-    """Wait as a listening, announced waiter; None when the deadline passed."""
+    """Wait as a listening waiter (announced to other nodes once it has waited a
+    moment); None when the deadline passed."""
     waiter = waiters.new_waiter()
+    announcement: Announcement | None = None
     try:
         await watch.start()
-        await waiters.announce(waiter, owner)
+        announcement = waiters.announce_later(waiter, owner)
         result = None
         if await _take_turn(attempts, watch, waiters, waiter):
             try:
                 result = await _poll(attempts, watch, waiters, waiter, poll)
             finally:
+                watch.stop_waiting()
                 watch.end_turn()  # synchronous: nothing awaits after a grant
     except BaseException:
         # Nothing granted: tidy up before the error goes on, so the waiter is gone.
-        await run_cleanup(cluster, _leave(watch, waiters, waiter), name="stop waiting")
+        watch.stop_waiting()
+        await run_cleanup(cluster, _leave(watch, announcement), name="stop waiting")
         raise
+    watch.stop_waiting()
+    if announcement is not None:
+        announcement.stop()
     if result is None:
-        await run_cleanup(cluster, _leave(watch, waiters, waiter), name="stop waiting")
+        await run_cleanup(cluster, _leave(watch, announcement), name="stop waiting")
     else:  # granted: no await from here on (see the module)
-        cleanup_soon(cluster, _leave(watch, waiters, waiter), name="stop waiting")
+        cleanup_soon(cluster, _leave(watch, announcement), name="stop waiting")
     return result
 
 
@@ -205,8 +212,9 @@ async def _poll(
             await waiters.refresh(waiter)
 
 
-async def _leave(watch: KeyWatch, waiters: WaiterRegistry, waiter: str) -> None:
+async def _leave(watch: KeyWatch, announcement: Announcement | None) -> None:
     try:
         await watch.close()
     finally:
-        await waiters.withdraw(waiter)
+        if announcement is not None:
+            await announcement.withdraw()

@@ -33,6 +33,14 @@ without expiry and eviction (the members' default), and have resources that chec
 tokens forget the highest token they saw when the cluster restarts. hazelkit does not
 configure maps on the members.
 
+A take may reserve several tokens at once (advance the counter by more than one): the
+lease is then handed, inside this process and without a grid call, from a releasing task
+to the next local waiter, each holder getting the next reserved token
+(:meth:`Lease.hand_on`). The record stays in place throughout, so no other node can take
+the lease in between, and the counter already covers every reserved token, so a take by
+anyone afterwards still gets a higher one: tokens still grow holder after holder and are
+each granted once (a reserved token left unused is skipped, never granted later).
+
 Holding a lease (renewing it, giving it back) is :mod:`hazelkit._coordination._lease_holding`.
 Renewal is ``set_ttl`` followed by a read that must return our record: a record with
 our unique bytes that exists after the ``set_ttl`` existed during it, so the TTL we set
@@ -148,12 +156,16 @@ class LeaseTable:
         data = await self.store.get(self.fence_key)
         return 0 if data is None else int(self.cluster.codec.decode(data))
 
-    async def try_take(self, owner: object, lease: float, slot: int = 0) -> Lease | None:
+    async def try_take(
+        self, owner: object, lease: float, slot: int = 0, *, reserve: int = 1
+    ) -> Lease | None:
         """Take ``slot``'s lease for ``owner`` if it is free; None if it is held.
 
-        Not started: call :meth:`Lease.start_renewing` once the caller keeps it. If the
-        caller is cancelled mid-way, the half-taken record is removed before the
-        cancellation goes on.
+        ``reserve`` tokens are taken from the counter at once: the lease gets the first,
+        and may hand the others, in order, to later holders in this process without a
+        grid call (:meth:`Lease.hand_on`). Not started: call :meth:`Lease.keep` once the
+        caller keeps it. If the caller is cancelled mid-way, the half-taken record is
+        removed before the cancellation goes on.
         """
         for _ in range(_TAKE_ATTEMPTS):
             counter = await self.store.get(self.fence_key)
@@ -167,8 +179,9 @@ class LeaseTable:
             try:
                 if await self.store.put_if_absent(key, record, ttl=math.ceil(lease)) is not None:
                     return None
-                if await self._advance(counter, token) and await self.store.get(key) == record:
-                    return Lease(self, slot, info, record, started)
+                last = token + reserve - 1
+                if await self._advance(counter, last) and await self.store.get(key) == record:
+                    return Lease(self, slot, info, record, started, reserved_through=last)
                 # The counter moved under us: give the record back and try again.
                 await self.store.remove_if_same(key, record)
             except BaseException:

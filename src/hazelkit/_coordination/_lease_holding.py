@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -49,6 +50,9 @@ async def _give_back(held: set[Lease]) -> None:
             await asyncio.gather(*(lease.give_back_on_close() for lease in leases))
 
 
+#: The keeper of an offered lease (released by its holder, not yet claimed): always alive.
+_OFFERED = object()
+
 #: Per Cluster: the leases held through it, given back when it closes.
 _held_by: ClusterLocal[set[Lease]] = ClusterLocal(set, close=_give_back)
 
@@ -64,11 +68,22 @@ class Lease:
     """
 
     def __init__(
-        self, table: LeaseTable, slot: int, info: LeaseInfo, record: bytes, started: float
+        self,
+        table: LeaseTable,
+        slot: int,
+        info: LeaseInfo,
+        record: bytes,
+        started: float,
+        *,
+        reserved_through: int | None = None,
     ) -> None:
         self.table = table
         self.slot = slot
         self.info = info
+        #: The last fencing token reserved for this record's holders (see :meth:`hand_on`).
+        self.reserved_through = info.token if reserved_through is None else reserved_through
+        #: Whose life keeps the renewals going: the holder, or _OFFERED while offered.
+        self._keeper: object = None
         self._record = record
         self._key = table.lease_key(slot)
         self._ttl = math.ceil(info.lease)
@@ -106,10 +121,9 @@ class Lease:
         that is being kept.
         """
         name = f"renew {self.table.kind} {self.table.name!r}"
+        self._keeper = owner
         try:
-            self._renewer = lowlevel.spawn(
-                self.table.cluster, self._renew_forever(owner), name=name
-            )
+            self._renewer = lowlevel.spawn(self.table.cluster, self._renew_forever(), name=name)
         except ClusterClosedError:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(CLOSE_RELEASE_TIMEOUT):
@@ -135,11 +149,11 @@ class Lease:
         delay = self._valid_until - time.monotonic() - window * 2 / 3
         return delay if delay > 0 else min(window / 6, 0.5)
 
-    async def _renew_forever(self, keep: object) -> None:
+    async def _renew_forever(self) -> None:
         while not self._released:
             await asyncio.sleep(self._renewal_delay())
-            if not owner_alive(keep):
-                logger.warning("%s ended while holding %s; letting it lapse", keep, self)
+            if not owner_alive(keeper := self._keeper):
+                logger.warning("%s ended while holding %s; letting it lapse", keeper, self)
                 _held_by.get(self.table.cluster).discard(self)
                 return
             try:
@@ -149,6 +163,38 @@ class Lease:
                     return
             except HazelkitError:
                 logger.warning("could not renew %s; retrying", self, exc_info=True)
+
+    def can_hand_on(self) -> bool:
+        """Whether :meth:`hand_on` would succeed now: held, with a reserved token left."""
+        return self.held and self.token < self.reserved_through
+
+    def offer(self) -> None:
+        """Keep renewing after the holder released it, for the next local holder (whoever
+        claims it with :meth:`hand_on`; the caller gives it back if nobody does)."""
+        self._keeper = _OFFERED
+
+    def hand_on(self, holder: str) -> Lease | None:
+        """The lease for the next holder in this process (``holder``: how others see it),
+        without a grid call: the same record, which never left the grid, and the next
+        reserved token. This lease is then released (not renewed any more). None, and
+        nothing changed, unless :meth:`can_hand_on`.
+
+        The successor inherits the validity this lease had (the record's TTL did not
+        change) and is not started: call :meth:`keep` at once, as after a take.
+        """
+        if not self.can_hand_on():
+            return None
+        info = dataclasses.replace(self.info, token=self.token + 1, holder=holder)
+        successor = Lease(
+            self.table, self.slot, info, self._record, 0.0, reserved_through=self.reserved_through
+        )
+        successor._valid_until = self._valid_until
+        self._released = True
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            renewer.cancel()  # the successor renews the same record from now on
+        _held_by.get(self.table.cluster).discard(self)
+        return successor
 
     async def give_back_on_close(self) -> None:
         """Release at once while the Cluster closes (its backend is still connected)."""

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from hazelkit._core._cluster import Cluster
 
 __all__ = [
+    "ANNOUNCE_AFTER",
+    "Announcement",
     "KeyWatch",
     "WaiterRegistry",
     "acquires_for_caller",
@@ -46,6 +48,7 @@ __all__ = [
     "check_timeout",
     "current_owner",
     "describe_owner",
+    "local_waiters",
     "owner_alive",
 ]
 
@@ -57,6 +60,10 @@ F = TypeVar("F", bound="Callable[..., Any]")
 WAITER_MAP = "hazelkit.waiters"
 #: A waiter's announcement lapses this long after its last refresh (a dead waiter's too).
 WAITER_TTL = 10.0
+#: How long a waiter waits before it announces itself. Most waits behind a holder of the
+#: same Cluster end sooner (the lock is handed on locally), and then cost no grid call
+#: for the count; the count may lag by this much.
+ANNOUNCE_AFTER = 0.2
 _HOST = socket.gethostname()
 
 
@@ -134,6 +141,8 @@ class _SharedListener:
         self._store = store
         self._keys = keys
         self._events: set[asyncio.Event] = set()
+        #: Attached waiters not yet granted nor given up (attachments outlive that a bit).
+        self.waiting = 0
         self._registration: Registration | None = None
         self._lock = asyncio.Lock()
         #: The waiters' turn: one waiting task of this Cluster polls the grid at a time,
@@ -195,6 +204,15 @@ def wake_local_waiters(cluster: Cluster, store: MapStore, key: bytes) -> None:
             listener.wake()
 
 
+def local_waiters(cluster: Cluster, store: MapStore, key: bytes) -> int:
+    """How many tasks of this Cluster wait for a change of ``key`` (as listening waiters)."""
+    return sum(
+        listener.waiting
+        for (name, keys), listener in list(_listeners(cluster).items())
+        if name == store.name and key in keys
+    )
+
+
 class KeyWatch:
     """Wakes a waiter when an entry under one of ``keys`` changes (a hint, never a guarantee).
 
@@ -216,6 +234,7 @@ class KeyWatch:
         self._changed = asyncio.Event()
         self._listener: _SharedListener | None = None
         self._has_turn = False
+        self._waiting = False
 
     def clear(self) -> None:
         self._changed.clear()
@@ -234,7 +253,16 @@ class KeyWatch:
         if listener is None:
             listener = listeners[key] = _SharedListener(self._cluster, self._store, self._keys)
         self._listener = listener
+        self._waiting = True
+        listener.waiting += 1
         await listener.attach(self._changed)
+
+    def stop_waiting(self) -> None:
+        """No longer count as a local waiter (granted, or giving up). Idempotent;
+        synchronous, so a grant is never counted as still waiting."""
+        if self._waiting and self._listener is not None:
+            self._waiting = False
+            self._listener.waiting -= 1
 
     def queued(self) -> bool:
         """Whether a task of this Cluster is waiting for these keys already (so a newcomer
@@ -258,6 +286,7 @@ class KeyWatch:
 
     async def close(self) -> None:
         """Detach (a plain step: callers run it through hazelkit._core._cleanup)."""
+        self.stop_waiting()
         listener, self._listener = self._listener, None
         if listener is not None:
             await listener.detach(self._changed)
@@ -340,8 +369,49 @@ class WaiterRegistry:
         with contextlib.suppress(*_INFORMATIONAL):
             await self._store.delete(self._key(waiter))
 
+    def announce_later(self, waiter: str, owner: object) -> Announcement:
+        """Announce ``waiter`` after :data:`ANNOUNCE_AFTER` s of waiting, in the background;
+        withdraw it with :meth:`Announcement.withdraw` (needed only if it was made)."""
+        return Announcement(self, waiter, owner)
+
     async def count(self) -> int:
         """How many waiters are announced for this primitive (a snapshot)."""
         decode = self._cluster.codec.decode
         wanted = (self._kind, self._name)
         return sum(1 for key in await self._store.keys() if tuple(decode(key)[:2]) == wanted)
+
+
+class Announcement:
+    """A waiter's announcement, made only once it has waited :data:`ANNOUNCE_AFTER` s."""
+
+    def __init__(self, registry: WaiterRegistry, waiter: str, owner: object) -> None:
+        self._registry = registry
+        self.waiter = waiter
+        self._owner = owner
+        self._task: asyncio.Task[None] | None = None
+        loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = loop.call_later(ANNOUNCE_AFTER, self._start)
+
+    def _start(self) -> None:
+        self._timer = None
+        with contextlib.suppress(HazelkitError):  # closing: nothing to count any more
+            self._task = lowlevel.spawn(
+                self._registry._cluster,
+                self._registry.announce(self.waiter, self._owner),
+                name="announce a waiter",
+            )
+
+    def stop(self) -> None:
+        """Make no announcement from now on (synchronous; one made stays until
+        :meth:`withdraw`)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def withdraw(self) -> None:
+        """Stop the announcement: never made, or removed after it was made."""
+        self.stop()
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.wait({task})  # the write lands first, then its removal
+            await self._registry.withdraw(self.waiter)

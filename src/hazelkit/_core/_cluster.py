@@ -26,6 +26,7 @@ from hazelkit._coordination._factories import CoordinationFactories
 from hazelkit._core._clock import Clock
 from hazelkit._core._exceptions import ClusterClosedError, HazelkitError, WrongEventLoopError
 from hazelkit._core._fork import check_same_process, fork_generation
+from hazelkit._core._loops import grid_calls_allowed
 from hazelkit._core._subscription import EventHub, Subscription
 from hazelkit._core._url import ClusterOptions, parse_url
 from hazelkit._observe import _metrics
@@ -250,14 +251,15 @@ class Cluster(
 
     def _check_loop(self) -> None:
         """Raise WrongEventLoopError when called on a running loop that is not this
-        Cluster's (a call from plain code, with no loop running, is not checked here)."""
+        Cluster's (a call from plain code, with no loop running, is not checked here;
+        nor is a blocking facade's direct call, on a loop of :mod:`._loops`)."""
         if self._loop is None:
             return
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             return
-        if running is not self._loop:
+        if running is not self._loop and not grid_calls_allowed(running):
             raise WrongEventLoopError(
                 f"the Cluster for {self.url} was started on another event loop and can be "
                 "used only there (each asyncio.run() starts a new loop): connect on the loop "
