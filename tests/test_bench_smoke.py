@@ -43,6 +43,7 @@ def test_benchmarks_are_discovered_in_order() -> None:
         "lock",
         "memory",
         "workflow",
+        "agent",
     ]
     assert len(set(names)) == len(names)
 
@@ -239,6 +240,19 @@ def check_blocking(result: Result, data: dict[str, Any], backend: str) -> None:
     assert [goal.met is not None for goal in result.goals] == [True]
 
 
+def check_agent(result: Result, data: dict[str, Any], backend: str) -> None:
+    measured = data["data"]
+    assert set(measured) == ({"embedded", "hazelcast"} if backend == "hazelcast" else {"embedded"})
+    for figures in measured.values():
+        for kind in ("actions_per_second", "baseline_per_second", "ratio"):
+            assert set(figures[kind]) == {"1 agent", "100 agents"}
+            assert all(summary["median"] > 0 for summary in figures[kind].values())
+        assert 0 < figures["latency_p50"] <= figures["latency_p99"]
+    assert len(result.tables[0].rows) == 2 * len(measured)
+    expected = [backend == "hazelcast"] * 2
+    assert [goal.met is not None for goal in result.goals] == expected
+
+
 CHECKS = {
     "codec": check_codec,
     "blocking": check_blocking,
@@ -250,6 +264,7 @@ CHECKS = {
     "lock": check_lock,
     "memory": check_memory,
     "workflow": check_workflow,
+    "agent": check_agent,
 }
 
 
