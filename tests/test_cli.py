@@ -35,6 +35,8 @@ def test_demo_runs_on_the_embedded_grid() -> None:
     assert result.returncode == 0, result.stderr
     assert "node 1 stored 2 users" in result.stdout
     assert "a node joined" in result.stdout
+    assert "the singleton was cancelled there" in result.stdout
+    assert "two instances at once: 0 times" in result.stdout
     assert "done" in result.stdout
 
 

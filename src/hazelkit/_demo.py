@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 import hazelkit
+from hazelkit._demo_singletons import singleton_scene
 from hazelkit._demo_workflows import Pace, workflow_scene
 
 
@@ -54,6 +55,7 @@ async def _run(url: str, count: int, console: Console, pace: Pace | None) -> Non
             await _membership(url, nodes[0], console)
         await nodes[0].map(f"demo-users-{run}").destroy()
     await (workflow_scene(url, console) if pace is None else workflow_scene(url, console, pace))
+    await singleton_scene(url, console)
     console.rule("done: every node closed, no background task left")
 
 

@@ -124,3 +124,49 @@ async def test_status_of_a_singleton_never_run(cluster: hazelkit.Cluster, name: 
 async def test_a_singleton_needs_a_function(cluster: hazelkit.Cluster, name: str) -> None:
     with pytest.raises(hazelkit.ArgumentError):
         cluster.singleton(name, "not callable")  # type: ignore[arg-type]
+
+
+async def test_closing_the_node_that_runs_it_hands_it_over_at_once(
+    nodes: list[hazelkit.Cluster], name: str
+) -> None:
+    probe = Probe()
+    for i, n in enumerate(nodes[:2]):
+        await n.singleton(name, probe.fn(i), lease=10.0).start()
+    await until(lambda: len(probe.running) == 1)
+    (first_node, first_token) = next(iter(probe.running))
+    closed = time.monotonic()
+    await nodes[first_node].close()  # a graceful leave: no lease to wait out
+    await until(lambda: bool(probe.running), timeout=10.0)
+    assert time.monotonic() - closed < 5.0
+    assert next(iter(probe.running))[1] > first_token
+    assert probe.overlaps == 0
+
+
+async def test_a_node_stays_idle_after_a_release_woke_it(
+    nodes: list[hazelkit.Cluster], name: str
+) -> None:
+    probe = Probe()
+    singletons = [
+        await n.singleton(name, probe.fn(i), lease=LEASE).start() for i, n in enumerate(nodes)
+    ]
+    await until(lambda: len(probe.running) == 1)
+    (first_node, _) = next(iter(probe.running))
+    await singletons[first_node].stop()  # its release wakes the others' rounds
+    await until(lambda: bool(probe.running))
+    await asyncio.sleep(0.5)
+    used = time.process_time()
+    await asyncio.sleep(1.0)  # idle: each node renews once in a while, nothing more
+    assert time.process_time() - used < 0.25, time.process_time() - used
+    survivor = next(iter(probe.running))[0]
+    assert len(assignment_rounds(name)) == 2  # the two nodes still registered
+    await crash(nodes[survivor])  # a crash ends the survivor's rounds for good
+    await until(lambda: len(assignment_rounds(name)) == 1, timeout=10.0)
+    await until(lambda: bool(probe.running), timeout=LEASE + 2 + 5)
+    for singleton in singletons:
+        await singleton.stop()
+
+
+def assignment_rounds(name: str) -> list[asyncio.Task[object]]:
+    """The runtime's assignment tasks of singleton ``name`` (one per node) still running."""
+    wanted = f"hazelkit: assign singleton:{name}"
+    return [t for t in asyncio.all_tasks() if t.get_name() == wanted and not t.done()]

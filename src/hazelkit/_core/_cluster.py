@@ -123,6 +123,8 @@ class Cluster(
         self._membership: EventHub[MembershipEvent] = EventHub()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        #: While close steps run, the backend stays usable: they hand leases off.
+        self._in_close_steps = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
         self._closed_because = "closed"
@@ -157,6 +159,8 @@ class Cluster(
     async def close(self) -> None:
         """Disconnect and end every background task, subscription and listener this
         Cluster started. Idempotent; waits at most a few seconds for tasks to finish.
+        First its close steps run, still connected: a node hands off the workflows,
+        agents and singletons it runs (a graceful leave), so others take them at once.
 
         In a child process after ``fork()`` it only marks this copy closed: the
         connection belongs to the parent. From another event loop it raises
@@ -170,15 +174,18 @@ class Cluster(
         self._check_loop()
         self._set_state(ClusterState.CLOSING)
         try:
+            self._in_close_steps = True
             for closer in reversed(self._closers):
                 try:
                     await closer()
                 except Exception:
                     logger.warning("error while closing %s", self.url, exc_info=True)
             self._closers.clear()
+            self._in_close_steps = False
             await self._cancel_tasks()
             await self._backend.close()
         finally:
+            self._in_close_steps = False
             self._set_state(ClusterState.CLOSED)
             self._end_streams()
 
@@ -244,6 +251,8 @@ class Cluster(
         self._check_not_closed()
 
     def _check_not_closed(self) -> None:
+        if self._state is ClusterState.CLOSING and self._in_close_steps:
+            return  # close steps (graceful handoffs) still read and write the grid
         if self._state in (ClusterState.CLOSING, ClusterState.CLOSED):
             raise ClusterClosedError(
                 f"Cluster for {self.url} is {self._closed_because}: connect a new one"
