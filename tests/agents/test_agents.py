@@ -213,6 +213,25 @@ async def test_actions_from_many_senders_are_each_applied_once_through_a_crash(
             await cluster.close()
 
 
+async def test_closing_a_node_gives_its_agents_back_at_once(url: str, name: str) -> None:
+    first, second, client = [await hazelkit.connect(url) for _ in range(3)]
+    try:
+        await first.agents.host(lease=30.0).start()  # alone: it owns every agent
+        log = client.agent(name, initial=[])
+        await log.send(append, 1)
+        await log.await_(timeout=20)
+        await first.close()  # a graceful leave: its leases are released...
+        closed = time.monotonic()
+        await second.agents.host(lease=30.0).start()  # ...so no 30 s lease to wait out
+        await log.send(append, 2)
+        await log.await_(timeout=20)
+        assert time.monotonic() - closed < 15.0
+        assert await log.deref() == [1, 2]
+    finally:
+        for cluster in (first, second, client):
+            await cluster.close()
+
+
 def test_agents_and_singletons_from_blocking_code(url: str, name: str) -> None:
     started: list[int] = []
 
