@@ -21,7 +21,6 @@ import asyncio
 import json
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ import hazelkit
 from hazelkit.testing import LocalCluster
 from hazelkit.workflows import WorkflowSnapshot
 from member_helpers import start_members
+from node_processes import Processes as NodeProcesses
 
 pytestmark = [pytest.mark.slow, pytest.mark.hazelcast_only]
 
@@ -45,80 +45,18 @@ SENDERS = 2
 PARTITIONS = 16  # the default shape of a space
 
 
-class Processes:
-    """The node and sender processes this test started (stopped by their Popen only)."""
+class Processes(NodeProcesses):
+    """The node and sender processes of these tests (``chaos_worker.py``)."""
 
     def __init__(self, folder: Path, url: str, prefix: str) -> None:
-        self.folder, self.url, self.prefix = folder, url, prefix
-        self.started: dict[str, subprocess.Popen[bytes]] = {}
-
-    def spawn(self, role: str, label: str, **config: Any) -> subprocess.Popen[bytes]:
-        config = {
-            "role": role,
-            "label": label,
-            "url": self.url,
-            "prefix": self.prefix,
-            "folder": str(self.folder),
-            **config,
-        }
-        with (self.folder / f"{label}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, str(WORKER), json.dumps(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.started[label] = process
-        return process
+        super().__init__(WORKER, folder, url, prefix)
 
     def node(self, label: str, **config: Any) -> subprocess.Popen[bytes]:
         return self.spawn("node", label, lease=LEASE, run_for=600, **config)
 
     async def node_id(self, label: str, timeout: float = 60) -> str:
         """The node id of node process ``label``, once it hosts."""
-        path = self.folder / f"node-{label}.json"
-        await self.until(lambda: path.exists(), timeout, f"node {label} hosting")
-        await asyncio.sleep(0.05)  # the file is written in one call; let it land
-        return str(json.loads(path.read_text())["node"])
-
-    def kill(self, label: str) -> None:
-        """SIGKILL process ``label`` (one of ours) and reap it."""
-        process = self.started[label]
-        process.kill()
-        process.wait(timeout=10)
-
-    async def until(self, condition: Any, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            dead = [label for label, p in self.started.items() if _died(p)]
-            if dead or time.monotonic() > deadline:
-                pytest.fail(f"{what}: not so within {timeout:g} s (died: {dead}){self.logs()}")
-            await asyncio.sleep(0.1)
-
-    def stop_all(self) -> None:
-        for process in self.started.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGCONT)  # a paused one must see its SIGTERM
-                process.terminate()
-        for process in self.started.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-    def logs(self) -> str:
-        tails = []
-        for log in sorted(self.folder.glob("*.log")):
-            lines = log.read_text(errors="replace").splitlines()[-15:]
-            tails.append(f"\n--- {log.name}:\n" + "\n".join(lines))
-        return "".join(tails)
-
-
-def _died(process: subprocess.Popen[bytes]) -> bool:
-    """Exited with an error (not killed by the test: those are reaped and forgotten)."""
-    code = process.poll()
-    return code is not None and code not in (0, -signal.SIGKILL, -signal.SIGTERM)
+        return str((await self.info(f"node-{label}", timeout))["node"])
 
 
 @dataclass
