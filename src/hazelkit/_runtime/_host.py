@@ -181,7 +181,6 @@ class Host:
                 logger.warning("%s: assignment round failed", hosted.name, exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(hosted.wake.wait(), hosted.tick)
-            hosted.wake.clear()  # a release woke this round; the next waits for another
 
     def _eligible(self, hosted: HostedSpace, nodes: list[NodeInfo]) -> list[str]:
         name = hosted.name
