@@ -179,8 +179,11 @@ class Host:
                 return  # the Cluster is closing (or crashed): its tasks are being cancelled
             except HazelkitError:
                 logger.warning("%s: assignment round failed", hosted.name, exc_info=True)
+            # asyncio.timeout, not wait_for: wait_for on an event already set can swallow
+            # the cancellation of this task (Python 3.11), which then never ends.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(hosted.wake.wait(), hosted.tick)
+                async with asyncio.timeout(hosted.tick):
+                    await hosted.wake.wait()
 
     def _eligible(self, hosted: HostedSpace, nodes: list[NodeInfo]) -> list[str]:
         name = hosted.name

@@ -403,5 +403,6 @@ class PartitionWorker:
 async def _nap(event: asyncio.Event, timeout: float) -> None:
     """Wait until ``event`` is set or ``timeout`` seconds pass, then clear it."""
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout)
+        async with asyncio.timeout(timeout):  # wait_for could swallow a cancellation
+            await event.wait()
     event.clear()

@@ -88,4 +88,5 @@ class TopicFeed:
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout)
+        async with asyncio.timeout(timeout):  # wait_for could swallow a cancellation
+            await event.wait()
