@@ -76,6 +76,7 @@ class PartitionWorker:
         self.applied = 0
         self.stopped = False
         self._stopping = False
+        self._reading = False
         self._next = 0
         self._cursor_raw = b""
         self._committed = 0
@@ -230,7 +231,11 @@ class PartitionWorker:
         if len(self.in_flight) >= MAX_IN_FLIGHT:
             await _nap(self._progress, READ_WAIT)
         else:
-            batch = await self.inbox.ring.read_many(self._next, 1, READ_BATCH, READ_WAIT)
+            self._reading = True
+            try:
+                batch = await self.inbox.ring.read_many(self._next, 1, READ_BATCH, READ_WAIT)
+            finally:
+                self._reading = False
             if batch.items:
                 self._dispatch(batch.sequences, batch.items, batch.next_sequence)
             elif await self.inbox.ring.tail() < self._next - 1:
@@ -284,6 +289,10 @@ class PartitionWorker:
         commit the cursor. The host releases the lease afterwards."""
         self._stopping = True
         self._timer_wake.set()
+        if self.task is not None and self._reading:
+            # A poll of the inbox takes nothing (the cursor moves only on dispatch): end it
+            # now rather than wait out READ_WAIT, so a handoff leaves no gap.
+            self.task.cancel()
         deadline = time.monotonic() + timeout
         if self.task is not None:
             await asyncio.wait({self.task}, timeout=timeout)
