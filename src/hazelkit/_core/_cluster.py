@@ -244,7 +244,8 @@ class Cluster(
         return self._state in (ClusterState.CLOSING, ClusterState.CLOSED)
 
     def _check_open(self) -> None:
-        check_same_process(self._fork_generation, f"the Cluster for {self.url}")
+        if self._fork_generation != fork_generation():  # the message only when it fails
+            check_same_process(self._fork_generation, f"the Cluster for {self.url}")
         self._check_loop()
         if self._state is ClusterState.STARTING:
             raise ClusterClosedError(f"Cluster for {self.url} is not started: await it first")

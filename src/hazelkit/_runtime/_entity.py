@@ -245,8 +245,10 @@ class EntityWorker:
             await self._pause(record, held, f"undecodable: {undecodable}")
             return
         last: BaseException | None = None
+        # The first run gets the state as the last commit left it (the codec keeps
+        # types, so it equals that commit's bytes decoded): no decode per message.
+        fresh = record
         for attempt in range(behavior.max_retries + 1):
-            fresh = self._decode(self.raw) if self.raw is not None else record
             state = self._migrated(fresh)
             effects = self._effects(fresh, sequence, key)
             context = behavior.make_effects(effects)
@@ -256,13 +258,21 @@ class EntityWorker:
                 )
             except Exception as failure:  # the handler's own error: retried, then paused
                 last = failure
+                fresh = self._refreshed()  # it may have changed the state it was given
                 await self._before_retry("message", attempt)
                 continue
             await self._commit(self._outcome(fresh, effects, new_state, sequence, key, "message"))
             metrics.applied(self.part.handlers["message"])
             return
         reason = f"handler failed {behavior.max_retries + 1} times: {last!r}"
-        await self._pause(record, Held(sequence, key, "msg", payload), reason)
+        await self._pause(fresh, Held(sequence, key, "msg", payload), reason)
+
+    def _refreshed(self) -> EntityRecord:
+        """The record decoded again from the bytes committed last (and kept as the
+        cached one): after a handler failed, whatever it changed in place is gone."""
+        assert self.raw is not None
+        self.record = self._decode(self.raw)
+        return self.record
 
     async def _handle(self, handler: str, call: Awaitable[Any], span: Any = None) -> Any:
         """Await one handler run, recording its duration (and its error on ``span``)."""
@@ -331,7 +341,16 @@ class EntityWorker:
             outgoing.append(Outgoing("publish", topic, "", data, number))
             number += 1
         done = status is not Status.RUNNING
-        new = record.but(
+        changes: dict[str, Any] = {}
+        if sequence >= 0:  # as _advanced() would, in the same copy of the record
+            gen = self.part.gen
+            changes.update(
+                gen=gen, applied=max(sequence, record.applied_in(gen)), keys=record.with_key(key)
+            )
+        if behavior.history_limit > 0:  # as noted() would
+            entry = (effects.now, sequence, what, status.value)
+            changes["history"] = (*record.history, entry)[-behavior.history_limit :]
+        return record.but(
             state=state,
             status=status,
             result=result,
@@ -343,10 +362,8 @@ class EntityWorker:
             outbox=(*record.outbox, *outgoing),
             next_number=number,
             waiting_for_version=None,
+            **changes,
         )
-        if sequence >= 0:
-            new = self._advanced(new, sequence, key)
-        return new.noted(effects.now, sequence, what, behavior.history_limit)
 
     async def _fire_timers(self) -> None:
         """Run every timer of the entity that is due now, earliest first."""
@@ -377,6 +394,7 @@ class EntityWorker:
                 )
             except Exception as failure:
                 error = failure
+                record = self._refreshed()  # it may have changed the state it was given
                 await self._before_retry("timer", attempt)
                 continue
             await self._commit(self._outcome(record, effects, new_state, -1, key, f"timer {name}"))

@@ -113,7 +113,9 @@ class Inbox:
         self._tail = -1
         self._next = 0
         self._refreshed = -_REFRESH
+        self._refresh_lock = asyncio.Lock()
         self._ring: RingbufferStore | None = None
+        self._cursor_store: Any = None
 
     @property
     def ring(self) -> RingbufferStore:
@@ -127,7 +129,10 @@ class Inbox:
 
     @property
     def _cursors(self) -> Any:
-        return lowlevel.backend(self._cluster).map(CURSORS_MAP)
+        lowlevel.check_open(self._cluster)
+        if self._cursor_store is None:  # one store, as for the ring
+            self._cursor_store = lowlevel.backend(self._cluster).map(CURSORS_MAP)
+        return self._cursor_store
 
     # -- senders --------------------------------------------------------------------------
 
@@ -156,16 +161,25 @@ class Inbox:
         return sequence
 
     async def _has_room(self) -> bool:
-        stale = time.monotonic() - self._refreshed > _REFRESH
+        now = time.monotonic()
+        stale = now - self._refreshed > _REFRESH
         if stale or self._tail + 1 - self._next >= self.capacity - self._slack:
-            await self._refresh()
+            await self._refresh(now)
         return self._tail + 1 - self._next < self.capacity - self._slack
 
-    async def _refresh(self) -> None:
-        self._tail = await self.ring.tail()
-        cursor = self._decode(await self._cursors.get(self._cursor_key))
-        self._next = 0 if cursor is None else cursor.next
-        self._refreshed = time.monotonic()
+    async def _refresh(self, wanted: float) -> None:
+        """Read the tail and the cursor, unless a refresh that began after ``wanted``
+        (when the caller found the view stale) is done meanwhile: concurrent senders
+        share one refresh instead of each making two round trips."""
+        async with self._refresh_lock:
+            if self._refreshed >= wanted:
+                return
+            started = time.monotonic()
+            tail = await self.ring.tail()
+            cursor = self._decode(await self._cursors.get(self._cursor_key))
+            self._tail = tail
+            self._next = 0 if cursor is None else cursor.next
+            self._refreshed = started
 
     # -- the owner ------------------------------------------------------------------------
 

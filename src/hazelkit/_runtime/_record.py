@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import operator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -20,8 +21,10 @@ __all__ = ["KEY_WINDOW", "EntityRecord", "Held", "Outgoing", "Status", "key_dige
 
 #: How many recent message keys a record remembers (a send retried with the same key
 #: within that many later messages of the entity is applied once). Keys are kept as
-#: short digests (12 hex characters of BLAKE2b), so the window costs about 1 KB.
+#: short digests (6 bytes of BLAKE2b), stored as one byte string: the window costs
+#: 384 bytes of every record (every commit writes it, and compares the old bytes).
 KEY_WINDOW = 64
+_DIGEST = 6
 
 
 class Status(enum.StrEnum):
@@ -69,7 +72,7 @@ class EntityRecord:
     gen: str = ""
     applied: int = -1
     count: int = 0
-    keys: tuple[str, ...] = ()
+    keys: tuple[bytes, ...] = ()
     timers: dict[str, float] = field(default_factory=dict)
     outbox: tuple[Outgoing, ...] = ()
     held: tuple[Held, ...] = ()
@@ -101,7 +104,7 @@ class EntityRecord:
             "gen": self.gen,
             "applied": self.applied,
             "count": self.count,
-            "keys": list(self.keys),
+            "keys": b"".join(self.keys),
             "timers": self.timers,
             "outbox": [[o.kind, o.target, o.key, o.payload, o.number] for o in self.outbox],
             "held": [[h.sequence, h.key, h.kind, h.payload] for h in self.held],
@@ -132,7 +135,7 @@ class EntityRecord:
             gen=value.get("gen", ""),
             applied=int(value.get("applied", -1)),
             count=int(value.get("count", 0)),
-            keys=tuple(value.get("keys", ())),
+            keys=_keys_from_wire(value.get("keys", b"")),
             timers={str(k): float(v) for k, v in value.get("timers", {}).items()},
             outbox=tuple(Outgoing(*o) for o in value.get("outbox", ())),
             held=tuple(Held(*h) for h in value.get("held", ())),
@@ -157,15 +160,17 @@ class EntityRecord:
     def seen_key(self, key: str) -> bool:
         return key_digest(key) in self.keys
 
-    def with_key(self, key: str) -> tuple[str, ...]:
+    def with_key(self, key: str) -> tuple[bytes, ...]:
         return (*self.keys, key_digest(key))[-KEY_WINDOW:]
 
     def but(self, **changes: Any) -> EntityRecord:
         """This record with ``changes`` (a faster ``dataclasses.replace``: records are
-        copied several times per message)."""
+        copied several times per message). KeyError for a name that is not a field."""
         new = object.__new__(EntityRecord)
-        for name in _FIELDS:
-            object.__setattr__(new, name, changes[name] if name in changes else getattr(self, name))
+        for put, value in zip(_PUTS, _GET_ALL(self), strict=True):
+            put(new, value)
+        for name, value in changes.items():
+            _PUT[name](new, value)
         return new
 
     def noted(self, now: float, sequence: int, what: str, limit: int) -> EntityRecord:
@@ -181,8 +186,20 @@ class EntityRecord:
 
 
 _FIELDS = tuple(f.name for f in fields(EntityRecord))
+#: Every field's value at once, and each field's slot setter (past the frozen __setattr__).
+_GET_ALL = operator.attrgetter(*_FIELDS)
+_PUT = {name: getattr(EntityRecord, name).__set__ for name in _FIELDS}
+_PUTS = tuple(_PUT[name] for name in _FIELDS)
 
 
-def key_digest(key: str) -> str:
+def key_digest(key: str) -> bytes:
     """The short digest of a message key that a record remembers."""
-    return hashlib.blake2b(key.encode(), digest_size=6).hexdigest()
+    return hashlib.blake2b(key.encode(), digest_size=_DIGEST).digest()
+
+
+def _keys_from_wire(value: Any) -> tuple[bytes, ...]:
+    """The key digests of a stored record: one byte string of 6-byte digests, or (as
+    records were first written) a list of their hex forms."""
+    if isinstance(value, bytes):
+        return tuple(value[i : i + _DIGEST] for i in range(0, len(value), _DIGEST))
+    return tuple(bytes.fromhex(digest) for digest in value)

@@ -40,6 +40,7 @@ class Space:
         self.records_map = records_map
         self.shape: SpaceShape | None = None
         self._inboxes: dict[int, Inbox] = {}
+        self._records: Any = None
 
     async def fix_shape(self, wanted: SpaceShape | None = None) -> SpaceShape:
         """The space's shape: the one recorded, or ``wanted`` (default: the defaults)
@@ -82,4 +83,9 @@ class Space:
 
     @property
     def records(self) -> Any:
-        return lowlevel.backend(self._cluster).map(self.records_map)
+        """The record map's store (one per space: every commit uses it). Raises
+        ClusterClosedError once the Cluster is closed."""
+        lowlevel.check_open(self._cluster)
+        if self._records is None:
+            self._records = lowlevel.backend(self._cluster).map(self.records_map)
+        return self._records
