@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -169,10 +170,22 @@ def bench(
     ),
 ) -> None:
     """Run hazelkit's benchmarks side by side with the alternatives, and write
-    results.md, results.json and PNG charts."""
+    results.md, results.json and PNG charts. SIGTERM stops it as Ctrl-C does: the
+    Hazelcast members it started are stopped too."""
     from hazelkit.bench._main import run_command
 
+    _stop_on_sigterm()
     raise typer.Exit(run_command(names or [], quick=quick, smoke=smoke, url=url, out=out))
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM end this command by an exception, so that its clean-up (stopping the
+    members it started) runs, instead of the process ending on the spot."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 @app.command()
