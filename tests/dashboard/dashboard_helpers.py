@@ -13,7 +13,8 @@ import httpx
 
 import hazelkit
 from hazelkit.dashboard import Dashboard
-from hazelkit.workflows import Context, Hosting, Workflow
+from hazelkit.workflows import Hosting, Workflow
+from sample_workflows import tally
 
 LEASE = 2.0  #: partition lease of the test nodes: a crashed node's work moves in ~2-4 s
 INTERVAL = 0.25  #: how often test dashboards read (under a quarter lease, for the labels)
@@ -22,24 +23,7 @@ PARTITIONS = 6
 
 def counter(prefix: str) -> type[Workflow]:
     """Adds int messages to its state; "done" completes it; "boom" fails (pauses it)."""
-
-    class Counter(Workflow):
-        name = f"{prefix}.counter"
-        max_retries = 0
-        retry_delay = 0.01
-
-        def initial(self, args: Any) -> Any:
-            return args or 0
-
-        async def handle(self, ctx: Context, state: Any, message: Any) -> Any:
-            if message == "done":
-                ctx.complete(state)
-                return state
-            if message == "boom":
-                raise RuntimeError("boom")
-            return state + message
-
-    return Counter
+    return tally(prefix, kind="counter", retries=0)
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from telemetry_helpers import Telemetry
-from workflows_for_tests import tally
 
 import hazelkit
 from hazelkit.testing import crash
+from sample_workflows import tally
 
 pytestmark = pytest.mark.timeout(120)
 

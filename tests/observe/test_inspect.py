@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from rich.console import Console
-from workflows_for_tests import tally
 
 import hazelkit
 from hazelkit._observe._render import render_report
 from hazelkit._observe._report import gather
+from sample_workflows import tally
 
 
 async def test_a_snapshot_shows_nodes_partitions_workflows_leases_and_structures(

@@ -9,11 +9,11 @@ import msgpack
 import pytest
 from opentelemetry.trace import SpanKind
 from telemetry_helpers import Telemetry
-from workflows_for_tests import tally
 
 import hazelkit
 from hazelkit._runtime._inbox import InboxMessage, pack, unpack
 from hazelkit.workflows import Context, Workflow
+from sample_workflows import tally
 from timing import eventually
 
 pytestmark = pytest.mark.timeout(120)

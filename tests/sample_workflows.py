@@ -1,4 +1,5 @@
-"""A workflow definition for the observation tests, under a name no other test uses."""
+"""A workflow definition for the observation and dashboard tests, under a name no other
+test uses."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from typing import Any
 from hazelkit.workflows import Context, Workflow
 
 
-def tally(prefix: str) -> type[Workflow]:
-    """Adds int messages to its state; "done" completes; "boom" fails (pauses it)."""
+def tally(prefix: str, *, kind: str = "tally", retries: int = 1) -> type[Workflow]:
+    """``{prefix}.{kind}``: adds int messages to its state; "done" completes it; "boom"
+    fails (pauses it after ``retries`` retries); ``{"timer": name, "after": s}`` sets a
+    timer."""
 
     class Tally(Workflow):
-        name = f"{prefix}.tally"
-        max_retries = 1
+        name = f"{prefix}.{kind}"
+        max_retries = retries
         retry_delay = 0.01
 
         def initial(self, args: Any) -> Any:
