@@ -201,10 +201,12 @@ def _why_slow(measured: Measured, payload: Payload) -> str:
     )
     if ours.size < plain.size:  # compressed by default
         lz4 = ours.total.median - plain.total.median
-        text += (
-            f", lz4 takes {fmt.duration(lz4)} of {fmt.duration(ours.total.median)} "
-            f"(without it {fmt.ratio(_speed(plain))})"
+        cost = (
+            f"lz4 takes {fmt.duration(lz4)} of {fmt.duration(ours.total.median)}"
+            if lz4 > 0  # else within the noise: smaller input to decode can even win it back
+            else "lz4 costs nothing measurable here"
         )
+        text += f", {cost} (without it {fmt.ratio(_speed(plain))})"
     return text
 
 
