@@ -71,6 +71,15 @@ class Context:
         """A structure name no other benchmark or run uses."""
         return f"bench-{prefix}-{uuid.uuid4().hex[:10]}"
 
+    async def backends(self, prefix: str, *, hazelcast: str = "hazelcast") -> dict[str, str]:
+        """The grids to measure, by label: a fresh embedded grid always, and the
+        Hazelcast cluster (under the label ``hazelcast``) when there is one."""
+        backends = {"embedded": f"memory://{self.name(prefix)}"}
+        url = await self.hazelcast_url()
+        if url is not None:
+            backends[hazelcast] = url
+        return backends
+
     async def hazelcast_url(self) -> str | None:
         """The URL of the Hazelcast cluster to measure, or None when there is none.
 

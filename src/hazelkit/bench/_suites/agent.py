@@ -12,7 +12,6 @@ time. Rounds interleave hazelkit and the baseline; figures are medians over roun
 from __future__ import annotations
 
 import time
-import uuid
 from functools import partial
 from typing import Any
 
@@ -36,16 +35,13 @@ async def run(context: Context) -> Result:
         smoke=(200, 1, 5), quick=(2_000, 2, 100), full=(10_000, 3, 300)
     )
     started = time.perf_counter()
-    backends = {"embedded": f"memory://bench-agent-{uuid.uuid4().hex[:8]}"}
-    hazelcast = await context.hazelcast_url()
-    if hazelcast is not None:
-        backends["hazelcast"] = hazelcast
+    backends = await context.backends("agent")
     data: dict[str, Any] = {}
     for backend, url in backends.items():
         context.echo(f"agent: {backend}")
         data[backend] = await _measure(url, actions, rounds, latency_count)
     result = _result(data, actions=actions)
-    if hazelcast is None:
+    if "hazelcast" not in backends:
         result.notes.append(f"Hazelcast not measured: {context.hazelcast['unavailable']}")
     result.seconds = time.perf_counter() - started
     return result

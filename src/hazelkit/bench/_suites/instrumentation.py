@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -167,10 +166,7 @@ async def run(context: Context) -> Result:
     started = time.perf_counter()
     mode = context.mode.pick(smoke=(0.01, 1, 0), quick=(0.1, 5, 1), full=(0.5, 15, 1))
     workload = Workload(context.mode.pick(200, 1000, 1000), 100)
-    backends = {"embedded": f"memory://bench-instr-{uuid.uuid4().hex[:10]}"}
-    hazelcast = await context.hazelcast_url()
-    if hazelcast is not None:
-        backends["Hazelcast"] = hazelcast
+    backends = await context.backends("instr", hazelcast="Hazelcast")
     points = [("get", 1), ("put", 1), ("get", 8), ("put", 8)]
     measured: list[Measured] = []
     for backend, url in backends.items():

@@ -13,7 +13,6 @@ per idle (passivated) workflow.
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from hazelkit.bench import _format as fmt
@@ -39,10 +38,7 @@ async def run(context: Context) -> Result:
         full=(1_000, 20, 300, 20_000, 5.0),
     )
     started = time.perf_counter()
-    backends = {"embedded": f"memory://bench-workflow-{uuid.uuid4().hex[:8]}"}
-    hazelcast = await context.hazelcast_url()
-    if hazelcast is not None:
-        backends["hazelcast"] = hazelcast
+    backends = await context.backends("workflow")
     data: dict[str, Any] = {}
     for backend, url in backends.items():
         context.echo(f"workflow: {backend}")
@@ -50,7 +46,7 @@ async def run(context: Context) -> Result:
             url, workflows, messages, latency_count, idle, lease, context
         )
     result = _result(data, workflows=workflows, messages=messages, lease=lease)
-    if hazelcast is None:
+    if "hazelcast" not in backends:
         result.notes.append(f"Hazelcast not measured: {context.hazelcast['unavailable']}")
     result.seconds = time.perf_counter() - started
     return result
