@@ -48,6 +48,8 @@ class AgentBehavior:
     max_retries = 0
     retry_delay = 0.0
     history_limit = 20
+    #: Watches see every action's change (Clojure's rule), so each action is written alone.
+    group_commits = False
 
     def make_effects(self, effects: Effects) -> Effects:
         return effects

@@ -14,6 +14,22 @@ entities run in parallel. Applying a message:
    stops (:class:`Stale`);
 4. deliver the outbox, then clear it. A delivery repeated after a crash carries the same
    key (or topic number) and is applied once.
+
+Group commit. When more inbox messages of the entity wait behind the one being applied,
+an outcome that changes only the state, the applied sequence, the keys and the history
+(no outbox, the same timers, topics and status) is kept in memory, encoded, instead of
+written: the next message is applied to it, and one compare-and-set writes the last
+record of the group, so every message of the group is committed by that one write or
+none is. The group ends at :data:`GROUP_LIMIT` messages, at a message that is not an
+inbox message, at an outcome that is not kept back, or when the mailbox runs dry. Its
+messages stay in the partition's in-flight set until the write lands (the cursor never
+passes an uncommitted message); a write that fails puts them back at the head of the
+mailbox, to be applied again from the record as stored (each is applied once: the
+record's sequence and keys skip what landed). Under a backlog this turns one write per
+message into one per group: measured with ``hazelkit bench workflow`` on Hazelcast,
+1,000 workflows x 20 messages on 3 nodes went from 0.30-0.35x the one-write-per-message
+baseline to the figure in README Performance. A message alone (no backlog) is written at
+once, as before, so latency does not change.
 """
 
 from __future__ import annotations
@@ -52,6 +68,8 @@ logger = logging.getLogger("hazelkit")
 CONTROLS = frozenset({"terminate", "resume", "skip", "restart"})
 #: How many publishers per topic an entity remembers for dropping repeats.
 PUBLISHERS_KEPT = 64
+#: The most inbox messages one write commits (see "Group commit" above).
+GROUP_LIMIT = 32
 _MAX_RETRIES_OF_A_COMMIT = 5
 
 
@@ -73,6 +91,11 @@ class Work:
     topic: str | None = None
     item: bytes = b""
 
+    @property
+    def groupable(self) -> bool:
+        """An inbox message (its outcome may join a group commit)."""
+        return self.message is not None and self.topic is None and self.sequence >= 0
+
 
 class EntityWorker:
     """The mailbox and cached record of one entity on its owner."""
@@ -82,8 +105,14 @@ class EntityWorker:
         self.id = entity_id
         self.queue: deque[Work] = deque()
         self.task: asyncio.Task[None] | None = None
+        #: The bytes of the record as stored (what the next write compares against).
         self.raw: bytes | None = None
+        #: The record as applied so far: the stored one, or the last of a group not yet
+        #: written (then ``_group_raw`` holds its bytes, ``_group`` its messages).
         self.record: EntityRecord | None = None
+        self._group: list[Work] = []
+        self._group_raw: bytes | None = None
+        self._may_group = False
         #: When it last ran out of work (None while it has some).
         self.idle_at: float | None = None
         self._key = partition.codec.encode_key(entity_id)
@@ -102,25 +131,61 @@ class EntityWorker:
     async def _drain(self) -> None:
         while self.queue and not self.part.stopped:
             work = self.queue[0]
+            self._may_group = self._can_group(1)
             try:
                 await self._apply(work)
+                self.queue.popleft()
+                self._group.append(work)
+                if self._group_raw is not None and not self._can_group(0):
+                    await self._write_group()
+                if self._group_raw is None:
+                    self._release()
             except Stale:
                 self.part.lost("a commit found a newer owner")
                 return
             except NotYet:
                 await asyncio.sleep(self.part.lease / 2)  # a newer node may come back
-                continue
+            except _Regroup:
+                self._regroup()
             except ClusterClosedError:
                 return
             except HazelkitError:
                 logger.warning("entity %r: retrying after a cluster error", self.id, exc_info=True)
+                self._regroup()
                 self.raw = self.record = None
                 await asyncio.sleep(0.2)
-                continue
-            self.queue.popleft()
-            if work.topic is None:
-                self.part.done(work.sequence)
         self.part.idle(self)
+
+    def _can_group(self, ahead: int) -> bool:
+        """Whether an outcome may wait for the next message: one waits ``ahead`` places
+        back in the mailbox, and the group has room."""
+        return (
+            self.part.behavior.group_commits
+            and len(self.queue) > ahead
+            and self.queue[ahead].groupable
+            and len(self._group) < GROUP_LIMIT
+        )
+
+    def _release(self) -> None:
+        """Everything applied is written: let the partition's cursor pass it."""
+        for done in self._group:
+            if done.topic is None:
+                self.part.done(done.sequence)
+        self._group.clear()
+
+    async def _write_group(self) -> None:
+        record, raw = self.record, self._group_raw
+        assert record is not None
+        assert raw is not None
+        await self._write(record, raw)
+
+    def _regroup(self) -> None:
+        """A group's write failed: its messages go back to the head of the mailbox, to
+        be applied again to the record as stored."""
+        if self._group:
+            self.queue.extendleft(reversed(self._group))
+            self._group.clear()
+        self._group_raw = None
 
     # -- applying -------------------------------------------------------------------------
 
@@ -268,11 +333,17 @@ class EntityWorker:
         await self._pause(fresh, Held(sequence, key, "msg", payload), reason)
 
     def _refreshed(self) -> EntityRecord:
-        """The record decoded again from the bytes committed last (and kept as the
-        cached one): after a handler failed, whatever it changed in place is gone."""
-        assert self.raw is not None
-        self.record = self._decode(self.raw)
+        """The record decoded again from the bytes committed last, or kept back for a
+        group commit (and kept as the cached one): after a handler failed, whatever it
+        changed in place is gone."""
+        latest = self._latest_raw
+        assert latest is not None
+        self.record = self._decode(latest)
         return self.record
+
+    @property
+    def _latest_raw(self) -> bytes | None:
+        return self._group_raw if self._group_raw is not None else self.raw
 
     async def _handle(self, handler: str, call: Awaitable[Any], span: Any = None) -> Any:
         """Await one handler run, recording its duration (and its error on ``span``)."""
@@ -447,7 +518,8 @@ class EntityWorker:
         last: BaseException | None = None
         key = f"topic:{topic}:{sequence}"
         for attempt in range(behavior.max_retries + 1):
-            fresh = self._decode(self.raw) if self.raw is not None else record
+            latest = self._latest_raw
+            fresh = self._decode(latest) if latest is not None else record
             effects = self._effects(fresh, sequence, key)
             effects.topic = topic
             try:
@@ -575,6 +647,30 @@ class EntityWorker:
             new = new.but(topics=await part.resolve_topics(new.topics))
             await part.index_topics(self.id, new.topics)
         raw = part.codec.encode(new.to_wire())
+        if self._may_group and self._keeps_back(new):
+            self.record, self._group_raw = new, raw
+            return
+        await self._write(new, raw)
+
+    def _keeps_back(self, new: EntityRecord) -> bool:
+        """Whether ``new`` may wait for a group commit: it changes nothing but what the
+        next write carries anyway (nothing to deliver, schedule or subscribe)."""
+        current = self.record
+        return (
+            current is not None
+            and not new.outbox
+            and new.status is Status.RUNNING
+            and current.status is Status.RUNNING
+            and new.timers == current.timers
+            and new.topics == current.topics
+            and new.waiting_for_version is None
+        )
+
+    async def _write(self, new: EntityRecord, raw: bytes) -> None:
+        """Write ``raw`` (the bytes of ``new``) over the stored record by one
+        compare-and-set; with it, every outcome kept back for the group."""
+        part = self.part
+        grouped = self._group_raw is not None
         try:
             won = await write_if_same(part.records, self._key, self.raw, raw)
         except IndeterminateOperationError:
@@ -582,8 +678,7 @@ class EntityWorker:
         if won:
             before = self.record.timers if self.record is not None else {}
             before_status = self.record.status if self.record is not None else None
-            self.raw, self.record = raw, new
-            part.applied += 1
+            self.raw, self.record, self._group_raw = raw, new, None
             part.note_status(self.id, new.status)
             if new.timers != before:
                 part.schedule(self.id, new.timers)
@@ -593,6 +688,8 @@ class EntityWorker:
         self.record = None if self.raw is None else self._decode(self.raw)
         if self.record is not None and self.record.epoch > part.epoch:
             raise Stale
+        if grouped:
+            raise _Regroup
         raise _Conflict
 
     async def _deliver(self, record: EntityRecord) -> None:
@@ -611,3 +708,7 @@ class EntityWorker:
 
 class _Conflict(Exception):
     """The record changed under a commit (not by a newer owner): apply again."""
+
+
+class _Regroup(Exception):
+    """The write of a group failed: apply its messages again, from the stored record."""

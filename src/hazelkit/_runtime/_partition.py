@@ -49,7 +49,7 @@ logger = logging.getLogger("hazelkit")
 
 TIMERS_MAP = "hazelkit.rt.timers"
 MAX_IN_FLIGHT = 1000
-READ_BATCH = 100
+READ_BATCH = 999
 READ_WAIT = 0.5
 CURSOR_EVERY = 0.5
 #: How long an entity with nothing to do stays in memory before it is passivated.
@@ -73,7 +73,6 @@ class PartitionWorker:
         self.lease = hosted.leases.lease
         self.inbox = entities.space.inbox(partition)
         self.gen = ""
-        self.applied = 0
         self.stopped = False
         self._stopping = False
         self._reading = False

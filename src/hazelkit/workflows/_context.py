@@ -119,6 +119,7 @@ class WorkflowBehavior:
         self.max_retries: int = definition.max_retries
         self.retry_delay: float = definition.retry_delay
         self.history_limit: int = definition.history_limit
+        self.group_commits = True
 
     def make_effects(self, effects: Effects) -> Context:
         return Context(effects)

@@ -20,7 +20,7 @@ from hazelkit._backends.hazelcast._dynamic_config import (
     add_ringbuffer_config,
 )
 from hazelkit._backends.hazelcast._errors import translate, translated
-from hazelkit._backends.hazelcast._serialization import Blob
+from hazelkit._backends.hazelcast._serialization import Blob, BlobData
 from hazelkit._backends.protocol import (
     EntryCallback,
     EntryEventType,
@@ -54,6 +54,12 @@ def _seconds(duration: float | None) -> float | None:
     if duration is not None and 0 < duration < 1:
         return 1.0
     return duration
+
+
+def _outcome_read(task: asyncio.Future[Any]) -> None:
+    """Read a task's outcome that nobody awaits any more (so it is not logged)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _data(blob: Blob | None) -> bytes | None:
@@ -108,7 +114,15 @@ class _Structure:
             # Dynamic configuration only applies to a structure nobody has used yet, so it
             # goes first.
             await self._configure()
-            self._cached = await getattr(self._client, self.getter)(self.name)
+            # Shielded: the client fails the placeholder other callers wait on with the
+            # cancellation of the first caller, and nobody reads it ("Future exception was
+            # never retrieved" on every graceful handoff that cancels a first read).
+            creating = asyncio.ensure_future(getattr(self._client, self.getter)(self.name))
+            try:
+                self._cached = await asyncio.shield(creating)
+            except asyncio.CancelledError:
+                creating.add_done_callback(_outcome_read)
+                raise
         return self._cached
 
     async def _configure(self) -> None:
@@ -166,20 +180,24 @@ class HzMap(_EntryStructure):
 
     @translated
     async def get(self, key: bytes) -> bytes | None:
-        return _data(await (await self._proxy()).get(Blob(key)))
+        return _data(await (await self._proxy()).get(BlobData(key)))
 
     @translated
     async def put(
         self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
     ) -> bytes | None:
         proxy = await self._proxy()
-        return _data(await proxy.put(Blob(key), Blob(value), _seconds(ttl), _seconds(max_idle)))
+        return _data(
+            await proxy.put(BlobData(key), BlobData(value), _seconds(ttl), _seconds(max_idle))
+        )
 
     @translated
     async def set(
         self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
     ) -> None:
-        await (await self._proxy()).set(Blob(key), Blob(value), _seconds(ttl), _seconds(max_idle))
+        await (await self._proxy()).set(
+            BlobData(key), BlobData(value), _seconds(ttl), _seconds(max_idle)
+        )
 
     @translated
     async def put_if_absent(
@@ -187,41 +205,43 @@ class HzMap(_EntryStructure):
     ) -> bytes | None:
         proxy = await self._proxy()
         previous = await proxy.put_if_absent(
-            Blob(key), Blob(value), _seconds(ttl), _seconds(max_idle)
+            BlobData(key), BlobData(value), _seconds(ttl), _seconds(max_idle)
         )
         return _data(previous)
 
     @translated
     async def replace(self, key: bytes, value: bytes) -> bytes | None:
-        return _data(await (await self._proxy()).replace(Blob(key), Blob(value)))
+        return _data(await (await self._proxy()).replace(BlobData(key), BlobData(value)))
 
     @translated
     async def replace_if_same(self, key: bytes, old: bytes, new: bytes) -> bool:
-        return bool(await (await self._proxy()).replace_if_same(Blob(key), Blob(old), Blob(new)))
+        return bool(
+            await (await self._proxy()).replace_if_same(BlobData(key), BlobData(old), BlobData(new))
+        )
 
     @translated
     async def remove(self, key: bytes) -> bytes | None:
-        return _data(await (await self._proxy()).remove(Blob(key)))
+        return _data(await (await self._proxy()).remove(BlobData(key)))
 
     @translated
     async def remove_if_same(self, key: bytes, value: bytes) -> bool:
-        return bool(await (await self._proxy()).remove_if_same(Blob(key), Blob(value)))
+        return bool(await (await self._proxy()).remove_if_same(BlobData(key), BlobData(value)))
 
     @translated
     async def delete(self, key: bytes) -> None:
-        await (await self._proxy()).delete(Blob(key))
+        await (await self._proxy()).delete(BlobData(key))
 
     @translated
     async def contains(self, key: bytes) -> bool:
-        return bool(await (await self._proxy()).contains_key(Blob(key)))
+        return bool(await (await self._proxy()).contains_key(BlobData(key)))
 
     @translated
     async def set_ttl(self, key: bytes, ttl: float) -> None:
-        await (await self._proxy()).set_ttl(Blob(key), _seconds(ttl))
+        await (await self._proxy()).set_ttl(BlobData(key), _seconds(ttl))
 
     @translated
     async def get_all(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
-        blobs = [Blob(key) for key in keys]
+        blobs = [BlobData(key) for key in keys]
         if not blobs:
             return {}
         found = await (await self._proxy()).get_all(blobs)
@@ -230,7 +250,9 @@ class HzMap(_EntryStructure):
     @translated
     async def put_all(self, items: Mapping[bytes, bytes]) -> None:
         if items:
-            await (await self._proxy()).put_all({Blob(k): Blob(v) for k, v in items.items()})
+            await (await self._proxy()).put_all(
+                {BlobData(k): BlobData(v) for k, v in items.items()}
+            )
 
     @translated
     async def listen(
@@ -239,7 +261,7 @@ class HzMap(_EntryStructure):
         proxy = await self._proxy()
         registration = await proxy.add_entry_listener(
             include_value=include_values,
-            key=None if key is None else Blob(key),
+            key=None if key is None else BlobData(key),
             **_entry_listener(callback),
         )
         return HzRegistration(proxy.remove_entry_listener, registration)
@@ -250,35 +272,35 @@ class HzMultiMap(_EntryStructure):
 
     @translated
     async def put(self, key: bytes, value: bytes) -> bool:
-        return bool(await (await self._proxy()).put(Blob(key), Blob(value)))
+        return bool(await (await self._proxy()).put(BlobData(key), BlobData(value)))
 
     @translated
     async def get(self, key: bytes) -> list[bytes]:
-        return [blob.data for blob in await (await self._proxy()).get(Blob(key)) or ()]
+        return [blob.data for blob in await (await self._proxy()).get(BlobData(key)) or ()]
 
     @translated
     async def remove(self, key: bytes, value: bytes) -> bool:
-        return bool(await (await self._proxy()).remove(Blob(key), Blob(value)))
+        return bool(await (await self._proxy()).remove(BlobData(key), BlobData(value)))
 
     @translated
     async def remove_all(self, key: bytes) -> list[bytes]:
-        return [blob.data for blob in await (await self._proxy()).remove_all(Blob(key)) or ()]
+        return [blob.data for blob in await (await self._proxy()).remove_all(BlobData(key)) or ()]
 
     @translated
     async def contains_key(self, key: bytes) -> bool:
-        return bool(await (await self._proxy()).contains_key(Blob(key)))
+        return bool(await (await self._proxy()).contains_key(BlobData(key)))
 
     @translated
     async def contains_value(self, value: bytes) -> bool:
-        return bool(await (await self._proxy()).contains_value(Blob(value)))
+        return bool(await (await self._proxy()).contains_value(BlobData(value)))
 
     @translated
     async def contains_entry(self, key: bytes, value: bytes) -> bool:
-        return bool(await (await self._proxy()).contains_entry(Blob(key), Blob(value)))
+        return bool(await (await self._proxy()).contains_entry(BlobData(key), BlobData(value)))
 
     @translated
     async def value_count(self, key: bytes) -> int:
-        return int(await (await self._proxy()).value_count(Blob(key)))
+        return int(await (await self._proxy()).value_count(BlobData(key)))
 
     @translated
     async def listen(
@@ -288,7 +310,7 @@ class HzMultiMap(_EntryStructure):
         handlers = _entry_listener(callback)
         registration = await proxy.add_entry_listener(
             include_value=include_values,
-            key=None if key is None else Blob(key),
+            key=None if key is None else BlobData(key),
             added_func=handlers["added_func"],
             removed_func=handlers["removed_func"],
         )
@@ -310,11 +332,11 @@ def _item_listener(callback: ItemCallback, include_values: bool) -> dict[str, An
 class _ItemStructure(_Collection):
     @translated
     async def contains(self, item: bytes) -> bool:
-        return bool(await (await self._proxy()).contains(Blob(item)))
+        return bool(await (await self._proxy()).contains(BlobData(item)))
 
     @translated
     async def remove(self, item: bytes) -> bool:
-        return bool(await (await self._proxy()).remove(Blob(item)))
+        return bool(await (await self._proxy()).remove(BlobData(item)))
 
     @translated
     async def listen(
@@ -353,7 +375,7 @@ class HzQueue(_ItemStructure):
 
     @translated
     async def offer(self, item: bytes, timeout: float = 0) -> bool:
-        return bool(await (await self._proxy()).offer(Blob(item), max(timeout, 0)))
+        return bool(await (await self._proxy()).offer(BlobData(item), max(timeout, 0)))
 
     @translated
     async def poll(self, timeout: float = 0) -> bytes | None:
@@ -383,13 +405,13 @@ class HzSet(_ItemStructure):
 
     @translated
     async def add(self, item: bytes) -> bool:
-        return bool(await (await self._proxy()).add(Blob(item)))
+        return bool(await (await self._proxy()).add(BlobData(item)))
 
     @translated
     async def add_all(self, items: Sequence[bytes]) -> bool:
         if not items:
             return False
-        return bool(await (await self._proxy()).add_all([Blob(item) for item in items]))
+        return bool(await (await self._proxy()).add_all([BlobData(item) for item in items]))
 
     @translated
     async def items(self) -> list[bytes]:
@@ -401,16 +423,16 @@ class HzList(_ItemStructure):
 
     @translated
     async def append(self, item: bytes) -> None:
-        await (await self._proxy()).add(Blob(item))
+        await (await self._proxy()).add(BlobData(item))
 
     @translated
     async def extend(self, items: Sequence[bytes]) -> None:
         if items:
-            await (await self._proxy()).add_all([Blob(item) for item in items])
+            await (await self._proxy()).add_all([BlobData(item) for item in items])
 
     @translated
     async def insert(self, index: int, item: bytes) -> None:
-        await (await self._proxy()).add_at(index, Blob(item))
+        await (await self._proxy()).add_at(index, BlobData(item))
 
     @translated
     async def get(self, index: int) -> bytes:
@@ -418,7 +440,7 @@ class HzList(_ItemStructure):
 
     @translated
     async def set(self, index: int, item: bytes) -> bytes:
-        return (await (await self._proxy()).set_at(index, Blob(item))).data  # type: ignore[no-any-return]
+        return (await (await self._proxy()).set_at(index, BlobData(item))).data  # type: ignore[no-any-return]
 
     @translated
     async def pop(self, index: int) -> bytes:
@@ -426,7 +448,7 @@ class HzList(_ItemStructure):
 
     @translated
     async def index(self, item: bytes) -> int:
-        return int(await (await self._proxy()).index_of(Blob(item)))
+        return int(await (await self._proxy()).index_of(BlobData(item)))
 
     @translated
     async def slice(self, start: int, stop: int) -> list[bytes]:
@@ -475,13 +497,13 @@ class HzRingbuffer(_Structure):
 
     @translated
     async def add(self, item: bytes, policy: OverflowPolicy = OverflowPolicy.OVERWRITE) -> int:
-        return int(await (await self._proxy()).add(Blob(item), _OVERFLOW[policy]))
+        return int(await (await self._proxy()).add(BlobData(item), _OVERFLOW[policy]))
 
     @translated
     async def add_all(
         self, items: Sequence[bytes], policy: OverflowPolicy = OverflowPolicy.OVERWRITE
     ) -> int:
-        blobs = [Blob(item) for item in items]
+        blobs = [BlobData(item) for item in items]
         return int(await (await self._proxy()).add_all(blobs, _OVERFLOW[policy]))
 
     @translated
@@ -540,12 +562,12 @@ class HzTopic(_Structure):
 
     @translated
     async def publish(self, payload: bytes) -> None:
-        await (await self._proxy()).publish(Blob(payload))
+        await (await self._proxy()).publish(BlobData(payload))
 
     @translated
     async def publish_all(self, payloads: Sequence[bytes]) -> None:
         if payloads:
-            await (await self._proxy()).publish_all([Blob(p) for p in payloads])
+            await (await self._proxy()).publish_all([BlobData(p) for p in payloads])
 
     @translated
     async def listen(self, callback: MessageCallback) -> HzRegistration:
