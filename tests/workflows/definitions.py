@@ -3,6 +3,7 @@ Hazelcast cluster is shared by the whole session, and so are its spaces)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from hazelkit.workflows import Context, Workflow, on, on_timer
@@ -10,7 +11,8 @@ from hazelkit.workflows import Context, Workflow, on, on_timer
 
 def counter(prefix: str, **options: Any) -> type[Workflow]:
     """Adds each int message to ``total`` and records it in ``seen``; "done" completes
-    with the total; "boom" raises (a poison message); {"send": id, "value": v} sends v."""
+    with the total; "boom" raises (a poison message); {"send": id, "value": v} sends v;
+    {"sleep": s} takes s seconds (what is sent meanwhile waits in the mailbox)."""
 
     class Counter(Workflow):
         name = f"{prefix}.counter"
@@ -31,6 +33,9 @@ def counter(prefix: str, **options: Any) -> type[Workflow]:
                 return state
             if isinstance(message, dict) and "publish" in message:
                 ctx.publish(message["publish"], message["value"])
+                return state
+            if isinstance(message, dict) and "sleep" in message:
+                await asyncio.sleep(message["sleep"])
                 return state
             if isinstance(message, dict) and "timer" in message:
                 ctx.set_timer(message["timer"], after=message["after"])
