@@ -35,6 +35,10 @@ Guarantees (each tested on the embedded grid and on Hazelcast):
   owned the workflow when they fell due).
 - **Versions.** A node with a newer definition migrates older states (``migrate``); one
   with an older definition never loads a newer state, and work moves to the newest nodes.
+
+Under a backlog, commits are grouped: up to 32 messages of one workflow that only change
+its state are committed by one compare-and-set, all or none. Readers (``get``, ``wait``)
+see one change per commit, so they may not see every intermediate state.
 """
 
 from hazelkit._core._public import publish as _publish
