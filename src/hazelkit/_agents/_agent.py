@@ -245,22 +245,36 @@ class Agent(Generic[T]):
         try:
             while True:
                 old_raw, new_raw = await queue.get()
-                old, new = self._decoded(old_raw), self._decoded(new_raw)
-                if old == new:
-                    continue  # a commit that left the value as it was
-                for key, fn in list(self._watches.items()):
-                    try:
-                        result = fn(old, new)
-                        if inspect.isawaitable(result):
-                            await result
-                    except Exception:
-                        logger.exception("watch %r of agent %r failed", key, self.name)
+                old = self._decoded(old_raw)
+                for new in self._values_written(new_raw):
+                    if old == new:
+                        continue  # an action that left the value as it was
+                    await self._call_watches(old, new)
+                    old = new
         finally:
             with contextlib.suppress(Exception):
                 await registration.close()
 
+    async def _call_watches(self, old: Any, new: Any) -> None:
+        for key, fn in list(self._watches.items()):
+            try:
+                result = fn(old, new)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("watch %r of agent %r failed", key, self.name)
+
     def _decoded(self, raw: bytes | None) -> Any:
         return self._value(None if raw is None else self._client.decode(raw))
+
+    def _values_written(self, raw: bytes | None) -> list[Any]:
+        """The value after each action that one write committed, in order: a write
+        that committed a group of actions carries the values before its last."""
+        if raw is None:
+            return [self.initial]
+        record = self._client.decode(raw)
+        steps = [step["v"] for step in record.steps if isinstance(step, dict) and "v" in step]
+        return [*steps, self._value(record)]
 
     def __repr__(self) -> str:
         return f"<Agent {self.name!r} of {self._cluster.url}>"

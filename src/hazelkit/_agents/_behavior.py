@@ -48,8 +48,9 @@ class AgentBehavior:
     max_retries = 0
     retry_delay = 0.0
     history_limit = 20
-    #: Watches see every action's change (Clojure's rule), so each action is written alone.
-    group_commits = False
+    #: Watches see every action's change (Clojure's rule): a grouped write carries the
+    #: value after each of its actions, and the watcher replays them.
+    record_steps = True
 
     def make_effects(self, effects: Effects) -> Effects:
         return effects

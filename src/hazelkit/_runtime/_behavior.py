@@ -27,9 +27,9 @@ class Behavior(Protocol):
     max_retries: int
     retry_delay: float
     history_limit: int
-    #: Whether outcomes of a backlog may be written together (see ``_entity``, "Group
-    #: commit"): watchers of the record then see one change per write, not per message.
-    group_commits: bool
+    #: Whether a grouped write records the state after each of its earlier messages
+    #: (``EntityRecord.steps``), so that watchers of the record can see every change.
+    record_steps: bool
 
     def make_effects(self, effects: Effects) -> Any:
         """The context object handlers get (it wraps ``effects``)."""

@@ -88,6 +88,10 @@ class EntityRecord:
     #: Per topic, the highest message number applied per publisher (repeats of a
     #: retried publish are dropped), for the most recent publishers.
     publishers: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: For kinds that record them (agents), the states after each earlier message of
+    #: the group this commit wrote, oldest first (empty when it wrote one message): what
+    #: a watcher replays to see every change.
+    steps: tuple[Any, ...] = ()
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -116,6 +120,7 @@ class EntityRecord:
             "number": self.next_number,
             "topics": self.topics,
             "pubs": self.publishers,
+            **({"steps": list(self.steps)} if self.steps else {}),
         }
 
     @classmethod
@@ -150,6 +155,7 @@ class EntityRecord:
                 str(t): {str(p): int(n) for p, n in seen.items()}
                 for t, seen in value.get("pubs", {}).items()
             },
+            steps=tuple(value.get("steps", ())),
         )
 
     def applied_in(self, gen: str) -> int:

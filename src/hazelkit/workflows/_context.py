@@ -119,7 +119,7 @@ class WorkflowBehavior:
         self.max_retries: int = definition.max_retries
         self.retry_delay: float = definition.retry_delay
         self.history_limit: int = definition.history_limit
-        self.group_commits = True
+        self.record_steps = False
 
     def make_effects(self, effects: Effects) -> Context:
         return Context(effects)
