@@ -22,7 +22,7 @@ from hazelkit._core._exceptions import (
 )
 from hazelkit._core._handle import check_name, place_of
 from hazelkit._observe import _tracing as tracing
-from hazelkit._runtime._inbox import InboxMessage
+from hazelkit._runtime._inbox import Inbox, InboxMessage
 from hazelkit._runtime._record import EntityRecord, Status
 from hazelkit._runtime._space import Space, SpaceShape
 
@@ -43,8 +43,10 @@ class EntityClient:
         self.family = family
         self.records_map = records_map
         self._spaces: dict[str, Space] = {}
-        # entity id -> type (fixed once created), for the most recently used ids
-        self._types: OrderedDict[str, str] = OrderedDict()
+        # entity id -> type (fixed once created) and, once something was sent to it, its
+        # inbox (fixed by the type's space shape), for the most recently used ids: a send
+        # to a known id reads nothing and hashes nothing
+        self._types: OrderedDict[str, tuple[str, Inbox | None]] = OrderedDict()
         self.place = place_of(cluster, "entity message", records_map)
         # Message keys: unique per client (a random prefix, then a count), cheaper than
         # a uuid4 per send (a system call for 16 random bytes).
@@ -99,19 +101,30 @@ class EntityClient:
 
     async def type_of(self, entity_id: str) -> str:
         known = self._types.get(entity_id)
-        if known is None:
-            record = await self.read(entity_id)
-            if record is None:
-                raise NoSuchEntityError(f"no {self.family} {entity_id!r}: start it first")
-            known = record.type
-        self._remember(entity_id, known)
-        return known
+        if known is not None:
+            self._types.move_to_end(entity_id)
+            return known[0]
+        record = await self.read(entity_id)
+        if record is None:
+            raise NoSuchEntityError(f"no {self.family} {entity_id!r}: start it first")
+        self._remember(entity_id, record.type)
+        return record.type
 
-    def _remember(self, entity_id: str, type_name: str) -> None:
-        self._types[entity_id] = type_name
+    def _remember(self, entity_id: str, type_name: str, inbox: Inbox | None = None) -> None:
+        self._types[entity_id] = (type_name, inbox)
         self._types.move_to_end(entity_id)
         if len(self._types) > TYPE_CACHE:
             self._types.popitem(last=False)
+
+    async def _inbox_of(self, entity_id: str) -> Inbox:
+        known = self._types.get(entity_id)
+        if known is not None and known[1] is not None:
+            self._types.move_to_end(entity_id)
+            return known[1]
+        type_name = await self.type_of(entity_id)
+        inbox = await self.space(type_name).inbox_for(entity_id)
+        self._remember(entity_id, type_name, inbox)
+        return inbox
 
     # -- changing -------------------------------------------------------------------------
 
@@ -162,7 +175,6 @@ class EntityClient:
         self, entity_id: str, key: str, kind: str, payload: bytes, timeout: float
     ) -> int:
         """Store an already encoded message in the entity's inbox."""
-        space = self.space(await self.type_of(entity_id))
-        inbox = await space.inbox_for(entity_id)
+        inbox = await self._inbox_of(entity_id)
         message = InboxMessage(entity_id, key, kind, payload, tracing.outgoing())
         return await inbox.send(message, timeout)

@@ -215,7 +215,7 @@ class EntityWorker:
                     await self._message(work.sequence, work.message)
             except _Conflict:
                 continue
-            if self.record is not None:
+            if self.record is not None and self.record.outbox:
                 with tracing.resumed(self.handled_in):
                     await self._deliver(self.record)
             return
@@ -301,6 +301,9 @@ class EntityWorker:
     ) -> None:
         """Run one message through the handler and commit its outcome (or pause), in a
         span continuing the sender's ``trace`` context."""
+        if not metrics.STATE.tracing:  # no span to make: skip the context manager
+            await self._run_in_span(record, sequence, key, payload, None)
+            return
         with tracing.handling(self.part.space_name, self.id, trace) as span:
             self.handled_in = None if span is None else tracing.outgoing()
             await self._run_in_span(record, sequence, key, payload, span)
