@@ -123,6 +123,7 @@ class EntityWorker:
         #: When it last ran out of work (None while it has some).
         self.idle_at: float | None = None
         self._key = partition.codec.encode_key(entity_id)
+        self._task_name = f"entity {entity_id!r}"
         #: The trace context of the span the current message was handled in: what the
         #: handler sent is delivered in it.
         self.handled_in: dict[str, str] | None = None
@@ -133,7 +134,7 @@ class EntityWorker:
         self.idle_at = None
         self.queue.append(work)
         if self.task is None or self.task.done():
-            self.task = self.part.spawn(self._drain(), name=f"entity {self.id!r}")
+            self.task = self.part.spawn(self._drain(), name=self._task_name)
 
     async def _drain(self) -> None:
         while self.queue and not self.part.stopped:
