@@ -128,8 +128,10 @@ class WorkflowMachine(RuleBasedStateMachine):
                 await self._add_node()
             for workflow in WORKFLOWS:
                 await self.sender.workflows.start(Tally, workflow)
+            for workflow in WORKFLOWS:  # started (the invariant expects them running)
+                await self.sender.workflows.wait(workflow, WorkflowStatus.RUNNING, timeout=STEP)
 
-        self.run(begin())
+        self.run(begin(), STEP * len(WORKFLOWS) + 5)
 
     @rule(
         workflow=st.sampled_from(WORKFLOWS), via=st.integers(0, MAX_NODES), count=st.integers(1, 6)
