@@ -5,9 +5,10 @@ from 32 sending tasks; throughput runs from the first send to the last handler r
 baseline does the minimum one message needs on the same grid: store it in a ringbuffer,
 read it in batches, one compare-and-set of its entity's record (the runtime also checks
 room, reads its record once per activation, writes outbox and cursor, and hands the
-message between tasks). Also: send → handler latency one message at a time on 1 and 3
-nodes, failover time after a crash and after a graceful leave, and this process's memory
-per idle (passivated) workflow.
+message between tasks). A burst to a few workflows (each with a backlog, so their commits
+are grouped) against the same baseline. Also: send → handler latency one message at a
+time on 1 and 3 nodes, failover time after a crash and after a graceful leave, and this
+process's memory per idle (passivated) workflow.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from hazelkit.bench._suites._workflow_load import (
 
 __all__ = ["BENCHMARK"]
 
+#: The burst: a few workflows, each with a backlog (commits grouped).
+BURST_WORKFLOWS = 4
+
 
 async def run(context: Context) -> Result:
     """Measure on the embedded grid and, when available, on Hazelcast."""
@@ -37,6 +41,7 @@ async def run(context: Context) -> Result:
         quick=(200, 10, 100, 2_000, 3.0),
         full=(1_000, 20, 300, 20_000, 5.0),
     )
+    burst = context.mode.pick(smoke=20, quick=500, full=2_000)
     started = time.perf_counter()
     backends = await context.backends("workflow")
     data: dict[str, Any] = {}
@@ -45,7 +50,9 @@ async def run(context: Context) -> Result:
         data[backend] = await _measure(
             url, workflows, messages, latency_count, idle, lease, context
         )
-    result = _result(data, workflows=workflows, messages=messages, lease=lease)
+        data[backend]["burst"] = await runtime_throughput(url, BURST_WORKFLOWS, burst, nodes=1)
+        data[backend]["burst_baseline"] = await baseline_throughput(url, BURST_WORKFLOWS, burst)
+    result = _result(data, workflows=workflows, messages=messages, lease=lease, burst=burst)
     if "hazelcast" not in backends:
         result.notes.append(f"Hazelcast not measured: {context.hazelcast['unavailable']}")
     result.seconds = time.perf_counter() - started
@@ -67,9 +74,16 @@ async def _measure(
     return figures
 
 
-def _result(data: dict[str, Any], *, workflows: int, messages: int, lease: float) -> Result:
+def _result(
+    data: dict[str, Any], *, workflows: int, messages: int, lease: float, burst: int
+) -> Result:
     throughput = Table(
         f"Messages per second ({workflows} workflows x {messages} messages, 3 nodes)",
+        ["backend", "hazelkit", "baseline", "ratio"],
+    )
+    bursts = Table(
+        f"Messages per second, a burst ({BURST_WORKFLOWS} workflows x {burst} messages, 1 node:"
+        " commits grouped)",
         ["backend", "hazelkit", "baseline", "ratio"],
     )
     latency = Table(
@@ -84,6 +98,8 @@ def _result(data: dict[str, Any], *, workflows: int, messages: int, lease: float
         throughput.add(
             backend, f"{figures['runtime']:,.0f}", f"{figures['baseline']:,.0f}", f"{ratio:.2f}x"
         )
+        hot, cold = figures["burst"], figures["burst_baseline"]
+        bursts.add(backend, f"{hot:,.0f}", f"{cold:,.0f}", f"{hot / cold:.2f}x")
         for nodes, samples in figures["latency"].items():
             latency.add(
                 backend,
@@ -118,7 +134,7 @@ def _result(data: dict[str, Any], *, workflows: int, messages: int, lease: float
         name="workflow",
         title="Workflows: the runtime against the least work a message needs",
         description=__doc__.split("\n\n", 1)[1].replace("\n", " ").strip(),
-        tables=[throughput, latency, other],
+        tables=[throughput, bursts, latency, other],
         goals=goals,
     )
     result.notes = [
@@ -137,6 +153,8 @@ def _result(data: dict[str, Any], *, workflows: int, messages: int, lease: float
             "idle_bytes": figures["idle_bytes"],
             "failover_crash": figures.get("failover_crash"),
             "failover_leave": figures.get("failover_leave"),
+            "burst_per_second": figures["burst"],
+            "burst_baseline_per_second": figures["burst_baseline"],
         }
         for backend, figures in data.items()
     }
