@@ -429,7 +429,7 @@ class EntityWorker:
                 gen=gen, applied=max(sequence, record.applied_in(gen)), keys=record.with_key(key)
             )
         if behavior.history_limit > 0:  # as noted() would
-            entry = (effects.now, sequence, what, status.value)
+            entry = [effects.now, sequence, what, status.value]
             changes["history"] = (*record.history, entry)[-behavior.history_limit :]
         return record.but(
             state=state,

@@ -75,7 +75,9 @@ class EntityRecord:
     timers: dict[str, float] = field(default_factory=dict)
     outbox: tuple[Outgoing, ...] = ()
     held: tuple[Held, ...] = ()
-    history: tuple[tuple[float, int, str, str], ...] = ()
+    #: The last transitions, oldest first, each ``[at, sequence, what, status]`` (lists,
+    #: as they are stored: a commit writes them without converting each one).
+    history: tuple[list[Any], ...] = ()
     epoch: int = 0
     owner: str | None = None
     created: float = 0.0
@@ -111,7 +113,7 @@ class EntityRecord:
             "timers": self.timers,
             "outbox": [[o.kind, o.target, o.key, o.payload, o.number] for o in self.outbox],
             "held": [[h.sequence, h.key, h.kind, h.payload] for h in self.held],
-            "history": [list(entry) for entry in self.history],
+            "history": list(self.history),
             "epoch": self.epoch,
             "owner": self.owner,
             "created": self.created,
@@ -143,7 +145,7 @@ class EntityRecord:
             timers={str(k): float(v) for k, v in value.get("timers", {}).items()},
             outbox=tuple(Outgoing(*o) for o in value.get("outbox", ())),
             held=tuple(Held(*h) for h in value.get("held", ())),
-            history=tuple(tuple(entry) for entry in value.get("history", ())),
+            history=tuple(list(entry) for entry in value.get("history", ())),
             epoch=int(value.get("epoch", 0)),
             owner=value.get("owner"),
             created=float(value.get("created", 0.0)),
@@ -184,7 +186,7 @@ class EntityRecord:
         """This record with one more history entry (the last ``limit`` are kept)."""
         if limit <= 0:
             return self
-        entry = (now, sequence, what, self.status.value)
+        entry = [now, sequence, what, self.status.value]
         return self.but(history=(*self.history, entry)[-limit:])
 
     @property
