@@ -49,6 +49,8 @@ logger = logging.getLogger("hazelkit")
 
 TIMERS_MAP = "hazelkit.rt.timers"
 MAX_IN_FLIGHT = 1000
+#: The most messages one read takes (Hazelcast's limit for a ringbuffer read is 999): a
+#: backlog reaches the entities' mailboxes in a few reads, where their commits group.
 READ_BATCH = 999
 READ_WAIT = 0.5
 CURSOR_EVERY = 0.5
@@ -232,7 +234,8 @@ class PartitionWorker:
         else:
             self._reading = True
             try:
-                batch = await self.inbox.ring.read_many(self._next, 1, READ_BATCH, READ_WAIT)
+                room = min(READ_BATCH, MAX_IN_FLIGHT - len(self.in_flight))
+                batch = await self.inbox.ring.read_many(self._next, 1, room, READ_WAIT)
             finally:
                 self._reading = False
             if batch.items:
