@@ -149,6 +149,7 @@ class LeaseTable:
         self.name = name
         self._store_cache: MapStore | None = None
         self.fence_key = cluster.codec.encode_key(("fence", kind, name))
+        self._lease_keys: dict[int, bytes] = {}
         #: With ``guess_counter``, takes start from the counter bytes this Cluster last
         #: saw instead of reading them (see the module).
         self._memory = _counters.get(cluster) if guess_counter else None
@@ -167,7 +168,14 @@ class LeaseTable:
         return self._store_cache
 
     def lease_key(self, slot: int = 0) -> bytes:
-        return self.cluster.codec.encode_key(("lease", self.kind, self.name, slot))
+        """The key of ``slot``'s lease record (encoded once: every take and release
+        needs it)."""
+        key = self._lease_keys.get(slot)
+        if key is None:
+            key = self._lease_keys[slot] = self.cluster.codec.encode_key(
+                ("lease", self.kind, self.name, slot)
+            )
+        return key
 
     def _decode(self, data: bytes) -> LeaseInfo:
         owner, token, holder, acquired_at, lease = self.cluster.codec.decode(data)
