@@ -13,6 +13,7 @@ from collections import Counter
 
 import hazelkit
 from hazelkit._backends.protocol import MapStore
+from hazelkit._coordination._fence import REMEMBERED_COUNTERS, CounterMemory
 from hazelkit._coordination._lease import LEASE_MAP, MIN_LEASE
 from hazelkit.testing import Faults, inject_faults
 from timing import eventually
@@ -115,3 +116,33 @@ async def test_a_take_slower_than_its_lease_reads_its_record_back(
     assert lock.token == token
     await lock.release()
     assert not await lock.locked()
+
+
+async def test_a_swap_whose_reply_was_lost_is_followed_by_a_read(
+    cluster: hazelkit.Cluster, name: str
+) -> None:
+    faults = inject_faults(cluster)
+    lock = cluster.lock(name)
+    first = await one_pair(lock)
+    reads = faults.calls("map.get", name=LEASE_MAP)
+    faults.drop("map.replace_if_same", name=LEASE_MAP)  # the guessed swap: applied, reply lost
+    second = await one_pair(lock)
+    assert faults.calls("map.get", name=LEASE_MAP) == reads + 1  # the counter, read again
+    assert second == first + 2  # the token of the lost reply is skipped, never granted
+    assert not await lock.locked()
+
+
+def test_a_cluster_remembers_a_bounded_number_of_counters() -> None:
+    memory = CounterMemory()
+    keys = [f"fence-{n}".encode() for n in range(REMEMBERED_COUNTERS + 1)]
+    for key in keys:
+        memory.read(key, b"1")
+    assert memory.guess(keys[0]) is None  # the oldest was forgotten
+    assert memory.guess(keys[-1]) == b"1"
+    memory.advanced(keys[-1], b"2")
+    assert memory.guess(keys[-1]) == b"2"
+    memory.read(keys[-1], b"5")  # another node moved it
+    assert memory.guess(keys[-1]) is None
+    memory.advanced(keys[-1], b"6")
+    memory.read(keys[-1], b"6")  # left where this Cluster left it: trusted again
+    assert memory.guess(keys[-1]) == b"6"
