@@ -1,7 +1,7 @@
 """Handing a lock's lease from a releasing task to the next waiting task of one Cluster.
 
 Under contention within one process, giving the lease back to the grid and taking it
-again costs five round trips per holder, while the next holder is already waiting in
+again costs three or four grid calls per holder, while the next holder is already waiting in
 this process. So a take made while tasks of the Cluster wait reserves
 :data:`HANDOFF_TOKENS` fencing tokens at once (:meth:`LeaseTable.try_take
 <hazelkit._coordination._lease.LeaseTable.try_take>`), and a release with a local waiter

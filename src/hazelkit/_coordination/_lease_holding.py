@@ -2,7 +2,10 @@
 
 How a lease is taken, and why its tokens fence, is :mod:`hazelkit._coordination._lease`. Renewal is
 ``set_ttl`` followed by a read that must return our record (see there); closing a
-Cluster gives back every lease held through it, all at once.
+Cluster gives back every lease held through it, all at once. The first renewal is a
+loop timer that starts the renewing task only when it is due (a third of the way through
+the lease), so a lease held briefly, as most locks are, costs no task to start and to
+cancel and its release sends its one call at once.
 """
 
 from __future__ import annotations
@@ -90,6 +93,9 @@ class Lease:
         self._valid_until = started + self._ttl - TTL_MARGIN
         self._lost = False
         self._released = False
+        #: The first renewal, due a third of the way through the lease: a timer, so that
+        #: a lock held briefly costs no task; it starts :attr:`_renewer`.
+        self._renewal_due: asyncio.TimerHandle | None = None
         self._renewer: asyncio.Task[None] | None = None
         #: When this process was granted it (monotonic), for the hold-time metric.
         self.granted_at = time.monotonic()
@@ -120,16 +126,23 @@ class Lease:
         back and ClusterClosedError raised), so a cancellation cannot drop a lease
         that is being kept.
         """
-        name = f"renew {self.table.kind} {self.table.name!r}"
         self._keeper = owner
         try:
-            self._renewer = lowlevel.spawn(self.table.cluster, self._renew_forever(), name=name)
+            lowlevel.check_open(self.table.cluster)
         except ClusterClosedError:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(CLOSE_RELEASE_TIMEOUT):
                     await self.give_back_on_close()
             raise
+        loop = asyncio.get_running_loop()
+        self._renewal_due = loop.call_later(self._renewal_delay(), self._start_renewing)
         _held_by.get(self.table.cluster).add(self)
+
+    def _start_renewing(self) -> None:
+        self._renewal_due = None
+        name = f"renew {self.table.kind} {self.table.name!r}"
+        with contextlib.suppress(ClusterClosedError):  # closing gives held leases back
+            self._renewer = lowlevel.spawn(self.table.cluster, self._renew_forever(), name=name)
 
     async def renew(self) -> bool:
         """Extend the lease by one period now; False (and lost) if it is no longer ours."""
@@ -150,8 +163,8 @@ class Lease:
         return delay if delay > 0 else min(window / 6, 0.5)
 
     async def _renew_forever(self) -> None:
+        """Renew now, then whenever :meth:`_renewal_delay` says, until released or lost."""
         while not self._released:
-            await asyncio.sleep(self._renewal_delay())
             if not owner_alive(keeper := self._keeper):
                 logger.warning("%s ended while holding %s; letting it lapse", keeper, self)
                 _held_by.get(self.table.cluster).discard(self)
@@ -163,6 +176,7 @@ class Lease:
                     return
             except HazelkitError:
                 logger.warning("could not renew %s; retrying", self, exc_info=True)
+            await asyncio.sleep(self._renewal_delay())
 
     def can_hand_on(self) -> bool:
         """Whether :meth:`hand_on` would succeed now: held, with a reserved token left."""
@@ -190,9 +204,7 @@ class Lease:
         )
         successor._valid_until = self._valid_until
         self._released = True
-        renewer, self._renewer = self._renewer, None
-        if renewer is not None:
-            renewer.cancel()  # the successor renews the same record from now on
+        self._cancel_renewals()  # the successor renews the same record from now on
         _held_by.get(self.table.cluster).discard(self)
         return successor
 
@@ -205,16 +217,24 @@ class Lease:
         with contextlib.suppress(Exception):
             await self.table.raw_store.remove_if_same(self._key, self._record)
 
-    async def _stop_renewing(self) -> None:
+    def _cancel_renewals(self) -> asyncio.Task[None] | None:
+        """Renew no more (synchronous); the renewal task under way, if any, cancelled."""
+        if self._renewal_due is not None:
+            self._renewal_due.cancel()
+            self._renewal_due = None
         renewer, self._renewer = self._renewer, None
         if renewer is not None and not renewer.done():
             renewer.cancel()
+            return renewer
+        return None
+
+    async def _stop_renewing(self) -> None:
+        if (renewer := self._cancel_renewals()) is not None:
             await asyncio.wait({renewer})  # a cancellation of the caller still goes on
 
     def abandon(self) -> None:
         """Stop renewing without releasing, as if the holder had died (for tests)."""
-        if self._renewer is not None:
-            self._renewer.cancel()
+        self._cancel_renewals()
 
     async def release(self) -> None:
         """Give the lease back; runs to its end even if the caller is cancelled meanwhile.

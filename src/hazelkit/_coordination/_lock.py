@@ -124,7 +124,7 @@ class Lock:
         self._cluster = cluster
         self.name = name
         self.lease = check_lease(lease)
-        self._table = LeaseTable(cluster, "lock", name)
+        self._table = LeaseTable(cluster, "lock", name, guess_counter=True)
         self._waiters = WaiterRegistry(cluster, "lock", name)
         self._handoff = LocalHandoff(cluster, name, self._table)
 

@@ -145,9 +145,10 @@ def _result(
     result.notes = [
         "ratio: hazelkit ÷ the raw client's IMap.lock, and the embedded grid ÷ hazelkit "
         "on Hazelcast; medians of per-round ratios.",
-        "hazelkit's Lock is a lease with a fencing token, taken by compare-and-set (read "
-        "the fencing counter, put_if_absent the lease with a TTL, advance the counter, "
-        "read the lease back) and renewed in the background; waiters wake on entry "
+        "hazelkit's Lock is a lease with a fencing token, taken by compare-and-set "
+        "(put_if_absent the lease with a TTL, advance the fencing counter from the bytes "
+        "this node last saw, read first when another node moved it) and renewed in the "
+        "background: three grid calls per uncontended pair; waiters wake on entry "
         "events and re-check at least every second. IMap.lock is granted by the member "
         "in one round trip, without fencing tokens, and is not released when its holder "
         "dies unless given a lease time. There is no CP FencedLock on Community members.",
