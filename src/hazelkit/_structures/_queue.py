@@ -99,6 +99,8 @@ class Queue(ValueCollection[QueueStore, T]):
         then nothing was added.
         """
         data = self._encode(item)
+        if timeout is None and await self._store.offer(data, _WAIT_SLICE):
+            return  # room at once (always, unbounded): one call, no clock, no _wait
         if await self._wait(self._store.offer, data, timeout) is not True:
             raise OperationTimeoutError(f"queue {self.name!r} stayed full for {timeout:g} s")
 
