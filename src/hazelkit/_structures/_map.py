@@ -103,13 +103,21 @@ class Map(Handle[MapStore], Generic[K, V]):
     def _decode_key(self, data: bytes) -> Any:
         return self._types.key_out(super()._decode_key(data))
 
+    # _encode and _decode call the codec themselves rather than through Handle's (one
+    # frame less each way: about 0.2 us of a put's 3 us of layers over a no-I/O store).
+
     def _encode(self, value: Any, raw_key: bytes | None = None) -> bytes:
         if self._typed_values:
             value = self._types.value_in(value)
-        return super()._encode(value, raw_key)
+        if self._sealed:
+            return self._codec.encode(value, self._place(raw_key))
+        return self._codec.encode(value)
 
     def _decode(self, data: bytes, raw_key: bytes | None = None) -> Any:
-        value = super()._decode(data, raw_key)
+        if self._sealed:
+            value = self._codec.decode(data, self._place(raw_key))
+        else:
+            value = self._codec.decode(data)
         return self._types.value_out(value) if self._typed_values else value
 
     @overload
