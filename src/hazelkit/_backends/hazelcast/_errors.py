@@ -147,8 +147,10 @@ def translated(
     """Decorate a store method: while the client is disconnected it fails fast (not
     sent), and client exceptions leave it as hazelkit errors naming their outcome.
 
-    The message's ``where`` is formatted only when a call fails: formatting it on every
-    call (``repr`` of the name) cost 0.3 us of the 1.5 us a put spent in the adapter.
+    The message's ``where`` is formatted only when a call fails, not on every call
+    (``repr`` of the name). With the proxy read in ``_structures`` (``_cached``), this
+    took a put through the adapter over a no-I/O proxy from 1.34 to 1.10 us, a get
+    from 0.97 to 0.80 us (min of 30 rounds).
     """
     operation = method.__name__
     changes = operation not in READS

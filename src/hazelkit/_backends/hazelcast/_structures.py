@@ -105,7 +105,7 @@ class _Structure:
         self.name = name
         #: The client proxy once resolved. Hot methods read it first (``self._cached or
         #: await self._proxy()``; a proxy is always true): awaiting ``_proxy()`` on every
-        #: call made a coroutine each time, 0.3 us of a put's 1.5 us in the adapter.
+        #: call made a coroutine each time (see ``translated`` for what both saved).
         self._cached: Any = None
 
     @property
