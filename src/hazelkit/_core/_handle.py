@@ -112,7 +112,8 @@ class Handle(Generic[S]):
     never changes it) and whether it encrypts (only then does a value's place
     matter). Before, each get went through a dozen small calls (the codec looked up
     on the Cluster, the place computed to be None, the open check through the
-    low-level seam), some 2.5 us of a Map.get's 7.5 us over a no-I/O store.
+    low-level seam): over a no-I/O store, a Map.get spent 3.2-3.5 us outside the
+    codec, 2.0 us now (min of 30 rounds; the adapter's own share included).
     """
 
     kind = "structure"
