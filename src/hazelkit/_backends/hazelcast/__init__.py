@@ -32,7 +32,7 @@ with warnings.catch_warnings():
     from hazelcast import errors as hz_errors
     from hazelcast.asyncio import HazelcastClient
 
-from hazelkit._backends.hazelcast._errors import translate
+from hazelkit._backends.hazelcast._errors import call_site, translate
 from hazelkit._backends.hazelcast._serialization import refuse_pickle, serializer_options
 from hazelkit._backends.hazelcast._structures import (
     HzIdGenerator,
@@ -75,9 +75,11 @@ class HazelcastBackend:
         self._connected = False
         self._gave_up = False
 
-    def check_connected(self, where: str) -> None:
-        """Raise ClusterUnavailableError (nothing sent) while disconnected."""
+    def check_connected(self, operation: str, name: str) -> None:
+        """Raise ClusterUnavailableError (nothing sent) while disconnected; the error
+        names ``operation`` on the structure ``name``."""
         if self._client is not None and not self._connected:
+            where = call_site(operation, name)
             if self._gave_up:
                 raise ClusterClosedError(
                     f"{where}: gave up reconnecting to {self.target} after "

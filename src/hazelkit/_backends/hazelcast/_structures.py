@@ -91,7 +91,7 @@ class Link(Protocol):
     @property
     def client(self) -> Any: ...
 
-    def check_connected(self, where: str) -> None:
+    def check_connected(self, operation: str, name: str) -> None:
         """Raise ClusterUnavailableError (nothing sent) while the client is disconnected."""
 
 
@@ -103,6 +103,9 @@ class _Structure:
     def __init__(self, link: Link, name: str) -> None:
         self._link = link
         self.name = name
+        #: The client proxy once resolved. Hot methods read it first (``self._cached or
+        #: await self._proxy()``; a proxy is always true): awaiting ``_proxy()`` on every
+        #: call made a coroutine each time (see ``translated`` for what both saved).
         self._cached: Any = None
 
     @property
@@ -178,26 +181,32 @@ def _entry_listener(callback: EntryCallback) -> dict[str, Callable[[Any], None]]
 class HzMap(_EntryStructure):
     getter = "get_map"
 
+    # get, put and set: the hottest calls; see _Structure._cached.
+
     @translated
     async def get(self, key: bytes) -> bytes | None:
-        return _data(await (await self._proxy()).get(BlobData(key)))
+        proxy = self._cached or await self._proxy()
+        blob = await proxy.get(BlobData(key))
+        return None if blob is None else blob.data
 
     @translated
     async def put(
         self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
     ) -> bytes | None:
-        proxy = await self._proxy()
-        return _data(
-            await proxy.put(BlobData(key), BlobData(value), _seconds(ttl), _seconds(max_idle))
-        )
+        proxy = self._cached or await self._proxy()
+        if ttl is not None or max_idle is not None:
+            ttl, max_idle = _seconds(ttl), _seconds(max_idle)
+        blob = await proxy.put(BlobData(key), BlobData(value), ttl, max_idle)
+        return None if blob is None else blob.data
 
     @translated
     async def set(
         self, key: bytes, value: bytes, *, ttl: float | None = None, max_idle: float | None = None
     ) -> None:
-        await (await self._proxy()).set(
-            BlobData(key), BlobData(value), _seconds(ttl), _seconds(max_idle)
-        )
+        proxy = self._cached or await self._proxy()
+        if ttl is not None or max_idle is not None:
+            ttl, max_idle = _seconds(ttl), _seconds(max_idle)
+        await proxy.set(BlobData(key), BlobData(value), ttl, max_idle)
 
     @translated
     async def put_if_absent(
@@ -375,11 +384,14 @@ class HzQueue(_ItemStructure):
 
     @translated
     async def offer(self, item: bytes, timeout: float = 0) -> bool:
-        return bool(await (await self._proxy()).offer(BlobData(item), max(timeout, 0)))
+        proxy = self._cached or await self._proxy()
+        return bool(await proxy.offer(BlobData(item), timeout if timeout > 0 else 0))
 
     @translated
     async def poll(self, timeout: float = 0) -> bytes | None:
-        return _data(await (await self._proxy()).poll(max(timeout, 0)))
+        proxy = self._cached or await self._proxy()
+        blob = await proxy.poll(timeout if timeout > 0 else 0)
+        return None if blob is None else blob.data
 
     @translated
     async def peek(self) -> bytes | None:
