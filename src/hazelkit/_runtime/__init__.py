@@ -31,7 +31,9 @@ Hazelcast alike. The decisions, where DESIGN.md section 4 left room:
   ``[entity id, key, kind, payload]`` (msgpack around the codec's bytes of the value, so
   the header is readable even when the value is not). The owner reads in order,
   dispatches to per-entity serial mailboxes (entities run in parallel), and each entity
-  commits its new state together with the inbox sequence it applied, in one write. The
+  commits its new state together with the inbox sequence it applied, in one write (one
+  write for up to 32 messages when more wait in its mailbox: group commit, see
+  ``_entity``). The
   partition's committed cursor (``hazelkit.rt.cursors``) moves past messages once all
   before them are committed; a new owner replays from it and entities skip what they
   applied: every message changes state once. Senders never overwrite an unapplied
