@@ -6,7 +6,6 @@ change (both backends)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,12 +19,6 @@ LEASE = 3.0
 RECORDS = "hazelkit.workflows"
 AGENTS = "hazelkit.agents"
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-async def node(url: str) -> AsyncIterator[hazelkit.Cluster]:
-    async with hazelkit.connect(url) as connected:
-        yield connected
 
 
 async def backlog(sender: hazelkit.Cluster, workflow_id: str, values: list[object]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 from definitions import counter, order
@@ -18,13 +18,6 @@ LEASE = 3.0
 def total_is(total: int) -> Callable[[WorkflowSnapshot], bool]:
     """A wait() condition: the counter's total is ``total``."""
     return lambda s: isinstance(s.state, dict) and s.state.get("total") == total
-
-
-@pytest.fixture
-async def node(url: str) -> AsyncIterator[hazelkit.Cluster]:
-    """A Cluster that will host workflows (a node)."""
-    async with hazelkit.connect(url) as connected:
-        yield connected
 
 
 async def test_start_send_and_read_from_another_cluster(

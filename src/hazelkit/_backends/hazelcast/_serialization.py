@@ -79,11 +79,8 @@ class BlobData(Data):
     def get_partition_hash(self) -> int:
         return self.hash_code()  # the header carries no partition hash
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # Data's equality (by bytes) is kept
         return self.hash_code()
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Data) and self.buffer == other.buffer
 
 
 def blob_payload(data: Data) -> bytes | None:
