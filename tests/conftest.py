@@ -40,6 +40,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if item not in deselected]
+    # The long fault tests first (otherwise in order): with several workers (pytest-xdist,
+    # as ./scripts/test runs them) none of them starts last and stretches the run.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def _hazelcast_only_on_memory(item: pytest.Item) -> bool:
