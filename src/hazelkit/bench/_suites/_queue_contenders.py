@@ -88,10 +88,13 @@ async def transfer(
     deadline, last = began + duration, began
 
     async def produce() -> None:
-        while (start := clock()) < deadline:
+        while True:  # at least one put, however late the task starts
+            start = clock()
             await queue.put()
             puts.append(clock() - start)
             state["produced"] += 1
+            if clock() >= deadline:
+                return
 
     async def consume() -> None:
         nonlocal last
