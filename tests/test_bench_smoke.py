@@ -248,6 +248,11 @@ def check_workflow(result: Result, data: dict[str, Any], backend: str) -> None:
     for figures in measured.values():
         assert figures["messages_per_second"] > 0
         assert figures["baseline_per_second"] > 0
+        for load in ("throughput", "burst"):  # interleaved rounds, ratio of each pair
+            ratio = figures[load]["ratio"]
+            assert ratio["n"] == figures[load]["hazelkit"]["n"] == figures[load]["baseline"]["n"]
+            assert ratio["min"] <= ratio["median"] <= ratio["max"]
+            assert ratio["median"] > 0
         assert set(figures["latency_p50"]) == {"1", "3"}
         assert figures["idle_bytes"] >= 0
     assert result.goals[0].name.startswith("workflow messages/s")

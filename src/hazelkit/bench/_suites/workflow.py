@@ -6,7 +6,9 @@ baseline does the minimum one message needs on the same grid: store it in a ring
 read it in batches, one compare-and-set of its entity's record (the runtime also checks
 room, reads its record once per activation, writes outbox and cursor, and hands the
 message between tasks). A burst to a few workflows (each with a backlog, so their commits
-are grouped) against the same baseline. Also: send → handler latency one message at a
+are grouped) against the same baseline. Throughput rounds interleave hazelkit and the
+baseline (each goes first in turn); figures are medians over rounds, and the ratio is the
+median of each round's ratio. Also: send → handler latency one message at a
 time on 1 and 3 nodes, failover time after a crash and after a graceful leave, and this
 process's memory per idle (passivated) workflow.
 """
@@ -14,12 +16,14 @@ process's memory per idle (passivated) workflow.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from hazelkit.bench import _format as fmt
 from hazelkit.bench._context import Benchmark, Context
 from hazelkit.bench._model import Goal, Result, Table
-from hazelkit.bench._stats import percentile
+from hazelkit.bench._runner import interleave_async
+from hazelkit.bench._stats import Summary, paired_ratios, percentile, summarize
 from hazelkit.bench._suites._workflow_load import (
     baseline_throughput,
     failover_seconds,
@@ -42,6 +46,7 @@ async def run(context: Context) -> Result:
         full=(1_000, 20, 300, 20_000, 5.0),
     )
     burst = context.mode.pick(smoke=20, quick=500, full=2_000)
+    rounds = context.mode.pick(smoke=1, quick=2, full=3)
     started = time.perf_counter()
     backends = await context.backends("workflow")
     data: dict[str, Any] = {}
@@ -50,9 +55,15 @@ async def run(context: Context) -> Result:
         data[backend] = await _measure(
             url, workflows, messages, latency_count, idle, lease, context
         )
-        data[backend]["burst"] = await runtime_throughput(url, BURST_WORKFLOWS, burst, nodes=1)
-        data[backend]["burst_baseline"] = await baseline_throughput(url, BURST_WORKFLOWS, burst)
-    result = _result(data, workflows=workflows, messages=messages, lease=lease, burst=burst)
+        data[backend]["throughput"] = await _against_baseline(
+            url, workflows, messages, nodes=3, rounds=rounds
+        )
+        data[backend]["burst"] = await _against_baseline(
+            url, BURST_WORKFLOWS, burst, nodes=1, rounds=rounds
+        )
+    result = _result(
+        data, workflows=workflows, messages=messages, lease=lease, burst=burst, rounds=rounds
+    )
     if "hazelcast" not in backends:
         result.notes.append(f"Hazelcast not measured: {context.hazelcast['unavailable']}")
     result.seconds = time.perf_counter() - started
@@ -63,8 +74,6 @@ async def _measure(
     url: str, workflows: int, messages: int, count: int, idle: int, lease: float, context: Context
 ) -> dict[str, Any]:
     figures: dict[str, Any] = {
-        "runtime": await runtime_throughput(url, workflows, messages, nodes=3),
-        "baseline": await baseline_throughput(url, workflows, messages),
         "latency": {n: await runtime_latencies(url, n, count) for n in (1, 3)},
         "idle_bytes": await idle_bytes(url, idle),
     }
@@ -74,11 +83,48 @@ async def _measure(
     return figures
 
 
+async def _against_baseline(
+    url: str, workflows: int, messages: int, *, nodes: int, rounds: int
+) -> dict[str, Summary]:
+    """Messages/s of the runtime and of the baseline over interleaved rounds, and the
+    ratio of each round's pair."""
+    measured = await interleave_async(
+        {
+            "hazelkit": partial(runtime_throughput, url, workflows, messages, nodes),
+            "baseline": partial(baseline_throughput, url, workflows, messages),
+        },
+        rounds=rounds,
+        warmup=0,
+    )
+    return {
+        "hazelkit": summarize(measured["hazelkit"]),
+        "baseline": summarize(measured["baseline"]),
+        "ratio": paired_ratios(measured["hazelkit"], measured["baseline"]),
+    }
+
+
+def _cells(figures: dict[str, Summary]) -> tuple[str, str, str]:
+    ratio = figures["ratio"]
+    spread = f" ({ratio.min:.2f}-{ratio.max:.2f})" if ratio.n > 1 else ""
+    return (
+        f"{figures['hazelkit'].median:,.0f}",
+        f"{figures['baseline'].median:,.0f}",
+        f"{ratio.median:.2f}x{spread}",
+    )
+
+
 def _result(
-    data: dict[str, Any], *, workflows: int, messages: int, lease: float, burst: int
+    data: dict[str, Any],
+    *,
+    workflows: int,
+    messages: int,
+    lease: float,
+    burst: int,
+    rounds: int,
 ) -> Result:
     throughput = Table(
-        f"Messages per second ({workflows} workflows x {messages} messages, 3 nodes)",
+        f"Messages per second ({workflows} workflows x {messages} messages, 3 nodes;"
+        f" medians of {rounds} rounds, ratio range in brackets)",
         ["backend", "hazelkit", "baseline", "ratio"],
     )
     bursts = Table(
@@ -94,12 +140,8 @@ def _result(
         ["backend", "crash → applied on a survivor", "leave → applied", "bytes per idle workflow"],
     )
     for backend, figures in data.items():
-        ratio = figures["runtime"] / figures["baseline"]
-        throughput.add(
-            backend, f"{figures['runtime']:,.0f}", f"{figures['baseline']:,.0f}", f"{ratio:.2f}x"
-        )
-        hot, cold = figures["burst"], figures["burst_baseline"]
-        bursts.add(backend, f"{hot:,.0f}", f"{cold:,.0f}", f"{hot / cold:.2f}x")
+        throughput.add(backend, *_cells(figures["throughput"]))
+        bursts.add(backend, *_cells(figures["burst"]))
         for nodes, samples in figures["latency"].items():
             latency.add(
                 backend,
@@ -116,12 +158,13 @@ def _result(
             f"{figures['idle_bytes']:,.0f}",
         )
     hz = data.get("hazelcast")
+    ratio = None if hz is None else hz["throughput"]["ratio"].median
     goals = [
         Goal(
             "workflow messages/s vs the baseline on Hazelcast",
             "≥ 0.5x",
-            "-" if hz is None else f"{hz['runtime'] / hz['baseline']:.2f}x",
-            None if hz is None else hz["runtime"] / hz["baseline"] >= 0.5,
+            "-" if ratio is None else f"{ratio:.2f}x",
+            None if ratio is None else ratio >= 0.5,
         ),
         Goal(
             "failover after a crash",
@@ -146,15 +189,17 @@ def _result(
     ]
     result.data = {
         backend: {
-            "messages_per_second": figures["runtime"],
-            "baseline_per_second": figures["baseline"],
+            "messages_per_second": figures["throughput"]["hazelkit"].median,
+            "baseline_per_second": figures["throughput"]["baseline"].median,
+            "throughput": {k: v.to_json() for k, v in figures["throughput"].items()},
             "latency_p50": {n: percentile(s, 50) for n, s in figures["latency"].items()},
             "latency_p99": {n: percentile(s, 99) for n, s in figures["latency"].items()},
             "idle_bytes": figures["idle_bytes"],
             "failover_crash": figures.get("failover_crash"),
             "failover_leave": figures.get("failover_leave"),
-            "burst_per_second": figures["burst"],
-            "burst_baseline_per_second": figures["burst_baseline"],
+            "burst_per_second": figures["burst"]["hazelkit"].median,
+            "burst_baseline_per_second": figures["burst"]["baseline"].median,
+            "burst": {k: v.to_json() for k, v in figures["burst"].items()},
         }
         for backend, figures in data.items()
     }
