@@ -203,6 +203,8 @@ def test_member_config_is_complete_and_test_friendly() -> None:
         'cluster-name: "c-1"',
         "hazelcast.phone.home.enabled: false",
         "hazelcast.max.no.heartbeat.seconds: 5",
+        # every partition scanned in each expiry run: EXPIRED events within ~5 s
+        "hazelcast.internal.map.expiration.cleanup.operation.count: 31",
         "hazelcast.x: 3",
         "auto-increment: false",
         "port: 41000",

@@ -14,7 +14,7 @@ import gc
 import time
 import tracemalloc
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +22,14 @@ import hazelkit
 from hazelkit import lowlevel
 from hazelkit._runtime._hashing import partition_of
 from hazelkit._runtime._space import DEFAULT_PARTITIONS
+from hazelkit.bench._runner import interleave_async
+from hazelkit.bench._stats import Summary, paired_ratios, summarize
 from hazelkit.testing import crash
 from hazelkit.workflows import Context, Hosting, Workflow
 
 __all__ = [
     "Run",
+    "against_baseline",
     "baseline_throughput",
     "failover_seconds",
     "idle_bytes",
@@ -218,6 +221,25 @@ async def baseline_throughput(url: str, workflows: int, messages: int) -> float:
         return total / elapsed
     finally:
         await cluster.close()
+
+
+async def against_baseline(
+    ours: Callable[[], Awaitable[float]],
+    baseline: Callable[[], Awaitable[float]],
+    *,
+    rounds: int,
+) -> dict[str, Summary]:
+    """Throughputs (per second) of ``ours`` and of ``baseline`` over ``rounds``
+    interleaved rounds (each goes first in turn): ``hazelkit`` and ``baseline`` summarized,
+    and ``ratio``, the summary of each round's ratio."""
+    measured = await interleave_async(
+        {"hazelkit": ours, "baseline": baseline}, rounds=rounds, warmup=0
+    )
+    return {
+        "hazelkit": summarize(measured["hazelkit"]),
+        "baseline": summarize(measured["baseline"]),
+        "ratio": paired_ratios(measured["hazelkit"], measured["baseline"]),
+    }
 
 
 async def _consume(ring: Any, records: Any, keys: list[bytes], total: int) -> None:

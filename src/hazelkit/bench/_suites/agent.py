@@ -18,10 +18,9 @@ from typing import Any
 from hazelkit.bench import _format as fmt
 from hazelkit.bench._context import Benchmark, Context
 from hazelkit.bench._model import Goal, Result, Table
-from hazelkit.bench._runner import interleave_async
-from hazelkit.bench._stats import paired_ratios, percentile, summarize
+from hazelkit.bench._stats import percentile
 from hazelkit.bench._suites._agent_load import agent_latencies, agent_throughput
-from hazelkit.bench._suites._workflow_load import baseline_throughput
+from hazelkit.bench._suites._workflow_load import against_baseline, baseline_throughput
 
 __all__ = ["BENCHMARK"]
 
@@ -50,19 +49,11 @@ async def run(context: Context) -> Result:
 async def _measure(url: str, actions: int, rounds: int, latency_count: int) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for label, agents in SHAPES:
-        measured = await interleave_async(
-            {
-                "hazelkit": partial(agent_throughput, url, agents, actions),
-                "baseline": partial(baseline_throughput, url, agents, actions // agents),
-            },
+        figures[label] = await against_baseline(
+            partial(agent_throughput, url, agents, actions),
+            partial(baseline_throughput, url, agents, actions // agents),
             rounds=rounds,
-            warmup=0,
         )
-        figures[label] = {
-            "hazelkit": summarize(measured["hazelkit"]),
-            "baseline": summarize(measured["baseline"]),
-            "ratio": paired_ratios(measured["hazelkit"], measured["baseline"]),
-        }
     figures["latency"] = await agent_latencies(url, latency_count)
     return figures
 

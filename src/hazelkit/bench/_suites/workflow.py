@@ -22,9 +22,9 @@ from typing import Any
 from hazelkit.bench import _format as fmt
 from hazelkit.bench._context import Benchmark, Context
 from hazelkit.bench._model import Goal, Result, Table
-from hazelkit.bench._runner import interleave_async
-from hazelkit.bench._stats import Summary, paired_ratios, percentile, summarize
+from hazelkit.bench._stats import Summary, percentile
 from hazelkit.bench._suites._workflow_load import (
+    against_baseline,
     baseline_throughput,
     failover_seconds,
     idle_bytes,
@@ -55,11 +55,15 @@ async def run(context: Context) -> Result:
         data[backend] = await _measure(
             url, workflows, messages, latency_count, idle, lease, context
         )
-        data[backend]["throughput"] = await _against_baseline(
-            url, workflows, messages, nodes=3, rounds=rounds
+        data[backend]["throughput"] = await against_baseline(
+            partial(runtime_throughput, url, workflows, messages, 3),
+            partial(baseline_throughput, url, workflows, messages),
+            rounds=rounds,
         )
-        data[backend]["burst"] = await _against_baseline(
-            url, BURST_WORKFLOWS, burst, nodes=1, rounds=rounds
+        data[backend]["burst"] = await against_baseline(
+            partial(runtime_throughput, url, BURST_WORKFLOWS, burst, 1),
+            partial(baseline_throughput, url, BURST_WORKFLOWS, burst),
+            rounds=rounds,
         )
     result = _result(
         data, workflows=workflows, messages=messages, lease=lease, burst=burst, rounds=rounds
@@ -81,26 +85,6 @@ async def _measure(
         figures["failover_crash"] = await failover_seconds(url, lease, graceful=False)
         figures["failover_leave"] = await failover_seconds(url, lease, graceful=True)
     return figures
-
-
-async def _against_baseline(
-    url: str, workflows: int, messages: int, *, nodes: int, rounds: int
-) -> dict[str, Summary]:
-    """Messages/s of the runtime and of the baseline over interleaved rounds, and the
-    ratio of each round's pair."""
-    measured = await interleave_async(
-        {
-            "hazelkit": partial(runtime_throughput, url, workflows, messages, nodes),
-            "baseline": partial(baseline_throughput, url, workflows, messages),
-        },
-        rounds=rounds,
-        warmup=0,
-    )
-    return {
-        "hazelkit": summarize(measured["hazelkit"]),
-        "baseline": summarize(measured["baseline"]),
-        "ratio": paired_ratios(measured["hazelkit"], measured["baseline"]),
-    }
 
 
 def _cells(figures: dict[str, Summary]) -> tuple[str, str, str]:
